@@ -1,0 +1,23 @@
+# Warnings, ccache and sanitizers, applied per target through msinet_target_defaults().
+if(MSINET_USE_CCACHE)
+  find_program(MSINET_CCACHE ccache)
+  if(MSINET_CCACHE)
+    set(CMAKE_CXX_COMPILER_LAUNCHER "${MSINET_CCACHE}")
+  endif()
+endif()
+
+function(msinet_target_defaults target)
+  target_compile_options(${target} PRIVATE
+    $<$<CXX_COMPILER_ID:GNU,Clang>:-Wall -Wextra -Wno-unused-parameter>)
+  if(MSINET_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer)
+    target_link_options(${target} PUBLIC -fsanitize=address,undefined)
+  endif()
+endfunction()
+
+# Precompiled LibTorch header for targets whose sources include LibTorch.
+function(msinet_torch_pch target)
+  if(MSINET_USE_PCH)
+    target_precompile_headers(${target} PRIVATE <torch/torch.h>)
+  endif()
+endfunction()

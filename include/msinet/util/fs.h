@@ -1,0 +1,36 @@
+#pragma once
+// File-system helpers: atomic writes and recursive image listing.
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace msinet::util {
+
+namespace fs = std::filesystem;
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, fsync, rename.
+/// Creates missing parent folders. Throws Error(kIo) naming the path on failure.
+void write_file_atomic(const fs::path& path, std::string_view bytes);
+
+/// Reads a whole file. Throws Error(kInput) naming the path when it cannot be read.
+std::string read_file(const fs::path& path);
+
+/// A temporary path beside `path` (same folder, unique name, ".tmp" suffix) for atomic writes.
+fs::path temp_path_beside(const fs::path& path);
+
+/// Renames `from` over `to` (same file system); throws Error(kIo) naming both on failure.
+void rename_replace(const fs::path& from, const fs::path& to);
+
+/// True for .png/.jpg/.jpeg, case-insensitive.
+bool has_image_extension(const fs::path& path);
+
+/// Image files under `root` (recursive), sorted by full path in byte order; `root` may also be
+/// one image file. Throws Error(kInput) when `root` does not exist.
+std::vector<fs::path> list_images(const fs::path& root);
+
+/// Lower-cases ASCII.
+std::string to_lower(std::string s);
+
+}  // namespace msinet::util

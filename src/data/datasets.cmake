@@ -1,0 +1,1 @@
+# msinet_datasets: sources listed here (see architecture.md).

@@ -1,0 +1,1 @@
+# msinet_fetch: sources listed here (see architecture.md).

@@ -1,0 +1,1 @@
+# msinet_image: sources listed here (see architecture.md).

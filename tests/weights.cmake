@@ -1,0 +1,1 @@
+# Tests of area 'weights' (see tests/CMakeLists.txt for msinet_add_test).
