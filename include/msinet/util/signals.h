@@ -1,0 +1,16 @@
+#pragma once
+// Cooperative interruption: SIGINT/SIGTERM set a flag that long jobs poll between steps.
+
+namespace msinet::util {
+
+/// Installs SIGINT and SIGTERM handlers that set the interrupt flag (a second signal restores
+/// the default action, so a second Ctrl-C kills at once).
+void install_interrupt_handlers();
+
+/// True once SIGINT or SIGTERM arrived.
+bool interrupt_requested();
+
+/// Sets or clears the flag (tests, and jobs that want to stop themselves).
+void set_interrupt_requested(bool value);
+
+}  // namespace msinet::util
