@@ -1,0 +1,200 @@
+#include "msinet/config/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <sstream>
+
+#include "msinet/util/error.h"
+#include "msinet/util/fs.h"
+
+namespace msinet::config {
+
+namespace {
+
+Error config_error(const std::string& msg) { return Error(ErrorCode::kConfig, msg); }
+
+const KeySpec& spec_of(const std::string& key) {
+  for (const auto& k : known_keys()) {
+    if (k.key == key) return k;
+  }
+  std::string names;
+  for (const auto& k : known_keys()) names += (names.empty() ? "" : ", ") + k.key;
+  throw config_error("unknown configuration key '" + key + "'; known keys: " + names);
+}
+
+bool parse_long(const std::string& s, long& out) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  errno = 0;
+  out = std::strtol(s.c_str(), &end, 10);
+  return errno == 0 && end && *end == '\0';
+}
+
+bool parse_double(const std::string& s, double& out) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  errno = 0;
+  out = std::strtod(s.c_str(), &end);
+  return errno == 0 && end && *end == '\0' && std::isfinite(out);
+}
+
+// Returns an empty string when `value` suits `spec`, else why not.
+std::string check_value(const KeySpec& spec, const std::string& value) {
+  if (spec.kind == "int>=0" || spec.kind == "int>=1") {
+    long v = 0;
+    const long lo = spec.kind == "int>=0" ? 0 : 1;
+    if (!parse_long(value, v) || v < lo || v > 1'000'000'000L) {
+      return "expected a whole number >= " + std::to_string(lo);
+    }
+  } else if (spec.kind == "float>0") {
+    double v = 0;
+    if (!parse_double(value, v) || v <= 0) return "expected a number > 0";
+  } else if (spec.kind == "choice") {
+    if (std::find(spec.choices.begin(), spec.choices.end(), value) == spec.choices.end()) {
+      std::string all;
+      for (const auto& c : spec.choices) all += (all.empty() ? "" : "|") + c;
+      return "expected one of " + all;
+    }
+  } else if (spec.kind == "size") {
+    if (!value.empty()) {
+      try {
+        parse_size(value, spec.key);
+      } catch (const Error& e) {
+        return "expected HxW with both multiples of 8, e.g. 240x320, or empty";
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string source_name(Source s) {
+  switch (s) {
+    case Source::kDefault: return "default";
+    case Source::kFile: return "file";
+    case Source::kEnvironment: return "environment";
+    case Source::kFlag: return "flag";
+  }
+  return "?";
+}
+
+const std::vector<KeySpec>& known_keys() {
+  // ref: saliency/config.py PARAMS (n_epochs, batch_size, learning_rate) and DIMS.
+  static const std::vector<KeySpec> keys = {
+      {"epochs", "10", "int>=1", {}, "training epochs (counted across resumed runs)"},
+      {"batch_size", "1", "int>=1", {}, "images per step (train) / per forward pass (test)"},
+      {"learning_rate", "1e-05", "float>0", {}, "Adam learning rate"},
+      {"seed", "42", "int>=0", {}, "seed of the per-epoch shuffle and of random initialisation"},
+      {"init", "auto", "string", {},
+       "training start: auto (vgg16 for salicon, else the best salicon checkpoint), random, "
+       "vgg16, salicon, or a weights file"},
+      {"size", "", "size", {}, "input size HxW (multiples of 8); empty = the dataset's size"},
+      {"device", "auto", "choice", {"auto", "cpu", "cuda"}, "where to compute"},
+      {"threads", "0", "int>=0", {}, "CPU threads; 0 = the cores available to the process"},
+      {"format", "jpg", "choice", {"jpg", "png", "npy"}, "saliency map file format for test"},
+      {"data_dir", "data", "string", {}, "datasets folder (relative to the current directory)"},
+      {"weights_dir", "weights", "string", {}, "imported and downloaded weights"},
+      {"results_dir", "results", "string", {}, "checkpoints, history and maps"},
+  };
+  return keys;
+}
+
+Size parse_size(const std::string& text, const std::string& what) {
+  const auto x = text.find_first_of("xX");
+  long h = 0, w = 0;
+  if (x == std::string::npos || !parse_long(text.substr(0, x), h) ||
+      !parse_long(text.substr(x + 1), w) || h <= 0 || w <= 0 || h % 8 != 0 || w % 8 != 0 ||
+      h > 8192 || w > 8192) {
+    throw Error(ErrorCode::kUsage, "invalid " + what + " '" + text +
+                                       "': expected HEIGHTxWIDTH, both positive multiples of 8 "
+                                       "(e.g. 240x320)");
+  }
+  return Size{static_cast<int>(h), static_cast<int>(w)};
+}
+
+Config::Config() {
+  for (const auto& k : known_keys()) values_[k.key] = Entry{k.default_value, Source::kDefault, ""};
+}
+
+void Config::set(const std::string& key, const std::string& value, Source source,
+                 const std::string& origin) {
+  const KeySpec& spec = spec_of(key);
+  const std::string why = check_value(spec, value);
+  if (!why.empty()) {
+    std::string where = source_name(source);
+    if (!origin.empty()) where += " " + origin;
+    throw config_error("bad value '" + value + "' for '" + key + "' (from " + where + "): " + why);
+  }
+  values_[key] = Entry{value, source, origin};
+}
+
+void Config::load_yaml(const std::filesystem::path& path) {
+  const std::string text = util::read_file(path);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw config_error("cannot parse configuration file '" + path.string() + "': " + e.what());
+  }
+  if (root.IsNull()) return;
+  if (!root.IsMap()) {
+    throw config_error("configuration file '" + path.string() + "' must be a mapping of key: value");
+  }
+  const std::string origin = path.string();
+  for (const auto& item : root) {
+    const std::string key = item.first.as<std::string>();
+    if (!item.second.IsScalar() && !item.second.IsNull()) {
+      throw config_error("configuration key '" + key + "' in '" + origin +
+                         "' must have a single value");
+    }
+    const std::string value = item.second.IsNull() ? "" : item.second.as<std::string>();
+    try {
+      spec_of(key);
+    } catch (const Error& e) {
+      throw config_error(std::string(e.what()) + " (in '" + origin + "')");
+    }
+    set(key, value, Source::kFile, origin);
+  }
+}
+
+void Config::load_environment() {
+  for (const auto& k : known_keys()) {
+    std::string name = "MSINET_" + k.key;
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    if (const char* v = std::getenv(name.c_str())) set(k.key, v, Source::kEnvironment, name);
+  }
+}
+
+const std::string& Config::get(const std::string& key) const {
+  spec_of(key);
+  return values_.at(key).value;
+}
+
+int Config::get_int(const std::string& key) const { return std::stoi(get(key)); }
+
+double Config::get_double(const std::string& key) const { return std::stod(get(key)); }
+
+Source Config::source(const std::string& key) const {
+  spec_of(key);
+  return values_.at(key).source;
+}
+
+std::string Config::describe() const {
+  std::ostringstream out;
+  for (const auto& k : known_keys()) {
+    const Entry& e = values_.at(k.key);
+    out << k.key << ": " << (e.value.empty() ? "\"\"" : e.value) << "  # "
+        << source_name(e.source);
+    if (!e.origin.empty()) out << " (" << e.origin << ")";
+    out << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace msinet::config

@@ -1,0 +1,115 @@
+#pragma once
+// Shared test helpers: temporary folders and running the real msinet binary without a shell.
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace msinet::testing {
+
+namespace fs = std::filesystem;
+
+/// A fresh folder under the build tree, removed at destruction.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& tag) {
+    std::random_device rd;
+    path_ = fs::path(MSINET_BINARY_DIR) / "test-tmp" / (tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+/// A child process started with posix_spawn (argv, no shell); stdout and stderr go to files.
+class Process {
+ public:
+  Process(const std::vector<std::string>& args, const fs::path& log_dir,
+          const std::vector<std::string>& extra_env = {}) {
+    out_ = log_dir / ("proc-" + std::to_string(counter()++) + ".log");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    std::vector<std::string> env_store;
+    for (char** e = environ; *e; ++e) env_store.emplace_back(*e);
+    for (const auto& e : extra_env) env_store.push_back(e);
+    std::vector<char*> envp;
+    for (auto& e : env_store) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), envp.data()) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&fa);
+  }
+  /// Waits and returns the exit code (128 + signal when killed).
+  int wait() {
+    if (pid_ <= 0) return -1;
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = 0;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  void signal(int sig) const {
+    if (pid_ > 0) ::kill(pid_, sig);
+  }
+  std::string output() const {
+    std::ifstream in(out_);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+ private:
+  static int& counter() {
+    static int c = 0;
+    return c;
+  }
+  pid_t pid_ = -1;
+  fs::path out_;
+};
+
+/// Path of the msinet executable in the build tree.
+inline std::string msinet_binary() { return std::string(MSINET_BINARY_DIR) + "/msinet"; }
+
+/// Runs msinet to completion; returns the exit code and fills `output`.
+inline int run_msinet(const std::vector<std::string>& args, const fs::path& log_dir, std::string* output = nullptr,
+                      const std::vector<std::string>& extra_env = {}) {
+  std::vector<std::string> full = {msinet_binary()};
+  full.insert(full.end(), args.begin(), args.end());
+  Process p(full, log_dir, extra_env);
+  const int rc = p.wait();
+  if (output) *output = p.output();
+  return rc;
+}
+
+/// Lines of a text file.
+inline std::vector<std::string> read_lines(const fs::path& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+}  // namespace msinet::testing
