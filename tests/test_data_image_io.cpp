@@ -1,0 +1,291 @@
+// Decoding by content, encoders, map writers and overlays of the image pipeline.
+// Fixture images are written at test time with OpenCV; .npy files are checked with NumPy.
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include "msinet/data/image.h"
+#include "msinet/util/error.h"
+
+namespace msinet::data {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* const kPython = "/usr/bin/python3";
+
+class ImageIo : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() /
+           ("msinet_image_" + std::string(info->name()) + "_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  void write_text(const fs::path& p, const std::string& text) {
+    std::ofstream(p, std::ios::binary) << text;
+  }
+
+  std::string read_bytes(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+  std::vector<std::string> names() {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir_)) out.push_back(e.path().filename().string());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  fs::path dir_;
+};
+
+template <typename F>
+void expect_error(F&& f, ErrorCode code, const std::vector<std::string>& parts) {
+  try {
+    f();
+    ADD_FAILURE() << "no error thrown";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), code) << e.what();
+    for (const auto& part : parts) {
+      EXPECT_NE(std::string(e.what()).find(part), std::string::npos)
+          << "'" << e.what() << "' lacks '" << part << "'";
+    }
+  }
+}
+
+// A 2x3 BGR image for cv::imwrite: (0,0) pure red, (0,1) pure green, (0,2) pure blue,
+// second row white, black, grey 128.
+cv::Mat bgr_fixture() {
+  cv::Mat m(2, 3, CV_8UC3);
+  m.at<cv::Vec3b>(0, 0) = {0, 0, 255};
+  m.at<cv::Vec3b>(0, 1) = {0, 255, 0};
+  m.at<cv::Vec3b>(0, 2) = {255, 0, 0};
+  m.at<cv::Vec3b>(1, 0) = {255, 255, 255};
+  m.at<cv::Vec3b>(1, 1) = {0, 0, 0};
+  m.at<cv::Vec3b>(1, 2) = {128, 128, 128};
+  return m;
+}
+
+TEST_F(ImageIo, DecodesPngAsRgbFloat) {
+  const fs::path p = dir_ / "red.png";
+  ASSERT_TRUE(cv::imwrite(p.string(), bgr_fixture()));
+  const cv::Mat rgb = decode_image(p, 3);
+  ASSERT_EQ(rgb.type(), CV_32FC3);
+  ASSERT_EQ(rgb.size(), cv::Size(3, 2));
+  EXPECT_EQ(rgb.at<cv::Vec3f>(0, 0), cv::Vec3f(255, 0, 0));
+  EXPECT_EQ(rgb.at<cv::Vec3f>(0, 1), cv::Vec3f(0, 255, 0));
+  EXPECT_EQ(rgb.at<cv::Vec3f>(0, 2), cv::Vec3f(0, 0, 255));
+  EXPECT_EQ(rgb.at<cv::Vec3f>(1, 2), cv::Vec3f(128, 128, 128));
+  // One channel: luminance, 0.299 * 255 = 76.2 for pure red, 0.114 * 255 = 29.1 for blue.
+  const cv::Mat gray = decode_image(p, 1);
+  ASSERT_EQ(gray.type(), CV_32FC1);
+  EXPECT_NEAR(gray.at<float>(0, 0), 76.0f, 1.0f);
+  EXPECT_NEAR(gray.at<float>(0, 2), 29.0f, 1.0f);
+  EXPECT_EQ(gray.at<float>(1, 0), 255.0f);
+}
+
+TEST_F(ImageIo, DecodesByContentNotExtension) {
+  cv::Mat red(8, 16, CV_8UC3, cv::Scalar(0, 0, 255));
+  ASSERT_TRUE(cv::imwrite((dir_ / "a.jpg").string(), red, {cv::IMWRITE_JPEG_QUALITY, 100}));
+  fs::rename(dir_ / "a.jpg", dir_ / "really_a_jpeg.png");
+  const cv::Mat a = decode_image(dir_ / "really_a_jpeg.png", 3);
+  ASSERT_EQ(a.size(), cv::Size(16, 8));
+  EXPECT_GT(a.at<cv::Vec3f>(4, 8)[0], 240.0f);  // red stays in channel 0
+  EXPECT_LT(a.at<cv::Vec3f>(4, 8)[2], 15.0f);
+
+  ASSERT_TRUE(cv::imwrite((dir_ / "b.png").string(), bgr_fixture()));
+  fs::rename(dir_ / "b.png", dir_ / "really_a_png.jpg");
+  EXPECT_EQ(decode_image(dir_ / "really_a_png.jpg", 3).at<cv::Vec3f>(0, 0), cv::Vec3f(255, 0, 0));
+}
+
+TEST_F(ImageIo, BadFilesNameThePath) {
+  write_text(dir_ / "empty.jpg", "");
+  expect_error([&] { decode_image(dir_ / "empty.jpg", 3); }, ErrorCode::kInput,
+               {"empty.jpg", "empty"});
+  write_text(dir_ / "notes.png", "this is text, not an image\n");
+  expect_error([&] { decode_image(dir_ / "notes.png", 3); }, ErrorCode::kInput,
+               {"notes.png", "not a JPEG or PNG file"});
+  // PNG signature followed by garbage.
+  write_text(dir_ / "broken.png", std::string("\x89PNG\r\n\x1a\n", 8) + std::string(64, 'x'));
+  expect_error([&] { decode_image(dir_ / "broken.png", 1); }, ErrorCode::kInput,
+               {"broken.png", "corrupt"});
+  // A PNG cut in half.
+  ASSERT_TRUE(cv::imwrite((dir_ / "whole.png").string(), cv::Mat(64, 64, CV_8UC1, 9)));
+  const std::string whole = read_bytes(dir_ / "whole.png");
+  write_text(dir_ / "half.png", whole.substr(0, whole.size() / 2));
+  expect_error([&] { decode_image(dir_ / "half.png", 1); }, ErrorCode::kInput,
+               {"half.png", "corrupt or truncated PNG"});
+  // JPEG signature followed by garbage.
+  write_text(dir_ / "broken.jpg", std::string("\xff\xd8\xff\xe0", 4) + std::string(64, '\0'));
+  expect_error([&] { decode_image(dir_ / "broken.jpg", 3); }, ErrorCode::kInput,
+               {"broken.jpg", "JPEG"});
+  // Another format OpenCV could read.
+  ASSERT_TRUE(cv::imwrite((dir_ / "pic.bmp").string(), bgr_fixture()));
+  fs::rename(dir_ / "pic.bmp", dir_ / "pic.jpg");
+  expect_error([&] { decode_image(dir_ / "pic.jpg", 3); }, ErrorCode::kInput,
+               {"pic.jpg", "not a JPEG or PNG file"});
+  expect_error([&] { decode_image(dir_ / "missing.jpg", 3); }, ErrorCode::kInput,
+               {"missing.jpg", "no such file"});
+  expect_error([&] { decode_image(dir_, 3); }, ErrorCode::kInput, {dir_.string(), "folder"});
+  expect_error([&] { decode_image_bytes("x", 2, "x"); }, ErrorCode::kInternal, {"1 or 3"});
+}
+
+TEST_F(ImageIo, SniffsMagicNumbers) {
+  EXPECT_EQ(sniff_image_format(std::string("\xff\xd8\xff\xdb", 4)), ImageFormat::kJpeg);
+  EXPECT_EQ(sniff_image_format(std::string("\x89PNG\r\n\x1a\n", 8)), ImageFormat::kPng);
+  EXPECT_EQ(sniff_image_format(std::string("\x89PNG\r\n", 6)), ImageFormat::kUnknown);
+  EXPECT_EQ(sniff_image_format("GIF89a"), ImageFormat::kUnknown);
+  EXPECT_EQ(sniff_image_format(""), ImageFormat::kUnknown);
+}
+
+TEST_F(ImageIo, PngRoundTripKeepsRgbOrder) {
+  cv::Mat rgb(1, 2, CV_8UC3);
+  rgb.at<cv::Vec3b>(0, 0) = {255, 0, 0};
+  rgb.at<cv::Vec3b>(0, 1) = {1, 2, 3};
+  write_png_u8(dir_ / "rgb.png", rgb);
+  // OpenCV reads BGR: red must land in its last channel.
+  const cv::Mat bgr = cv::imread((dir_ / "rgb.png").string(), cv::IMREAD_COLOR);
+  EXPECT_EQ(bgr.at<cv::Vec3b>(0, 0), cv::Vec3b(0, 0, 255));
+  const cv::Mat back = decode_image(dir_ / "rgb.png", 3);
+  EXPECT_EQ(back.at<cv::Vec3f>(0, 0), cv::Vec3f(255, 0, 0));
+  EXPECT_EQ(back.at<cv::Vec3f>(0, 1), cv::Vec3f(1, 2, 3));
+  EXPECT_EQ(names(), std::vector<std::string>{"rgb.png"});
+}
+
+TEST_F(ImageIo, ParsesMapFormats) {
+  EXPECT_EQ(parse_map_format("jpg"), MapFormat::kJpeg);
+  EXPECT_EQ(parse_map_format("JPEG"), MapFormat::kJpeg);
+  EXPECT_EQ(parse_map_format("png"), MapFormat::kPng);
+  EXPECT_EQ(parse_map_format("Npy"), MapFormat::kNpy);
+  expect_error([] { parse_map_format("gif"); }, ErrorCode::kUsage, {"'gif'", "jpeg", "npy"});
+  EXPECT_EQ(map_file_extension(MapFormat::kJpeg), ".jpeg");
+  EXPECT_EQ(map_file_extension(MapFormat::kPng), ".png");
+  EXPECT_EQ(map_file_extension(MapFormat::kNpy), ".npy");
+}
+
+cv::Mat ramp_map() {
+  // 2x3: 0, 51, 102 / 127.5, 204, 255.
+  cv::Mat m(2, 3, CV_32FC1);
+  const float v[6] = {0, 51, 102, 127.5f, 204, 255};
+  for (int i = 0; i < 6; ++i) m.at<float>(i / 3, i % 3) = v[i];
+  return m;
+}
+
+TEST_F(ImageIo, WritesNpyReadableByNumpy) {
+  if (!fs::exists(kPython)) GTEST_SKIP() << kPython << " not installed";
+  const fs::path p = dir_ / "map.npy";
+  write_map(p, ramp_map(), MapFormat::kNpy);
+  EXPECT_EQ(names(), std::vector<std::string>{"map.npy"});
+  // NumPy checks shape, dtype, byte order and values: map / 255 in float32.
+  const std::string cmd = std::string(kPython) +
+                          " -c \"import sys, numpy as np; a = np.load(sys.argv[1]); "
+                          "assert a.shape == (2, 3), a.shape; assert a.dtype == np.dtype('<f4'), "
+                          "a.dtype; assert a[1, 0] == np.float32(0.5), a; "
+                          "assert a[0, 1] == np.float32(51) / np.float32(255), a; "
+                          "assert a[1, 2] == 1.0 and a[0, 0] == 0.0, a\" '" +
+                          p.string() + "'";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  // Header: magic, version 1.0, 64-byte aligned data offset.
+  const std::string bytes = read_bytes(p);
+  ASSERT_GT(bytes.size(), 10u);
+  EXPECT_EQ(bytes.substr(0, 8), std::string("\x93NUMPY\x01\x00", 8));
+  const size_t header_len =
+      static_cast<unsigned char>(bytes[8]) | (static_cast<unsigned char>(bytes[9]) << 8);
+  EXPECT_EQ((10 + header_len) % 64, 0u);
+  EXPECT_EQ(bytes.size(), 10 + header_len + 6 * 4);
+}
+
+TEST_F(ImageIo, WritesGrayscaleJpegAndPng) {
+  const cv::Mat m = ramp_map();
+  write_map(dir_ / "map.jpeg", m, MapFormat::kJpeg);
+  write_map(dir_ / "map.png", m, MapFormat::kPng);
+  EXPECT_EQ((names()), (std::vector<std::string>{"map.jpeg", "map.png"}));  // no temporaries
+
+  const std::string jpeg = read_bytes(dir_ / "map.jpeg");
+  EXPECT_EQ(sniff_image_format(jpeg), ImageFormat::kJpeg);
+  const cv::Mat j = cv::imread((dir_ / "map.jpeg").string(), cv::IMREAD_UNCHANGED);
+  ASSERT_EQ(j.type(), CV_8UC1);  // grayscale JPEG
+  ASSERT_EQ(j.size(), cv::Size(3, 2));
+  // Quality 100: within a couple of levels of the rounded values (127.5 -> 128 half-even).
+  const int want[6] = {0, 51, 102, 128, 204, 255};
+  for (int i = 0; i < 6; ++i) EXPECT_NEAR(j.at<uchar>(i / 3, i % 3), want[i], 3) << i;
+
+  const cv::Mat p = cv::imread((dir_ / "map.png").string(), cv::IMREAD_UNCHANGED);
+  ASSERT_EQ(p.type(), CV_8UC1);
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(p.at<uchar>(i / 3, i % 3), want[i]) << i;
+
+  // Overwriting an existing file replaces it whole.
+  write_map(dir_ / "map.png", cv::Mat(4, 5, CV_32FC1, cv::Scalar(7)), MapFormat::kPng);
+  EXPECT_EQ(cv::imread((dir_ / "map.png").string(), cv::IMREAD_UNCHANGED).size(), cv::Size(5, 4));
+  EXPECT_EQ((names()), (std::vector<std::string>{"map.jpeg", "map.png"}));
+}
+
+TEST_F(ImageIo, WriteMapReportsUnwritablePaths) {
+  write_text(dir_ / "file", "x");
+  // A path below a regular file cannot be created.
+  expect_error([&] { write_map(dir_ / "file" / "m.png", ramp_map(), MapFormat::kPng); },
+               ErrorCode::kIo, {"file"});
+}
+
+TEST_F(ImageIo, OverlayBlendsInfernoInRgb) {
+  cv::Mat rgb(2, 2, CV_32FC3, cv::Scalar(200, 200, 200));
+  rgb.at<cv::Vec3f>(1, 1) = {0, 0, 0};
+  cv::Mat map(2, 2, CV_32FC1, cv::Scalar(0));
+  map.at<float>(1, 1) = 255;
+  const cv::Mat o = make_overlay(rgb, map);
+  ASSERT_EQ(o.type(), CV_8UC3);
+  ASSERT_EQ(o.size(), cv::Size(2, 2));
+  // Inferno at 0 is nearly black: half the grey remains.
+  const cv::Vec3b low = o.at<cv::Vec3b>(0, 0);
+  for (int c = 0; c < 3; ++c) EXPECT_NEAR(low[c], 100, 5) << c;
+  // Inferno at 255 is pale yellow (R, G high, B lower); half of it over black, in RGB order.
+  const cv::Vec3b hot = o.at<cv::Vec3b>(1, 1);
+  EXPECT_GT(hot[0], 115);
+  EXPECT_GT(hot[1], 115);
+  EXPECT_LT(hot[2], hot[0] - 20);
+
+  write_overlay(dir_ / "overlay.jpg", o);
+  EXPECT_EQ(names(), std::vector<std::string>{"overlay.jpg"});
+  EXPECT_EQ(decode_image(dir_ / "overlay.jpg", 3).size(), cv::Size(2, 2));
+  expect_error([&] { make_overlay(rgb, cv::Mat(3, 2, CV_32FC1)); }, ErrorCode::kInternal,
+               {"differ"});
+}
+
+TEST_F(ImageIo, DecodePreprocessRestoreEndToEnd) {
+  // A 30x40 PNG through the whole test-time path comes back at 30x40.
+  cv::Mat bgr(30, 40, CV_8UC3, cv::Scalar(10, 20, 30));
+  ASSERT_TRUE(cv::imwrite((dir_ / "in.png").string(), bgr));
+  const cv::Mat rgb = decode_image(dir_ / "in.png", 3);
+  const cv::Mat x = preprocess_stimulus(rgb, 24, 24);
+  ASSERT_EQ(x.size(), cv::Size(24, 24));
+  // 30x40 into 24x24: ratio 0.6 -> 18x24, rows 3..20 hold the image, the rest is 126.
+  EXPECT_EQ(x.at<cv::Vec3f>(2, 5), cv::Vec3f(126, 126, 126));
+  EXPECT_NEAR(x.at<cv::Vec3f>(3, 5)[0], 30.0f, 1e-3);
+  EXPECT_EQ(x.at<cv::Vec3f>(21, 5), cv::Vec3f(126, 126, 126));
+  const cv::Mat pred(24, 24, CV_32FC1, cv::Scalar(0.25));
+  const cv::Mat back = restore_map(pred, 30, 40);
+  ASSERT_EQ(back.size(), cv::Size(40, 30));
+  write_map(dir_ / "in.jpeg", back, MapFormat::kJpeg);
+  const cv::Mat j = cv::imread((dir_ / "in.jpeg").string(), cv::IMREAD_UNCHANGED);
+  ASSERT_EQ(j.size(), cv::Size(40, 30));
+  EXPECT_NEAR(j.at<uchar>(15, 20), 64, 1);  // 0.25 * 255 = 63.75 -> 64
+}
+
+}  // namespace
+}  // namespace msinet::data
