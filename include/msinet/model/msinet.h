@@ -1,0 +1,40 @@
+#pragma once
+// MSI-Net (Kroner et al. 2020): VGG16 encoder, ASPP, upsampling decoder, per-image normalisation.
+
+#include <cstdint>
+
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+#include "msinet/model/aspp.h"
+#include "msinet/model/decoder.h"
+#include "msinet/model/encoder.h"
+
+namespace msinet::model {
+
+/// Per-channel constant subtracted from the RGB input (Caffe BGR means, applied to R, G, B).
+inline constexpr float kRgbMean[3] = {103.939f, 116.779f, 123.68f};
+
+/// The whole network; submodules "encoder", "aspp", "decoder".
+struct MSINetImpl : torch::nn::Module {
+  MSINetImpl();
+  /// RGB [N,3,H,W] float 0..255, H and W multiples of 8 -> saliency [N,1,H,W] in [0,1].
+  /// Throws Error(kUsage) for any other shape.
+  torch::Tensor forward(torch::Tensor rgb);
+  /// As forward, without the final normalisation (the decoder's linear output).
+  torch::Tensor forward_raw(torch::Tensor rgb);
+
+  /// VGG16 encoder.
+  Encoder encoder{nullptr};
+  /// Atrous spatial pyramid pooling.
+  ASPP aspp{nullptr};
+  /// Upsampling decoder.
+  Decoder decoder{nullptr};
+};
+TORCH_MODULE(MSINet);
+
+/// Number of scalar parameters (24,934,209 for MSI-Net).
+int64_t count_parameters(const MSINet& net);
+
+}  // namespace msinet::model
