@@ -114,6 +114,23 @@ TEST_F(ImageIo, DecodesByContentNotExtension) {
   EXPECT_EQ(decode_image(dir_ / "really_a_png.jpg", 3).at<cv::Vec3f>(0, 0), cv::Vec3f(255, 0, 0));
 }
 
+TEST_F(ImageIo, IgnoresExifOrientationLikeTensorFlow) {
+  // An 8x16 JPEG with an Exif APP1 segment saying "rotate 90 degrees" (orientation 6), inserted
+  // right after SOI: little-endian TIFF header, one IFD entry (tag 0x0112, SHORT, count 1, 6).
+  std::vector<uchar> buf;
+  ASSERT_TRUE(cv::imencode(".jpg", cv::Mat(8, 16, CV_8UC3, cv::Scalar(50, 100, 150)), buf));
+  const unsigned char app1[] = {0xFF, 0xE1, 0x00, 0x22, 'E',  'x',  'i',  'f',  0,
+                                0,    'I',  'I',  0x2A, 0x00, 0x08, 0x00, 0x00, 0x00,
+                                0x01, 0x00, 0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00,
+                                0x00, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+  buf.insert(buf.begin() + 2, std::begin(app1), std::end(app1));
+  // OpenCV on its own would rotate it.
+  ASSERT_EQ(cv::imdecode(buf, cv::IMREAD_COLOR).size(), cv::Size(8, 16));
+  write_text(dir_ / "rotated.jpg", std::string(buf.begin(), buf.end()));
+  EXPECT_EQ(decode_image(dir_ / "rotated.jpg", 3).size(), cv::Size(16, 8));
+  EXPECT_EQ(decode_image(dir_ / "rotated.jpg", 1).size(), cv::Size(16, 8));
+}
+
 TEST_F(ImageIo, BadFilesNameThePath) {
   write_text(dir_ / "empty.jpg", "");
   expect_error([&] { decode_image(dir_ / "empty.jpg", 3); }, ErrorCode::kInput,
