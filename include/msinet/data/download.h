@@ -15,7 +15,8 @@ struct DownloadOptions {
   int retries = 4;                    ///< extra attempts after the first
   double backoff_s = 1.0;             ///< first wait between attempts; doubles each time
   uint64_t max_bytes = 8ull << 30;    ///< refuse anything larger (Error kData)
-  std::string expected_sha256;        ///< lower-case hex; empty = unknown (logged, recorded)
+  std::string expected_sha256;        ///< lower-case hex; empty = configs/checksums.yaml's value,
+                                      ///< or unknown there (logged, recorded beside the file)
   std::string mirror;                 ///< MSINET_MIRROR base; empty = read the environment
   bool progress = true;               ///< progress bar when stderr is a terminal
 };
@@ -25,6 +26,11 @@ struct Source {
   std::string url;       ///< http(s) URL; used when gdrive_id is empty
   std::string gdrive_id; ///< Google Drive id: https://drive.google.com/uc?id=<id>&export=download
 };
+
+/// The Google Drive id of `source`: gdrive_id, or the id in a drive.google.com URL
+/// (uc?id=, open?id=, file/d/<id>/); empty for other sources. Throws Error(kConfig) for an id
+/// with characters other than [A-Za-z0-9_-].
+std::string gdrive_id_of(const Source& source);
 
 /// The URL actually fetched for `source` given a mirror base (empty = no mirror):
 /// BASE/<host>/<path> (query dropped) or BASE/drive.google.com/<id>.

@@ -1,0 +1,497 @@
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "msinet/data/checksums.h"
+#include "msinet/data/download.h"
+#include "msinet/util/error.h"
+#include "tools/http_server.h"
+
+namespace fs = std::filesystem;
+using msinet::Error;
+using msinet::ErrorCode;
+using msinet::data::DownloadOptions;
+using msinet::data::Source;
+
+namespace {
+
+std::string read_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_bytes(const fs::path& p, const std::string& bytes) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary) << bytes;
+}
+
+// Deterministic incompressible-looking bytes.
+std::string make_bytes(size_t n, uint32_t seed) {
+  std::string s(n, '\0');
+  uint32_t x = seed * 2654435761u + 1;
+  for (size_t i = 0; i < n; ++i) {
+    x = x * 1664525u + 1013904223u;
+    s[i] = static_cast<char>(x >> 24);
+  }
+  return s;
+}
+
+template <typename F>
+Error expect_error(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "no msinet::Error thrown";
+  return Error(ErrorCode::kOk, "");
+}
+
+bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
+class Download : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    char tmpl[] = "/tmp/msinet_download_test_XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    fs::create_directories(dir_ / "root");
+    server_ = std::make_unique<msinet::testing::HttpServer>(dir_ / "root", dir_ / "requests.log");
+  }
+  static void TearDownTestSuite() {
+    server_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  void SetUp() override {
+    const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    out_ = dir_ / "out" / name;
+    fs::create_directories(out_);
+  }
+
+  // Puts `size` bytes at root/<rel> and returns their SHA-256 computed by Python.
+  static std::string serve(const std::string& rel, size_t size, uint32_t seed = 7) {
+    write_bytes(dir_ / "root" / rel, make_bytes(size, seed));
+    return msinet::testing::python_sha256(dir_ / "root" / rel);
+  }
+  // Log lines of requests whose path ends with `suffix`.
+  static std::vector<std::string> requests(const std::string& suffix) {
+    std::vector<std::string> out;
+    for (const auto& line : msinet::testing::read_log_lines(dir_ / "requests.log")) {
+      if (contains(line, suffix + "\", \"query\"")) out.push_back(line);
+    }
+    return out;
+  }
+  static DownloadOptions fast(const std::string& mirror) {
+    DownloadOptions o;
+    o.mirror = mirror;
+    o.retries = 3;
+    o.backoff_s = 0.01;
+    o.connect_timeout_s = 5;
+    o.stall_timeout_s = 10;
+    o.progress = false;
+    return o;
+  }
+
+  static inline fs::path dir_;
+  static inline std::unique_ptr<msinet::testing::HttpServer> server_;
+  fs::path out_;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+TEST(ResolveUrl, WithoutMirrorUrlsAreUnchangedAndDriveIdsUseTheDownloadForm) {
+  using msinet::data::resolve_url;
+  EXPECT_EQ(
+      resolve_url({"https://www.dropbox.com/s/30nxg2uwd1wpb80/webpage_dataset.zip?dl=1", ""}, ""),
+      "https://www.dropbox.com/s/30nxg2uwd1wpb80/webpage_dataset.zip?dl=1");
+  EXPECT_EQ(resolve_url({"", "1g8j-hTT-51IG1UFwP0xTGhLdgIUCW5e5"}, ""),
+            "https://drive.google.com/uc?id=1g8j-hTT-51IG1UFwP0xTGhLdgIUCW5e5&export=download");
+}
+
+TEST(ResolveUrl, MirrorTakesHostAndPathAndDropsTheQuery) {
+  using msinet::data::resolve_url;
+  EXPECT_EQ(resolve_url({"https://github.com/NUS-VIP/predicting-human-gaze-beyond-pixels/archive/"
+                         "master.zip",
+                         ""},
+                        "http://127.0.0.1:8000"),
+            "http://127.0.0.1:8000/github.com/NUS-VIP/predicting-human-gaze-beyond-pixels/archive/"
+            "master.zip");
+  EXPECT_EQ(resolve_url({"https://www.dropbox.com/s/30nxg2uwd1wpb80/webpage_dataset.zip?dl=1", ""},
+                        "https://mirror.example/data/"),
+            "https://mirror.example/data/www.dropbox.com/s/30nxg2uwd1wpb80/webpage_dataset.zip");
+  EXPECT_EQ(resolve_url({"http://saliency.mit.edu:80/trainSet.zip#x", ""}, "file:///srv/m"),
+            "file:///srv/m/saliency.mit.edu/trainSet.zip");
+  EXPECT_EQ(resolve_url({"", "1PnO7szbdub1559LfjYHMy65EDC4VhJC8"}, "http://m"),
+            "http://m/drive.google.com/1PnO7szbdub1559LfjYHMy65EDC4VhJC8");
+}
+
+TEST(ResolveUrl, DriveUrlsAreRecognisedAsDriveIds) {
+  using msinet::data::gdrive_id_of;
+  using msinet::data::resolve_url;
+  EXPECT_EQ(gdrive_id_of({"https://drive.google.com/uc?export=download&id=abc_-9", ""}), "abc_-9");
+  EXPECT_EQ(gdrive_id_of({"https://drive.google.com/file/d/XYZ123/view?usp=sharing", ""}),
+            "XYZ123");
+  EXPECT_EQ(gdrive_id_of({"https://example.com/uc?id=abc", ""}), "");
+  EXPECT_EQ(resolve_url({"https://drive.google.com/file/d/XYZ123/view", ""}, "http://m"),
+            "http://m/drive.google.com/XYZ123");
+}
+
+TEST(ResolveUrl, BadInputIsAConfigErrorNamingIt) {
+  using msinet::data::resolve_url;
+  auto e = expect_error([] { resolve_url({"", "../../etc"}, ""); });
+  EXPECT_EQ(e.code(), ErrorCode::kConfig);
+  EXPECT_TRUE(contains(e.what(), "'../../etc' is not a Google Drive file id")) << e.what();
+  e = expect_error([] { resolve_url({"https://a.b/c.zip", ""}, "ftp://mirror"); });
+  EXPECT_EQ(e.code(), ErrorCode::kConfig);
+  EXPECT_TRUE(contains(e.what(), "ftp://mirror")) << e.what();
+  e = expect_error([] { resolve_url({"", ""}, ""); });
+  EXPECT_EQ(e.code(), ErrorCode::kConfig);
+}
+
+TEST(Sha256, KnownVectors) {
+  char tmpl[] = "/tmp/msinet_sha_test_XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const fs::path dir = tmpl;
+  write_bytes(dir / "empty", "");
+  write_bytes(dir / "abc", "abc");
+  write_bytes(dir / "nist448", "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq");
+  write_bytes(dir / "million", std::string(1000000, 'a'));
+  using msinet::data::sha256_file;
+  // FIPS 180-2 test vectors.
+  EXPECT_EQ(sha256_file(dir / "empty"),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sha256_file(dir / "abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha256_file(dir / "nist448"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  EXPECT_EQ(sha256_file(dir / "million"),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  const auto e = expect_error([&] { sha256_file(dir / "missing"); });
+  EXPECT_EQ(e.code(), ErrorCode::kInput);
+  EXPECT_TRUE(contains(e.what(), (dir / "missing").string())) << e.what();
+  fs::remove_all(dir);
+}
+
+TEST(Checksums, RegistryHoldsTheOsieArchive) {
+  const Source osie{
+      "https://github.com/NUS-VIP/predicting-human-gaze-beyond-pixels/archive/"
+      "master.zip",
+      ""};
+  EXPECT_EQ(msinet::data::known_sha256(osie),
+            "74df311e2d0ac343ce28d844950b89c890920164563690719eb460ff63521218");
+  EXPECT_EQ(msinet::data::known_sha256({"https://example.com/unknown.zip", ""}), "");
+  EXPECT_EQ(msinet::data::checksum_key({"", "abc"}), "abc");
+}
+
+TEST(Checksums, MalformedRegistryIsAConfigError) {
+  const auto e =
+      expect_error([] { msinet::data::parse_checksums("\"https://a/b.zip\": 1234\n", "my.yaml"); });
+  EXPECT_EQ(e.code(), ErrorCode::kConfig);
+  EXPECT_TRUE(contains(e.what(), "my.yaml")) << e.what();
+  EXPECT_TRUE(contains(e.what(), "https://a/b.zip")) << e.what();
+  const auto ok = msinet::data::parse_checksums(
+      "# comment\nid1: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n", "x");
+  ASSERT_EQ(ok.size(), 1u);
+  EXPECT_EQ(ok.at("id1"), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+// ---------------------------------------------------------------------------------------------
+
+TEST_F(Download, ServedFileIsVerifiedAndRenamedIntoPlace) {
+  const std::string sha = serve("example.org/plain/a.bin", 200000);
+  auto o = fast(server_->base());
+  o.expected_sha256 = sha;
+  const fs::path dest = out_ / "a.bin";
+  EXPECT_EQ(msinet::data::download({"https://example.org/plain/a.bin?token=1", ""}, dest, o), sha);
+  EXPECT_EQ(read_bytes(dest), make_bytes(200000, 7));
+  EXPECT_FALSE(fs::exists(out_ / "a.bin.part"));
+  EXPECT_FALSE(fs::exists(out_ / msinet::data::kLocalChecksumsFile));
+  // A second call finds the verified file and asks nothing of the server.
+  const size_t before = requests("/example.org/plain/a.bin").size();
+  EXPECT_EQ(msinet::data::download({"https://example.org/plain/a.bin", ""}, dest, o), sha);
+  EXPECT_EQ(requests("/example.org/plain/a.bin").size(), before);
+}
+
+TEST_F(Download, ChecksumMismatchIsADataErrorAndLeavesNoFile) {
+  serve("example.org/plain/b.bin", 5000);
+  auto o = fast(server_->base());
+  o.expected_sha256 = std::string(64, '0');
+  const fs::path dest = out_ / "b.bin";
+  const auto e = expect_error([&] {
+    msinet::data::download({"https://example.org/plain/b.bin", ""}, dest, o);
+  });
+  EXPECT_EQ(e.code(), ErrorCode::kData);
+  EXPECT_TRUE(contains(e.what(), "SHA-256")) << e.what();
+  EXPECT_TRUE(contains(e.what(), std::string(64, '0'))) << e.what();
+  EXPECT_TRUE(contains(e.what(), server_->base() + "/example.org/plain/b.bin")) << e.what();
+  EXPECT_FALSE(fs::exists(dest));
+  EXPECT_FALSE(fs::exists(out_ / "b.bin.part"));
+}
+
+TEST_F(Download, RegistryChecksumIsUsedWhenNoneIsGiven) {
+  // Something other than the OSIE archive at its mirror path must be refused.
+  serve("github.com/NUS-VIP/predicting-human-gaze-beyond-pixels/archive/master.zip", 1000);
+  const fs::path dest = out_ / "osie.zip";
+  const auto e = expect_error([&] {
+    msinet::data::download(
+        {"https://github.com/NUS-VIP/predicting-human-gaze-beyond-pixels/archive/master.zip", ""},
+        dest, fast(server_->base()));
+  });
+  EXPECT_EQ(e.code(), ErrorCode::kData);
+  EXPECT_TRUE(
+      contains(e.what(), "74df311e2d0ac343ce28d844950b89c890920164563690719eb460ff63521218"))
+      << e.what();
+  EXPECT_FALSE(fs::exists(dest));
+}
+
+TEST_F(Download, RealOsieArchiveMatchesTheRegistry) {
+  const fs::path shared = fs::path(MSINET_SHARED_DIR) / "data" / "osie" /
+                          "predicting-human-gaze-beyond-pixels-master.zip";
+  if (!fs::exists(shared)) GTEST_SKIP() << "no " << shared;
+  const fs::path link = dir_ / "root" / "osie-mirror" / "github.com" / "NUS-VIP" /
+                        "predicting-human-gaze-beyond-pixels" / "archive" / "master.zip";
+  fs::create_directories(link.parent_path());
+  fs::create_symlink(fs::absolute(shared), link);
+  const fs::path dest = out_ / "osie.zip";
+  const std::string sha = msinet::data::download(
+      {"https://github.com/NUS-VIP/predicting-human-gaze-beyond-pixels/archive/master.zip", ""},
+      dest, fast(server_->base() + "/osie-mirror"));
+  EXPECT_EQ(sha, "74df311e2d0ac343ce28d844950b89c890920164563690719eb460ff63521218");
+  EXPECT_EQ(fs::file_size(dest), fs::file_size(shared));
+  fs::remove(dest);
+}
+
+TEST_F(Download, UnknownChecksumIsRecordedBesideTheFile) {
+  const std::string sha = serve("example.org/plain/c.bin", 3000);
+  const fs::path dest = out_ / "c.bin";
+  EXPECT_EQ(
+      msinet::data::download({"https://example.org/plain/c.bin", ""}, dest, fast(server_->base())),
+      sha);
+  const auto record = msinet::data::read_local_checksums(out_ / "checksums.local.yaml");
+  ASSERT_EQ(record.count("https://example.org/plain/c.bin"), 1u);
+  EXPECT_EQ(record.at("https://example.org/plain/c.bin"), sha);
+  // A second source is added; the first stays.
+  const std::string sha2 = serve("example.org/plain/d.bin", 10, 9);
+  msinet::data::download({"https://example.org/plain/d.bin", ""}, out_ / "d.bin",
+                         fast(server_->base()));
+  const auto record2 = msinet::data::read_local_checksums(out_ / "checksums.local.yaml");
+  EXPECT_EQ(record2.size(), 2u);
+  EXPECT_EQ(record2.at("https://example.org/plain/c.bin"), sha);
+  EXPECT_EQ(record2.at("https://example.org/plain/d.bin"), sha2);
+}
+
+TEST_F(Download, ExistingFileWithAnotherChecksumIsRefused) {
+  serve("example.org/plain/e.bin", 100);
+  write_bytes(out_ / "e.bin", "something else");
+  auto o = fast(server_->base());
+  o.expected_sha256 = msinet::testing::python_sha256(dir_ / "root/example.org/plain/e.bin");
+  const auto e = expect_error([&] {
+    msinet::data::download({"https://example.org/plain/e.bin", ""}, out_ / "e.bin", o);
+  });
+  EXPECT_EQ(e.code(), ErrorCode::kData);
+  EXPECT_TRUE(contains(e.what(), (out_ / "e.bin").string() + "' exists")) << e.what();
+  EXPECT_TRUE(contains(e.what(), "delete it")) << e.what();
+}
+
+TEST_F(Download, DroppedConnectionResumesWithRange) {
+  const std::string sha = serve("example.org/drop/f.bin", 300000);
+  auto o = fast(server_->base() + "/_drop=100000");
+  o.expected_sha256 = sha;
+  const fs::path dest = out_ / "f.bin";
+  EXPECT_EQ(msinet::data::download({"https://example.org/drop/f.bin", ""}, dest, o), sha);
+  EXPECT_EQ(read_bytes(dest), make_bytes(300000, 7));
+  const auto lines = requests("/_drop=100000/example.org/drop/f.bin");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_TRUE(contains(lines[0], "\"range\": null")) << lines[0];
+  EXPECT_TRUE(contains(lines[1], "\"range\": \"bytes=100000-\"")) << lines[1];
+  EXPECT_TRUE(contains(lines[1], "\"status\": 206")) << lines[1];
+}
+
+TEST_F(Download, PartialFileFromAnEarlierRunIsResumed) {
+  const std::string sha = serve("example.org/resume/g.bin", 50000);
+  write_bytes(out_ / "g.bin.part", make_bytes(50000, 7).substr(0, 12345));
+  auto o = fast(server_->base());
+  o.expected_sha256 = sha;
+  EXPECT_EQ(msinet::data::download({"https://example.org/resume/g.bin", ""}, out_ / "g.bin", o),
+            sha);
+  const auto lines = requests("/example.org/resume/g.bin");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_TRUE(contains(lines[0], "\"range\": \"bytes=12345-\"")) << lines[0];
+  EXPECT_FALSE(fs::exists(out_ / "g.bin.part"));
+}
+
+TEST_F(Download, ServerIgnoringRangeRestartsCleanly) {
+  const std::string sha = serve("example.org/norange/h.bin", 40000);
+  write_bytes(out_ / "h.bin.part", "garbage that is not the start of the file");
+  auto o = fast(server_->base() + "/_norange");
+  o.expected_sha256 = sha;
+  EXPECT_EQ(msinet::data::download({"https://example.org/norange/h.bin", ""}, out_ / "h.bin", o),
+            sha);
+  EXPECT_EQ(read_bytes(out_ / "h.bin"), make_bytes(40000, 7));
+  const auto lines = requests("/_norange/example.org/norange/h.bin");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_TRUE(contains(lines[0], "\"status\": 200")) << lines[0];
+}
+
+TEST_F(Download, CompletePartialFileIsVerifiedAfterA416) {
+  const std::string sha = serve("example.org/full/i.bin", 4000);
+  write_bytes(out_ / "i.bin.part", make_bytes(4000, 7));
+  auto o = fast(server_->base());
+  o.expected_sha256 = sha;
+  EXPECT_EQ(msinet::data::download({"https://example.org/full/i.bin", ""}, out_ / "i.bin", o), sha);
+  const auto lines = requests("/example.org/full/i.bin");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_TRUE(contains(lines[0], "\"status\": 416")) << lines[0];
+}
+
+TEST_F(Download, NotFoundIsFinalAndNamesTheUrl) {
+  const auto e = expect_error([&] {
+    msinet::data::download({"https://example.org/missing/j.bin", ""}, out_ / "j.bin",
+                           fast(server_->base() + "/_status=404"));
+  });
+  EXPECT_EQ(e.code(), ErrorCode::kNetwork);
+  EXPECT_TRUE(contains(e.what(), server_->base() + "/_status=404/example.org/missing/j.bin"))
+      << e.what();
+  EXPECT_TRUE(contains(e.what(), "HTTP 404")) << e.what();
+  EXPECT_EQ(requests("/_status=404/example.org/missing/j.bin").size(), 1u);
+  EXPECT_FALSE(fs::exists(out_ / "j.bin"));
+}
+
+TEST_F(Download, ServerErrorsAreRetriedWithBackoff) {
+  const std::string sha = serve("example.org/flaky/k.bin", 1000);
+  auto o = fast(server_->base() + "/_fail=2");
+  o.expected_sha256 = sha;
+  EXPECT_EQ(msinet::data::download({"https://example.org/flaky/k.bin", ""}, out_ / "k.bin", o),
+            sha);
+  const auto lines = requests("/_fail=2/example.org/flaky/k.bin");
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_TRUE(contains(lines[0], "\"status\": 500"));
+  EXPECT_TRUE(contains(lines[1], "\"status\": 500"));
+  EXPECT_TRUE(contains(lines[2], "\"status\": 200"));
+}
+
+TEST_F(Download, PersistentServerErrorFailsAfterTheRetries) {
+  auto o = fast(server_->base() + "/_status=500");
+  o.retries = 2;
+  o.backoff_s = 0.05;
+  const auto start = std::chrono::steady_clock::now();
+  const auto e = expect_error([&] {
+    msinet::data::download({"https://example.org/broken/l.bin", ""}, out_ / "l.bin", o);
+  });
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(e.code(), ErrorCode::kNetwork);
+  EXPECT_TRUE(contains(e.what(), "HTTP 500")) << e.what();
+  EXPECT_TRUE(contains(e.what(), "after 3 attempts")) << e.what();
+  EXPECT_TRUE(contains(e.what(), "/example.org/broken/l.bin")) << e.what();
+  EXPECT_EQ(requests("/_status=500/example.org/broken/l.bin").size(), 3u);
+  EXPECT_GE(secs, 0.05 + 0.1);  // waits of 0.05 s, then 0.1 s
+}
+
+TEST_F(Download, DriveConfirmationFormIsFollowed) {
+  const std::string sha = serve("drive.google.com/FormId_123", 70000);
+  auto o = fast(server_->base());
+  o.expected_sha256 = sha;
+  EXPECT_EQ(msinet::data::download({"", "FormId_123"}, out_ / "form.zip", o), sha);
+  EXPECT_EQ(read_bytes(out_ / "form.zip"), make_bytes(70000, 7));
+  ASSERT_EQ(requests("/drive.google.com/FormId_123").size(), 1u);
+  const auto real = requests("/download");
+  ASSERT_FALSE(real.empty());
+  EXPECT_TRUE(contains(real.back(), "id=FormId_123&export=download&confirm=t&uuid=u-"))
+      << real.back();
+}
+
+TEST_F(Download, DriveConfirmationLinkWithCookieIsFollowed) {
+  const std::string sha = serve("drive.google.com/HrefId", 20000);
+  auto o = fast(server_->base() + "/_gd=href");
+  o.expected_sha256 = sha;
+  EXPECT_EQ(msinet::data::download({"https://drive.google.com/uc?id=HrefId&export=download", ""},
+                                   out_ / "href.zip", o),
+            sha);
+  const auto real = requests("/_gd=href/uc");
+  ASSERT_EQ(real.size(), 1u);
+  EXPECT_TRUE(contains(real[0], "confirm=Xk3_q9")) << real[0];
+  EXPECT_TRUE(contains(real[0], "download_warning_HrefId=Xk3_q9")) << real[0];
+  EXPECT_TRUE(contains(real[0], "\"status\": 200")) << real[0];
+}
+
+TEST_F(Download, DrivePageWithoutConfirmationIsAClearError) {
+  serve("drive.google.com/QuotaId", 100);
+  const fs::path dest = out_ / "quota.zip";
+  const auto e = expect_error([&] {
+    msinet::data::download({"", "QuotaId"}, dest, fast(server_->base() + "/_gd=refuse"));
+  });
+  EXPECT_EQ(e.code(), ErrorCode::kNetwork);
+  EXPECT_TRUE(contains(e.what(), "Google Drive refused the download of file id 'QuotaId'"))
+      << e.what();
+  EXPECT_TRUE(contains(e.what(), "put it at '" + dest.string() + "'")) << e.what();
+  EXPECT_FALSE(fs::exists(dest));
+}
+
+TEST_F(Download, AnnouncedSizeOverTheCapIsRefusedBeforeDownloading) {
+  serve("example.org/big/m.bin", 100000);
+  auto o = fast(server_->base());
+  o.max_bytes = 99999;
+  const auto e = expect_error([&] {
+    msinet::data::download({"https://example.org/big/m.bin", ""}, out_ / "m.bin", o);
+  });
+  EXPECT_EQ(e.code(), ErrorCode::kData);
+  EXPECT_TRUE(contains(e.what(), "100000 bytes, over the limit of 99999")) << e.what();
+  EXPECT_EQ(requests("/example.org/big/m.bin").size(), 1u);
+  EXPECT_FALSE(fs::exists(out_ / "m.bin"));
+  EXPECT_FALSE(fs::exists(out_ / "m.bin.part"));
+}
+
+TEST_F(Download, StreamPastTheCapIsAborted) {
+  serve("example.org/big/n.bin", 300000);
+  auto o = fast(server_->base() + "/_nolength");
+  o.max_bytes = 100000;
+  const auto e = expect_error([&] {
+    msinet::data::download({"https://example.org/big/n.bin", ""}, out_ / "n.bin", o);
+  });
+  EXPECT_EQ(e.code(), ErrorCode::kData);
+  EXPECT_TRUE(contains(e.what(), "past the limit of 100000 bytes")) << e.what();
+  EXPECT_FALSE(fs::exists(out_ / "n.bin"));
+  EXPECT_FALSE(fs::exists(out_ / "n.bin.part"));
+}
+
+TEST_F(Download, StalledTransferTimesOutAndResumes) {
+  const std::string sha = serve("example.org/stall/o.bin", 200000);
+  auto o = fast(server_->base() + "/_stall=50000");
+  o.stall_timeout_s = 1;
+  o.expected_sha256 = sha;
+  EXPECT_EQ(msinet::data::download({"https://example.org/stall/o.bin", ""}, out_ / "o.bin", o),
+            sha);
+  const auto lines = requests("/_stall=50000/example.org/stall/o.bin");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_TRUE(contains(lines[1], "\"range\": \"bytes=50000-\"")) << lines[1];
+}
+
+TEST_F(Download, FileMirrorWorksAndResumes) {
+  const std::string sha = serve("file-mirror/example.org/p.bin", 30000);
+  write_bytes(out_ / "p.bin.part", make_bytes(30000, 7).substr(0, 1000));
+  auto o = fast("file://" + (dir_ / "root" / "file-mirror").string());
+  o.expected_sha256 = sha;
+  EXPECT_EQ(msinet::data::download({"https://example.org/p.bin", ""}, out_ / "p.bin", o), sha);
+  EXPECT_EQ(read_bytes(out_ / "p.bin"), make_bytes(30000, 7));
+}
+
+TEST_F(Download, MirrorComesFromTheEnvironment) {
+  const std::string sha = serve("env.example/q.bin", 500);
+  ::setenv("MSINET_MIRROR", server_->base().c_str(), 1);
+  auto o = fast("");
+  o.expected_sha256 = sha;
+  EXPECT_EQ(msinet::data::download({"https://env.example/q.bin", ""}, out_ / "q.bin", o), sha);
+  ::unsetenv("MSINET_MIRROR");
+  EXPECT_EQ(requests("/env.example/q.bin").size(), 1u);
+}
+
+}  // namespace
