@@ -1,3 +1,4 @@
 # Tests of area 'fetch' (see tests/CMakeLists.txt for msinet_add_test).
 # The download tests start tests/tools/http_server.py (/usr/bin/python3) on a loopback port.
 msinet_add_test(test_data_download LABEL unit SOURCES test_data_download.cpp LIBS msinet_fetch)
+msinet_add_test(test_data_archive LABEL unit SOURCES test_data_archive.cpp LIBS msinet_fetch)

@@ -32,12 +32,13 @@ struct Planned {
   std::optional<zip_uint64_t> size;
 };
 
-[[noreturn]] void refuse(const fs::path& archive, const std::string& entry,
-                         const std::string& why) {
+[[noreturn]] void refuse(const fs::path& archive, const std::string& entry, const std::string& why,
+                         bool before_writing = true) {
   throw Error(ErrorCode::kData, "archive '" + archive.string() + "': refusing entry '" + entry +
-                                    "' (" + why +
-                                    "); nothing was extracted. The archive is "
-                                    "unsafe or damaged: delete it and download it again");
+                                    "' (" + why + ")" +
+                                    (before_writing ? "; nothing was extracted" : "") +
+                                    ". The archive is unsafe or damaged: delete it and download "
+                                    "it again");
 }
 
 // Entry names use '/'; backslashes (written by some Windows tools) are read as separators so
@@ -129,8 +130,9 @@ uint64_t extract_zip(const fs::path& zip_path, const fs::path& dest_dir, const E
     zip_error_init_with_code(&err, code);
     const std::string why = zip_error_strerror(&err);
     zip_error_fini(&err);
-    const ErrorCode ec =
-        code == ZIP_ER_OPEN || code == ZIP_ER_READ ? ErrorCode::kInput : ErrorCode::kData;
+    const ErrorCode ec = code == ZIP_ER_NOENT || code == ZIP_ER_OPEN || code == ZIP_ER_READ
+                             ? ErrorCode::kInput
+                             : ErrorCode::kData;
     throw Error(ec, "cannot open archive '" + zip_path.string() + "': " + why +
                         (ec == ErrorCode::kData
                              ? "; the archive is corrupt or truncated: delete it and download "
@@ -221,7 +223,8 @@ uint64_t extract_zip(const fs::path& zip_path, const fs::path& dest_dir, const E
     // A link already inside dest_dir must not carry the file elsewhere.
     const fs::path parent = fs::canonical(target.parent_path(), ec);
     if (ec || !inside(parent, root)) {
-      refuse(zip_path, p.name, "its folder resolves outside '" + root.string() + "'");
+      refuse(zip_path, p.name, "its folder resolves outside '" + root.string() + "'",
+             /*before_writing=*/false);
     }
     int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) {
@@ -248,11 +251,18 @@ uint64_t extract_zip(const fs::path& zip_path, const fs::path& dest_dir, const E
         if (n == 0) break;
         written += static_cast<uint64_t>(n);
         total += static_cast<uint64_t>(n);
-        if ((p.size && written > *p.size) || total > limits.max_total_bytes) {
+        if (p.size && written > *p.size) {
           throw Error(ErrorCode::kData, "archive '" + zip_path.string() + "': entry '" + p.name +
-                                            "' unpacks to more bytes than declared or over the "
-                                            "limit of " +
-                                            std::to_string(limits.max_total_bytes) + " bytes");
+                                            "' unpacks to more than the " +
+                                            std::to_string(*p.size) +
+                                            " bytes it declares; the archive is corrupt or "
+                                            "malicious");
+        }
+        if (total > limits.max_total_bytes) {
+          throw Error(ErrorCode::kData, "archive '" + zip_path.string() +
+                                            "' unpacks to more than " +
+                                            std::to_string(limits.max_total_bytes) +
+                                            " bytes, over the limit (raise the unpacked size cap)");
         }
         write_all(fd, buf.data(), static_cast<size_t>(n), target);
       }
