@@ -1,0 +1,158 @@
+#pragma once
+// The evaluation job: scores predicted maps (files, in-memory maps or a baseline predictor)
+// against fixation maps and continuous ground-truth maps.
+//
+// Matching: a file's key is its path relative to its folder, without extension and without a
+// trailing "_fixMap" / "_fixPts" ("sub/img_fixPts.png" -> "sub/img"). Keys match exactly, or,
+// when the folders are laid out differently, by the last component if it is unique on both sides.
+// Sizes: a prediction (and a baseline map) whose size differs from the fixation map's is resized
+// to it with resize_bicubic() (MATLAB imresize's bicubic, as the MIT benchmark does).
+// Randomness: each image and metric draws from its own stream, derive_seed(seed, image, metric),
+// so results do not depend on the order or subset of images scored.
+
+#include <opencv2/core.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "msinet/eval/metrics.h"
+
+namespace msinet::eval {
+
+namespace fs = std::filesystem;
+
+/// Every metric, in report order: auc_judd, auc_borji, sauc, nss, cc, kld, sim, ig.
+const std::vector<std::string>& all_metrics();
+
+/// What to score and how.
+struct EvalOptions {
+  fs::path pred_dir;           ///< predictions (.jpeg/.jpg/.png grayscale, .npy); not with baseline
+  fs::path fixations_dir;      ///< binary fixation maps (nonzero = fixated)
+  fs::path maps_dir;           ///< continuous ground-truth maps (CC, KLD, SIM); optional
+  fs::path baseline_maps_dir;  ///< IG baseline maps matched like predictions; empty: centre map
+  std::string baseline;        ///< predictor instead of pred_dir: "" (none), "center", "chance"
+  std::vector<std::string> metrics;  ///< names from all_metrics(); empty = every applicable one
+  uint64_t seed = 0;                 ///< seed of every random choice; reported in the results
+  bool jitter = true;                ///< AUC-Judd tie-breaking noise
+  fs::path csv;                      ///< per-image CSV written by run_eval when set
+  fs::path json;                     ///< summary JSON written by run_eval when set
+  bool progress = false;             ///< progress bar on stderr (only when it is a terminal)
+};
+
+/// One scored image; values are aligned with EvalResult::metrics, NaN where undefined.
+struct ImageScores {
+  std::string image;    ///< matching key
+  fs::path prediction;  ///< source file, empty for in-memory maps and baselines
+  std::vector<double> values;
+};
+
+/// Mean and sample standard deviation (N - 1) of one metric over the images where it is defined.
+struct MetricSummary {
+  std::string metric;
+  double mean = 0.0;  ///< NaN when n == 0
+  double std = 0.0;   ///< NaN when n < 2
+  size_t n = 0;
+};
+
+/// An image, or some metrics of an image, left out of the summary, and why.
+struct Skipped {
+  std::string image;
+  std::string reason;   ///< short and shared by similar cases ("empty fixation map")
+  std::string metrics;  ///< comma-separated metrics concerned; empty = the whole image
+  std::string detail;   ///< file path or error message
+};
+
+/// Everything a run produced.
+struct EvalResult {
+  uint64_t seed = 0;
+  std::string predictor;             ///< predictions folder, "center baseline", ...
+  std::string ig_baseline;           ///< "center" or the baseline maps folder
+  std::vector<std::string> metrics;  ///< metrics computed, in report order
+  std::vector<ImageScores> images;   ///< scored images, in scoring order
+  std::vector<MetricSummary> summary;
+  std::vector<Skipped> skipped;
+};
+
+/// Ground truth of one image; any path may be empty except that one of fixations/map is set.
+struct GroundTruth {
+  std::string image;   ///< matching key
+  fs::path fixations;  ///< binary fixation map
+  fs::path map;        ///< continuous ground-truth map
+  fs::path baseline;   ///< IG baseline map; empty: the centre map
+};
+
+/// "img_fixPts" -> "img", "img_fixMap" -> "img"; anything else unchanged.
+std::string strip_map_suffix(const std::string& stem);
+
+/// The matching key of `file` inside folder `root` (see the top of this header).
+std::string map_key(const fs::path& file, const fs::path& root);
+
+/// Map files (.png/.jpg/.jpeg/.npy, hidden files skipped) under `root`, recursively, sorted.
+/// Throws Error(kInput) when `root` is not a folder.
+std::vector<fs::path> list_maps(const fs::path& root);
+
+/// For each query key, the index of the matching target key, or -1 (see the top of this header).
+std::vector<int> match_keys(const std::vector<std::string>& targets,
+                            const std::vector<std::string>& queries);
+
+/// The ground truth in options' fixations_dir / maps_dir / baseline_maps_dir, one entry per
+/// fixation map (and per map without a fixation map). Throws Error(kInput) on duplicate keys.
+std::vector<GroundTruth> find_ground_truth(const EvalOptions& options);
+
+/// Scores predictions one at a time, so that callers that produce maps (a model) need not keep
+/// them all; every entry point below uses it.
+class Evaluator {
+ public:
+  /// Reads every fixation map (sAUC draws its negatives from them). Throws Error(kUsage) for
+  /// unknown or inapplicable metrics or baselines, Error(kInput) for duplicate images.
+  Evaluator(std::vector<GroundTruth> truths, EvalOptions options);
+  ~Evaluator();
+  Evaluator(const Evaluator&) = delete;
+  Evaluator& operator=(const Evaluator&) = delete;
+
+  /// The metrics this run computes.
+  const std::vector<std::string>& metrics() const { return metrics_; }
+  /// True when there is ground truth for `image`.
+  bool knows(const std::string& image) const;
+  /// Scores `prediction` (CV_64FC1, any size; resized when needed) for ground truth `image`.
+  void add(const std::string& image, const cv::Mat& prediction, const fs::path& source = {});
+  /// Scores the options' baseline predictor ("center" or "chance") for ground truth `image`.
+  void add_baseline(const std::string& image);
+  /// Records a prediction for `image` that could not be scored.
+  void skip(const std::string& image, const std::string& reason, const std::string& detail);
+  /// Ground truth with no prediction yet is reported as skipped; summarises everything.
+  EvalResult finish();
+
+ private:
+  struct Truth;
+  void score(Truth& truth, const cv::Mat& prediction, bool chance, const fs::path& source);
+
+  EvalOptions options_;
+  std::vector<std::string> metrics_;
+  std::vector<Truth> truths_;
+  std::unordered_map<std::string, size_t> index_;
+  std::vector<size_t> pool_;  // truths with fixations, for sAUC
+  EvalResult result_;
+};
+
+/// One prediction held in memory (or a file to read) with its ground truth paths.
+struct EvalItem {
+  std::string image;
+  cv::Mat prediction;  ///< CV_64FC1; when empty, prediction_path or options.baseline
+  fs::path prediction_path;
+  fs::path fixations;
+  fs::path map;
+  fs::path baseline;
+};
+
+/// Scores `items` (all kept in memory; prefer Evaluator for long runs).
+EvalResult evaluate(const std::vector<EvalItem>& items, const EvalOptions& options);
+
+/// The folder job: finds and matches the files, scores them, writes options.csv / options.json.
+EvalResult run_eval(const EvalOptions& options);
+
+}  // namespace msinet::eval

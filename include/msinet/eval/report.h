@@ -1,0 +1,28 @@
+#pragma once
+// Reports of an evaluation: a table for stdout, a per-image CSV and a summary JSON.
+
+#include <filesystem>
+#include <string>
+
+#include "msinet/eval/evaluate.h"
+
+namespace msinet::eval {
+
+/// A plain-text table: mean, standard deviation and count per metric, the number of images,
+/// the seed, the predictor, and what was skipped and why.
+std::string format_table(const EvalResult& result);
+
+/// CSV text: header "image,<metric>...", one row per scored image; undefined values are empty.
+std::string to_csv(const EvalResult& result);
+
+/// JSON text: seed, predictor, IG baseline, metric summaries, image count, skipped counts by
+/// reason and the skipped list; undefined numbers are null.
+std::string to_json(const EvalResult& result);
+
+/// Writes to_csv(result) to `path` atomically.
+void write_csv(const std::filesystem::path& path, const EvalResult& result);
+
+/// Writes to_json(result) to `path` atomically.
+void write_json(const std::filesystem::path& path, const EvalResult& result);
+
+}  // namespace msinet::eval

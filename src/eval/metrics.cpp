@@ -1,0 +1,517 @@
+#include "msinet/eval/metrics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "msinet/util/error.h"
+
+namespace msinet::eval {
+
+namespace {
+
+constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
+
+void require_map(const cv::Mat& m, const char* what) {
+  if (m.empty() || m.type() != CV_64FC1) {
+    throw Error(ErrorCode::kInternal, std::string("metric input '") + what +
+                                          "' must be a non-empty single-channel double map");
+  }
+}
+
+void require_same_size(const cv::Mat& a, const cv::Mat& b, const char* what_a, const char* what_b) {
+  if (a.size() != b.size()) {
+    throw Error(ErrorCode::kInput, std::string("map sizes differ: ") + what_a + " is " +
+                                       std::to_string(a.rows) + "x" + std::to_string(a.cols) +
+                                       ", " + what_b + " is " + std::to_string(b.rows) + "x" +
+                                       std::to_string(b.cols) +
+                                       " (resize the prediction to the ground truth's size first)");
+  }
+}
+
+/// A continuous copy of a double map, as a flat vector.
+std::vector<double> values_of(const cv::Mat& m) {
+  std::vector<double> v;
+  v.reserve(m.total());
+  for (int y = 0; y < m.rows; ++y) {
+    const double* row = m.ptr<double>(y);
+    v.insert(v.end(), row, row + m.cols);
+  }
+  return v;
+}
+
+std::vector<double> values_at(const std::vector<double>& v, const std::vector<int>& indices) {
+  std::vector<double> out;
+  out.reserve(indices.size());
+  for (int i : indices) out.push_back(v[static_cast<size_t>(i)]);
+  return out;
+}
+
+/// Min-max normalisation of a flat vector; false when it is constant.
+bool min_max(std::vector<double>& v) {
+  const auto [lo_it, hi_it] = std::minmax_element(v.begin(), v.end());
+  const double lo = *lo_it;
+  const double hi = *hi_it;
+  if (!(hi > lo)) return false;
+  const double range = hi - lo;
+  for (double& x : v) x = (x - lo) / range;
+  return true;
+}
+
+double sum_of(const std::vector<double>& v) {
+  double s = 0.0;
+  for (double x : v) s += x;
+  return s;
+}
+
+bool all_zero(const std::vector<double>& v) {
+  return std::all_of(v.begin(), v.end(), [](double x) { return x == 0.0; });
+}
+
+/// Scales to sum 1; an all-zero vector stays zero.
+void to_unit_sum(std::vector<double>& v) {
+  const double s = sum_of(v);
+  if (s == 0.0) return;
+  for (double& x : v) x /= s;
+}
+
+double trapezoid(const std::vector<double>& x, const std::vector<double>& y) {
+  double area = 0.0;
+  for (size_t i = 1; i < x.size(); ++i) area += (x[i] - x[i - 1]) * (y[i] + y[i - 1]) / 2.0;
+  return area;
+}
+
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+/// Keys' cubic convolution kernel with a = -0.5 (MATLAB imresize's "cubic").
+double cubic(double x) {
+  const double a = std::abs(x);
+  const double a2 = a * a;
+  const double a3 = a2 * a;
+  if (a <= 1.0) return 1.5 * a3 - 2.5 * a2 + 1.0;
+  if (a <= 2.0) return -0.5 * a3 + 2.5 * a2 - 4.0 * a + 2.0;
+  return 0.0;
+}
+
+struct Contributions {
+  int taps = 0;
+  std::vector<int> index;      // out * taps source indices, 0-based
+  std::vector<double> weight;  // out * taps weights, each row sums to 1
+};
+
+// ref: MATLAB imresize.m contributions()
+Contributions contributions(int in, int out) {
+  const double scale = static_cast<double>(out) / in;
+  const bool antialias = scale < 1.0;
+  const double width = antialias ? 4.0 / scale : 4.0;
+  Contributions c;
+  c.taps = static_cast<int>(std::ceil(width)) + 2;
+  c.index.resize(static_cast<size_t>(out) * c.taps);
+  c.weight.resize(c.index.size());
+  const long period = 2L * in;
+  for (int x = 1; x <= out; ++x) {
+    const double u = x / scale + 0.5 * (1.0 - 1.0 / scale);
+    const long left = static_cast<long>(std::floor(u - width / 2.0));
+    double total = 0.0;
+    const size_t row = static_cast<size_t>(x - 1) * c.taps;
+    for (int k = 0; k < c.taps; ++k) {
+      const long j = left + k;
+      const double d = u - static_cast<double>(j);
+      const double w = antialias ? scale * cubic(scale * d) : cubic(d);
+      c.weight[row + k] = w;
+      total += w;
+      long m = (j - 1) % period;
+      if (m < 0) m += period;
+      c.index[row + k] = static_cast<int>(m < in ? m : period - 1 - m);
+    }
+    for (int k = 0; k < c.taps; ++k) c.weight[row + k] /= total;
+  }
+  return c;
+}
+
+cv::Mat resize_rows(const cv::Mat& in, int out_rows) {
+  const Contributions c = contributions(in.rows, out_rows);
+  cv::Mat out(out_rows, in.cols, CV_64FC1);
+  for (int y = 0; y < out_rows; ++y) {
+    double* dst = out.ptr<double>(y);
+    std::fill(dst, dst + in.cols, 0.0);
+    for (int k = 0; k < c.taps; ++k) {
+      const size_t at = static_cast<size_t>(y) * c.taps + k;
+      const double w = c.weight[at];
+      const double* src = in.ptr<double>(c.index[at]);
+      for (int x = 0; x < in.cols; ++x) dst[x] += w * src[x];
+    }
+  }
+  return out;
+}
+
+cv::Mat resize_cols(const cv::Mat& in, int out_cols) {
+  const Contributions c = contributions(in.cols, out_cols);
+  cv::Mat out(in.rows, out_cols, CV_64FC1);
+  for (int y = 0; y < in.rows; ++y) {
+    const double* src = in.ptr<double>(y);
+    double* dst = out.ptr<double>(y);
+    for (int x = 0; x < out_cols; ++x) {
+      double v = 0.0;
+      const size_t row = static_cast<size_t>(x) * c.taps;
+      for (int k = 0; k < c.taps; ++k) v += c.weight[row + k] * src[c.index[row + k]];
+      dst[x] = v;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Score Score::none(std::string why) { return Score{kNan, std::move(why)}; }
+
+size_t Rng::below(size_t n) {
+  const uint64_t bound = static_cast<uint64_t>(n);
+  const uint64_t threshold = (0 - bound) % bound;
+  for (;;) {
+    const uint64_t x = engine_();
+    if (x >= threshold) return static_cast<size_t>(x % bound);
+  }
+}
+
+uint64_t derive_seed(uint64_t seed, std::string_view key, std::string_view stream) {
+  uint64_t h = 1469598103934665603ULL;
+  const auto mix = [&h](std::string_view s) {
+    for (unsigned char ch : s) {
+      h ^= ch;
+      h *= 1099511628211ULL;
+    }
+    h ^= 0xffU;
+    h *= 1099511628211ULL;
+  };
+  mix(key);
+  mix(stream);
+  return splitmix64(seed ^ splitmix64(h));
+}
+
+FixationPoints fixation_points(const cv::Mat& fixations) {
+  require_map(fixations, "fixations");
+  FixationPoints p;
+  p.size = fixations.size();
+  for (int y = 0; y < fixations.rows; ++y) {
+    const double* row = fixations.ptr<double>(y);
+    for (int x = 0; x < fixations.cols; ++x) {
+      if (row[x] != 0.0) p.indices.push_back(y * fixations.cols + x);
+    }
+  }
+  return p;
+}
+
+cv::Mat fixation_map(const FixationPoints& points) {
+  cv::Mat m = cv::Mat::zeros(points.size, CV_64FC1);
+  auto* data = m.ptr<double>(0);
+  for (int i : points.indices) data[i] = 1.0;
+  return m;
+}
+
+cv::Mat resize_bicubic(const cv::Mat& map, cv::Size size) {
+  require_map(map, "map");
+  if (size.width <= 0 || size.height <= 0) {
+    throw Error(ErrorCode::kInternal, "resize_bicubic: target size must be positive");
+  }
+  if (map.size() == size) return map.clone();
+  const double scale_rows = static_cast<double>(size.height) / map.rows;
+  const double scale_cols = static_cast<double>(size.width) / map.cols;
+  cv::Mat out = map;
+  if (scale_rows <= scale_cols) {
+    if (size.height != out.rows) out = resize_rows(out, size.height);
+    if (size.width != out.cols) out = resize_cols(out, size.width);
+  } else {
+    if (size.width != out.cols) out = resize_cols(out, size.width);
+    if (size.height != out.rows) out = resize_rows(out, size.height);
+  }
+  return out;
+}
+
+bool min_max_normalise(cv::Mat& map) {
+  require_map(map, "map");
+  double lo = 0.0;
+  double hi = 0.0;
+  cv::minMaxLoc(map, &lo, &hi);
+  if (!(hi > lo)) return false;
+  const double range = hi - lo;
+  for (int y = 0; y < map.rows; ++y) {
+    double* row = map.ptr<double>(y);
+    for (int x = 0; x < map.cols; ++x) row[x] = (row[x] - lo) / range;
+  }
+  return true;
+}
+
+// ref: MIT saliency benchmark AUC_Judd.m
+Score auc_judd(const cv::Mat& s, const cv::Mat& fixations, Rng* jitter) {
+  require_map(s, "prediction");
+  require_map(fixations, "fixations");
+  require_same_size(s, fixations, "prediction", "fixation map");
+  const FixationPoints fix = fixation_points(fixations);
+  if (fix.indices.empty()) return Score::none("empty fixation map");
+  std::vector<double> v = values_of(s);
+  if (jitter != nullptr) {
+    for (double& x : v) x += jitter->uniform() * kJitter;
+  }
+  if (!min_max(v)) return Score::none("constant prediction");
+  const size_t npix = v.size();
+  const size_t nfix = fix.indices.size();
+  if (nfix == npix) return Score::none("every pixel is fixated");
+  std::vector<double> thresholds = values_at(v, fix.indices);
+  std::sort(thresholds.begin(), thresholds.end(), std::greater<>());
+  std::vector<double> sorted = v;
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<double> tp(nfix + 2, 0.0);
+  std::vector<double> fp(nfix + 2, 0.0);
+  tp.back() = 1.0;
+  fp.back() = 1.0;
+  for (size_t i = 1; i <= nfix; ++i) {
+    const double t = thresholds[i - 1];
+    const auto above =
+        static_cast<size_t>(sorted.end() - std::lower_bound(sorted.begin(), sorted.end(), t));
+    tp[i] = static_cast<double>(i) / static_cast<double>(nfix);
+    fp[i] = static_cast<double>(above - i) / static_cast<double>(npix - nfix);
+  }
+  return Score::of(trapezoid(fp, tp));
+}
+
+// ref: MIT saliency benchmark AUC_Borji.m (one split)
+double thresholded_roc_area(const std::vector<double>& positives,
+                            const std::vector<double>& negatives, double step) {
+  if (positives.empty() || negatives.empty() || !(step > 0.0)) {
+    throw Error(ErrorCode::kInternal, "thresholded_roc_area needs positives, negatives, step > 0");
+  }
+  const double top = std::max(*std::max_element(positives.begin(), positives.end()),
+                              *std::max_element(negatives.begin(), negatives.end()));
+  const long count = top < 0.0 ? -1 : static_cast<long>(std::floor(top / step + 1e-9));
+  std::vector<double> tp{0.0};
+  std::vector<double> fp{0.0};
+  const auto fraction_at_least = [](const std::vector<double>& xs, double t) {
+    size_t n = 0;
+    for (double x : xs) n += x >= t ? 1 : 0;
+    return static_cast<double>(n) / static_cast<double>(xs.size());
+  };
+  for (long k = count; k >= 0; --k) {
+    const double t = static_cast<double>(k) * step;
+    tp.push_back(fraction_at_least(positives, t));
+    fp.push_back(fraction_at_least(negatives, t));
+  }
+  tp.push_back(1.0);
+  fp.push_back(1.0);
+  return trapezoid(fp, tp);
+}
+
+// ref: MIT saliency benchmark AUC_Borji.m
+Score auc_borji(const cv::Mat& s, const cv::Mat& fixations, Rng& rng, int splits, double step) {
+  require_map(s, "prediction");
+  require_map(fixations, "fixations");
+  require_same_size(s, fixations, "prediction", "fixation map");
+  const FixationPoints fix = fixation_points(fixations);
+  if (fix.indices.empty()) return Score::none("empty fixation map");
+  if (fix.indices.size() < 2) return Score::none("fewer than 2 fixations");
+  std::vector<double> v = values_of(s);
+  if (!min_max(v)) return Score::none("constant prediction");
+  const std::vector<double> positives = values_at(v, fix.indices);
+  std::vector<double> negatives(positives.size());
+  double total = 0.0;
+  for (int split = 0; split < splits; ++split) {
+    for (double& n : negatives) n = v[rng.below(v.size())];
+    total += thresholded_roc_area(positives, negatives, step);
+  }
+  return Score::of(total / splits);
+}
+
+std::vector<int> scaled_fixation_union(const std::vector<const FixationPoints*>& others,
+                                       cv::Size size) {
+  std::vector<int> out;
+  for (const FixationPoints* p : others) {
+    const int w = p->size.width;
+    const int h = p->size.height;
+    for (int i : p->indices) {
+      const int x = i % w;
+      const int y = i / w;
+      const int sx =
+          std::min(size.width - 1, static_cast<int>(std::floor((x + 0.5) * size.width / w)));
+      const int sy =
+          std::min(size.height - 1, static_cast<int>(std::floor((y + 0.5) * size.height / h)));
+      out.push_back(sy * size.width + sx);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+// ref: MIT saliency benchmark AUC_shuffled.m
+Score sauc(const cv::Mat& s, const cv::Mat& fixations, const std::vector<int>& negatives, Rng& rng,
+           int splits, double step) {
+  require_map(s, "prediction");
+  require_map(fixations, "fixations");
+  require_same_size(s, fixations, "prediction", "fixation map");
+  const FixationPoints fix = fixation_points(fixations);
+  if (fix.indices.empty()) return Score::none("empty fixation map");
+  if (fix.indices.size() < 2) return Score::none("fewer than 2 fixations");
+  if (negatives.empty()) return Score::none("no fixations on other images");
+  const auto npix = static_cast<int>(s.total());
+  for (int i : negatives) {
+    if (i < 0 || i >= npix) throw Error(ErrorCode::kInternal, "sauc: negative index outside map");
+  }
+  std::vector<double> v = values_of(s);
+  if (!min_max(v)) return Score::none("constant prediction");
+  const std::vector<double> positives = values_at(v, fix.indices);
+  const size_t take = std::min(fix.indices.size(), negatives.size());
+  std::vector<int> order = negatives;
+  std::vector<double> drawn(take);
+  double total = 0.0;
+  for (int split = 0; split < splits; ++split) {
+    for (size_t i = 0; i < take; ++i) {
+      std::swap(order[i], order[i + rng.below(order.size() - i)]);
+      drawn[i] = v[static_cast<size_t>(order[i])];
+    }
+    total += thresholded_roc_area(positives, drawn, step);
+  }
+  return Score::of(total / splits);
+}
+
+// ref: MIT saliency benchmark NSS.m
+Score nss(const cv::Mat& s, const cv::Mat& fixations) {
+  require_map(s, "prediction");
+  require_map(fixations, "fixations");
+  require_same_size(s, fixations, "prediction", "fixation map");
+  const FixationPoints fix = fixation_points(fixations);
+  if (fix.indices.empty()) return Score::none("empty fixation map");
+  const std::vector<double> v = values_of(s);
+  if (v.size() < 2) return Score::none("constant prediction");
+  const double mean = sum_of(v) / static_cast<double>(v.size());
+  double ss = 0.0;
+  for (double x : v) ss += (x - mean) * (x - mean);
+  const double sd = std::sqrt(ss / static_cast<double>(v.size() - 1));
+  if (!(sd > 0.0)) return Score::none("constant prediction");
+  double total = 0.0;
+  for (int i : fix.indices) total += (v[static_cast<size_t>(i)] - mean) / sd;
+  return Score::of(total / static_cast<double>(fix.indices.size()));
+}
+
+// ref: MIT saliency benchmark CC.m
+Score cc(const cv::Mat& s, const cv::Mat& g) {
+  require_map(s, "prediction");
+  require_map(g, "ground-truth map");
+  require_same_size(s, g, "prediction", "ground-truth map");
+  const std::vector<double> a = values_of(s);
+  const std::vector<double> b = values_of(g);
+  const double n = static_cast<double>(a.size());
+  const double ma = sum_of(a) / n;
+  const double mb = sum_of(b) / n;
+  double sab = 0.0;
+  double saa = 0.0;
+  double sbb = 0.0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double da = a[i] - ma;
+    const double db = b[i] - mb;
+    sab += da * db;
+    saa += da * da;
+    sbb += db * db;
+  }
+  if (!(saa > 0.0)) return Score::none("constant prediction");
+  if (!(sbb > 0.0)) return Score::none("constant ground-truth map");
+  return Score::of(sab / std::sqrt(saa * sbb));
+}
+
+// ref: MIT saliency benchmark KLdiv.m
+Score kld(const cv::Mat& s, const cv::Mat& g) {
+  require_map(s, "prediction");
+  require_map(g, "ground-truth map");
+  require_same_size(s, g, "prediction", "ground-truth map");
+  std::vector<double> p = values_of(s);
+  std::vector<double> q = values_of(g);
+  const auto negative = [](const std::vector<double>& v) {
+    return std::any_of(v.begin(), v.end(), [](double x) { return x < 0.0; });
+  };
+  if (negative(p)) return Score::none("negative values in prediction");
+  if (negative(q)) return Score::none("negative values in ground-truth map");
+  to_unit_sum(p);
+  to_unit_sum(q);
+  double total = 0.0;
+  for (size_t i = 0; i < p.size(); ++i) total += q[i] * std::log(kEps + q[i] / (p[i] + kEps));
+  return Score::of(total);
+}
+
+namespace {
+
+/// SIM's normalisation: min-max then sum 1; all-zero stays zero; false when constant nonzero.
+bool sim_normalise(std::vector<double>& v) {
+  if (all_zero(v)) return true;
+  if (!min_max(v)) return false;
+  to_unit_sum(v);
+  return true;
+}
+
+Score sim_of(const std::vector<double>& p, std::vector<double> q) {
+  if (!sim_normalise(q)) return Score::none("constant ground-truth map");
+  double total = 0.0;
+  for (size_t i = 0; i < p.size(); ++i) total += std::min(p[i], q[i]);
+  return Score::of(total);
+}
+
+Score ig_of(const std::vector<double>& p, const cv::Mat& baseline, const cv::Mat& fixations) {
+  const FixationPoints fix = fixation_points(fixations);
+  if (fix.indices.empty()) return Score::none("empty fixation map");
+  std::vector<double> b = values_of(baseline);
+  if (!min_max(b)) return Score::none("constant baseline map");
+  to_unit_sum(b);
+  double total = 0.0;
+  for (int i : fix.indices) {
+    const auto k = static_cast<size_t>(i);
+    total += std::log2(kEps + p[k]) - std::log2(kEps + b[k]);
+  }
+  return Score::of(total / static_cast<double>(fix.indices.size()));
+}
+
+}  // namespace
+
+// ref: MIT saliency benchmark similarity.m
+Score sim(const cv::Mat& s, const cv::Mat& g) {
+  require_map(s, "prediction");
+  require_map(g, "ground-truth map");
+  require_same_size(s, g, "prediction", "ground-truth map");
+  std::vector<double> p = values_of(s);
+  if (!sim_normalise(p)) return Score::none("constant prediction");
+  return sim_of(p, values_of(g));
+}
+
+Score sim_distribution(const cv::Mat& p, const cv::Mat& g) {
+  require_map(p, "prediction");
+  require_map(g, "ground-truth map");
+  require_same_size(p, g, "prediction", "ground-truth map");
+  return sim_of(values_of(p), values_of(g));
+}
+
+// ref: MIT saliency benchmark InfoGain.m
+Score ig(const cv::Mat& s, const cv::Mat& baseline, const cv::Mat& fixations) {
+  require_map(s, "prediction");
+  require_map(baseline, "baseline map");
+  require_map(fixations, "fixations");
+  require_same_size(s, fixations, "prediction", "fixation map");
+  require_same_size(baseline, fixations, "baseline map", "fixation map");
+  if (fixation_points(fixations).indices.empty()) return Score::none("empty fixation map");
+  std::vector<double> p = values_of(s);
+  if (!min_max(p)) return Score::none("constant prediction");
+  to_unit_sum(p);
+  return ig_of(p, baseline, fixations);
+}
+
+Score ig_distribution(const cv::Mat& p, const cv::Mat& baseline, const cv::Mat& fixations) {
+  require_map(p, "prediction");
+  require_map(baseline, "baseline map");
+  require_map(fixations, "fixations");
+  require_same_size(p, fixations, "prediction", "fixation map");
+  require_same_size(baseline, fixations, "baseline map", "fixation map");
+  return ig_of(values_of(p), baseline, fixations);
+}
+
+}  // namespace msinet::eval
