@@ -1,1 +1,7 @@
 # Tests of area 'weights' (see tests/CMakeLists.txt for msinet_add_test).
+# Reference values for TF.js and GraphDef contents come from tests/tools/weights_reference.py
+# (/usr/bin/python3 with NumPy).
+msinet_add_test(test_weights LABEL unit
+  SOURCES
+    test_weights_fixtures.cpp
+  LIBS msinet_weights)

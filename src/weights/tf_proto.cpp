@@ -289,6 +289,22 @@ DecodedTensor parse_tensor_proto(std::string_view message) {
 
 namespace {
 
+// The quoted name of a node whose bytes were cut short, or "(unnamed)".
+std::string partial_node_name(std::string_view partial) {
+  try {
+    Reader r(partial);
+    uint32_t field;
+    WireType type;
+    while (r.next(field, type)) {
+      if (field == 1 && type == WireType::kLengthDelimited)
+        return "'" + std::string(r.bytes()) + "'";
+      r.skip(type);
+    }
+  } catch (const WireError&) {
+  }
+  return "(unnamed)";
+}
+
 void collect_nodes(std::string_view nodes_owner, uint32_t node_field, const std::string& function,
                    std::vector<ConstNode>& out) {
   Reader r(nodes_owner);
@@ -300,7 +316,14 @@ void collect_nodes(std::string_view nodes_owner, uint32_t node_field, const std:
       continue;
     }
     expect(type, WireType::kLengthDelimited, "NodeDef");
-    Reader node(r.bytes());
+    std::string_view node_bytes;
+    try {
+      node_bytes = r.bytes();
+    } catch (const WireError& e) {
+      throw WireError(std::string("node ") + partial_node_name(r.remaining()) + " is cut short (" +
+                      e.what() + ")");
+    }
+    Reader node(node_bytes);
     ConstNode c;
     c.function = function;
     std::string op;

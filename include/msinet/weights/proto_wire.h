@@ -44,6 +44,8 @@ class Reader {
   std::string_view bytes();
   /// Skips a field of the given wire type (groups are refused).
   void skip(WireType type);
+  /// The bytes not read yet.
+  std::string_view remaining() const { return data_.substr(pos_); }
   /// Bytes consumed so far.
   size_t position() const { return pos_; }
   /// True when every byte has been read.

@@ -1,0 +1,70 @@
+#pragma once
+// Where the official MSI-Net weights live, and their download on first use: the frozen
+// GraphDefs per dataset (zipped on Google Drive), the SALICON SavedModel on HuggingFace as a
+// second source, the TF.js browser models, and the vgg16_hybrid checkpoint for training.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "msinet/data/download.h"
+
+namespace msinet::weights {
+
+/// The published frozen models of one dataset: Google Drive ids of the zipped
+/// `model_<dataset>_cpu.pb` (NHWC) and `model_<dataset>_gpu.pb` (NCHW); kernels are HWIO in both.
+struct PublishedModel {
+  std::string dataset;
+  std::string cpu_gdrive_id;
+  std::string gpu_gdrive_id;
+};
+
+/// One TF.js graph model of the SALICON weights for a fixed input size.
+struct PublishedTfjsModel {
+  std::string name;  ///< "very_low" ... "very_high"
+  std::string url;   ///< the model.json
+  int height = 0;
+  int width = 0;
+};
+
+/// One file of the HuggingFace SavedModel: its URL and its path inside the model folder.
+struct PublishedFile {
+  std::string url;
+  std::string relative_path;
+};
+
+/// The seven datasets with published weights, in the original order.
+const std::vector<PublishedModel>& published_models();
+
+/// The entry for `dataset`; throws Error(kConfig) listing the known datasets.
+const PublishedModel& published_model(const std::string& dataset);
+
+/// Google Drive id of the zipped `vgg16_hybrid.ckpt` (checkpoint V2: .index + .data file at the
+/// archive's top level), the encoder initialisation for SALICON training.
+inline constexpr const char* kVgg16HybridGdriveId = "1ff0va472Xs1bvidCwRlW3Ctf7Hbyyn7p";
+
+/// The files of the SALICON SavedModel on HuggingFace (alexanderkroner/MSI-Net).
+const std::vector<PublishedFile>& huggingface_salicon_files();
+
+/// The five TF.js SALICON models of the browser demo.
+const std::vector<PublishedTfjsModel>& published_tfjs_models();
+
+/// The Google Drive download URL of an id.
+std::string gdrive_url(const std::string& id);
+
+/// The published model for `dataset`, downloaded and unzipped into `weights_dir` on first use;
+/// returns `<weights_dir>/model_<dataset>_cpu.pb` (or `_gpu.pb` when only that source answered,
+/// or, for salicon, the folder `<weights_dir>/msinet_salicon_savedmodel` fetched from
+/// HuggingFace when Google Drive fails). An existing file is reused without a download. The
+/// extracted graph is checked to be readable before it is kept. A failed download is an Error
+/// (kNetwork or kData) that says which file to download by hand and where to put it.
+std::filesystem::path ensure_published_model(const std::string& dataset,
+                                             const std::filesystem::path& weights_dir,
+                                             const data::DownloadOptions& options = {});
+
+/// The vgg16_hybrid checkpoint, downloaded and unzipped into `weights_dir` on first use;
+/// returns the prefix `<weights_dir>/vgg16_hybrid.ckpt` (keys conv1_1/weights, ...).
+std::filesystem::path ensure_vgg16_checkpoint(const std::filesystem::path& weights_dir,
+                                              const data::DownloadOptions& options = {});
+
+}  // namespace msinet::weights
