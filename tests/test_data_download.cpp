@@ -1,5 +1,8 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -360,7 +363,7 @@ TEST_F(Download, NotFoundIsFinalAndNamesTheUrl) {
   EXPECT_EQ(e.code(), ErrorCode::kNetwork);
   EXPECT_TRUE(contains(e.what(), server_->base() + "/_status=404/example.org/missing/j.bin"))
       << e.what();
-  EXPECT_TRUE(contains(e.what(), "HTTP 404")) << e.what();
+  EXPECT_TRUE(contains(e.what(), "HTTP 404 (not found); check that the mirror")) << e.what();
   EXPECT_EQ(requests("/_status=404/example.org/missing/j.bin").size(), 1u);
   EXPECT_FALSE(fs::exists(out_ / "j.bin"));
 }
@@ -492,6 +495,22 @@ TEST_F(Download, MirrorComesFromTheEnvironment) {
   EXPECT_EQ(msinet::data::download({"https://env.example/q.bin", ""}, out_ / "q.bin", o), sha);
   ::unsetenv("MSINET_MIRROR");
   EXPECT_EQ(requests("/env.example/q.bin").size(), 1u);
+}
+
+TEST_F(Download, ConcurrentDownloadOfTheSameFileIsRefused) {
+  serve("example.org/locked/r.bin", 100);
+  write_bytes(out_ / "r.bin.part", "");
+  const int fd = ::open((out_ / "r.bin.part").c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+  const auto e = expect_error([&] {
+    msinet::data::download({"https://example.org/locked/r.bin", ""}, out_ / "r.bin",
+                           fast(server_->base()));
+  });
+  ::close(fd);
+  EXPECT_EQ(e.code(), ErrorCode::kIo);
+  EXPECT_TRUE(contains(e.what(), "being downloaded by another process")) << e.what();
+  EXPECT_TRUE(requests("/example.org/locked/r.bin").empty());
 }
 
 }  // namespace

@@ -469,6 +469,32 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
+void draw_progress(Request& r, uint64_t now_bytes, uint64_t total_bytes, bool force) {
+  Progress* p = r.progress;
+  if (p == nullptr || !p->enabled || r.mode != Mode::kFile) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (!force && p->drawn && now - p->last_draw < std::chrono::milliseconds(250)) return;
+  p->last_draw = now;
+  p->drawn = true;
+  const double elapsed = std::chrono::duration<double>(now - p->start).count();
+  const double speed = elapsed > 0 ? static_cast<double>(now_bytes) / elapsed : 0.0;
+  const double done = static_cast<double>(r.offset + now_bytes);
+  std::string line = "\r" + p->label + "  " + human_bytes(done);
+  if (total_bytes > 0) {
+    const double total = static_cast<double>(r.offset + total_bytes);
+    char pct[16];
+    std::snprintf(pct, sizeof pct, " %3.0f%%", 100.0 * done / total);
+    line += " / " + human_bytes(total) + pct;
+    line += "  " + human_bytes(speed) + "/s  ETA " +
+            util::format_duration(speed > 0 ? (total - done) / speed : NAN);
+  } else {
+    line += "  " + human_bytes(speed) + "/s";
+  }
+  line += "\x1b[K";
+  std::fputs(line.c_str(), stderr);
+  std::fflush(stderr);
+}
+
 int on_progress(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t, curl_off_t) {
   auto& r = *static_cast<Request*>(user);
   if (util::interrupt_requested()) {
@@ -486,29 +512,7 @@ int on_progress(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t, cu
                   "the transfer stalled (no data for " + std::to_string(r.stall_timeout_s) + " s)");
     return 1;
   }
-  Progress* p = r.progress;
-  if (p == nullptr || !p->enabled || r.mode != Mode::kFile) return 0;
-  const auto now = std::chrono::steady_clock::now();
-  if (p->drawn && now - p->last_draw < std::chrono::milliseconds(250)) return 0;
-  p->last_draw = now;
-  p->drawn = true;
-  const double elapsed = std::chrono::duration<double>(now - p->start).count();
-  const double speed = elapsed > 0 ? static_cast<double>(dlnow) / elapsed : 0.0;
-  const double done = static_cast<double>(r.offset + static_cast<uint64_t>(dlnow));
-  std::string line = "\r" + p->label + "  " + human_bytes(done);
-  if (dltotal > 0) {
-    const double total = static_cast<double>(r.offset + static_cast<uint64_t>(dltotal));
-    char pct[16];
-    std::snprintf(pct, sizeof pct, " %3.0f%%", 100.0 * done / total);
-    line += " / " + human_bytes(total) + pct;
-    line += "  " + human_bytes(speed) + "/s  ETA " +
-            util::format_duration(speed > 0 ? (total - done) / speed : NAN);
-  } else {
-    line += "  " + human_bytes(speed) + "/s";
-  }
-  line += "\x1b[K";
-  std::fputs(line.c_str(), stderr);
-  std::fflush(stderr);
+  draw_progress(r, static_cast<uint64_t>(dlnow), static_cast<uint64_t>(dltotal), false);
   return 0;
 }
 
@@ -593,6 +597,7 @@ Result perform(CURL* curl, Request& r, const DownloadOptions& options) {
 
   const CURLcode rc = curl_easy_perform(curl);
   std::fflush(r.out);
+  draw_progress(r, r.written, r.content_length.value_or(0), /*force=*/true);
 
   Result res;
   char* effective = nullptr;
@@ -876,7 +881,12 @@ std::string download(const Source& source, const fs::path& dest, const DownloadO
         out.reset();
         fs::remove(part, ec);
       }
-      throw Error(res.code, "download of " + what + " failed: " + res.message);
+      std::string hint;
+      if (res.message.rfind("HTTP 4", 0) == 0) {
+        hint = mirror.empty() ? "; check the address in the configuration"
+                              : "; check that the mirror '" + mirror + "' holds the file";
+      }
+      throw Error(res.code, "download of " + what + " failed: " + res.message + hint);
     }
     // kRetry: an attempt that brought the file further than ever does not count as a failure.
     const uint64_t have = file_size_or_zero(part);
