@@ -366,6 +366,7 @@ TEST_F(Download, NotFoundIsFinalAndNamesTheUrl) {
   EXPECT_TRUE(contains(e.what(), "HTTP 404 (not found); check that the mirror")) << e.what();
   EXPECT_EQ(requests("/_status=404/example.org/missing/j.bin").size(), 1u);
   EXPECT_FALSE(fs::exists(out_ / "j.bin"));
+  EXPECT_FALSE(fs::exists(out_ / "j.bin.part"));
 }
 
 TEST_F(Download, ServerErrorsAreRetriedWithBackoff) {

@@ -676,6 +676,102 @@ uint64_t file_size_or_zero(const fs::path& p) {
   return ec ? 0 : static_cast<uint64_t>(n);
 }
 
+// Runs requests until `part` holds the whole file: follows Google Drive confirmation pages,
+// resumes, restarts and retries. Throws Error on a final failure.
+void fetch_into_part(CURL* curl, const std::string& url, const std::string& drive_id,
+                     const fs::path& dest, const fs::path& part, const std::string& what,
+                     const std::string& mirror, int fd, std::unique_ptr<FILE, FileCloser>& out,
+                     Progress& progress, const DownloadOptions& options) {
+  std::string current = url;
+  int confirm_hops = 0;
+  int failures = 0;
+  int restarts = 0;
+  uint64_t best_size = file_size_or_zero(part);
+  for (;;) {
+    Request r;
+    r.out = out.get();
+    r.offset = static_cast<uint64_t>(std::ftell(out.get()));
+    r.max_bytes = options.max_bytes;
+    r.stall_timeout_s = options.stall_timeout_s;
+    r.drive = !drive_id.empty();
+    r.file_scheme = util::to_lower(current.substr(0, 7)) == "file://";
+    r.url = current;
+    r.progress = &progress;
+    progress.start = std::chrono::steady_clock::now();
+    progress.drawn = false;
+    if (r.offset > 0) spdlog::info("resuming {} at byte {}", part.string(), r.offset);
+    Result res = perform(curl, r, options);
+    if (progress.drawn) std::fputs("\n", stderr);
+
+    if (res.outcome == Outcome::kDone) return;
+    if (res.outcome == Outcome::kHtml) {
+      const std::string next = drive_confirmation_url(res.html, res.effective_url);
+      const auto next_parts = split_url(next);
+      if (next.empty() || confirm_hops >= kMaxConfirmHops || !next_parts ||
+          !is_http(next_parts->scheme)) {
+        throw Error(ErrorCode::kNetwork,
+                    "Google Drive refused the download of file id '" + drive_id + "' from " + url +
+                        " (quota exceeded or access denied?): it answered a web page without a "
+                        "download link. Download the file in a browser and put it at '" +
+                        dest.string() + "', or try again later");
+      }
+      spdlog::info("Google Drive asks to confirm the download; following {}", next);
+      current = next;
+      ++confirm_hops;
+      continue;
+    }
+    if (res.outcome == Outcome::kRestart) {
+      const uint64_t have = file_size_or_zero(part);
+      if (res.total_size && *res.total_size == have) return;  // already complete
+      if (++restarts > kMaxRestarts) {
+        throw Error(ErrorCode::kNetwork, "download of " + what + " failed: " + res.message +
+                                             ", again and again; delete '" + part.string() +
+                                             "' and try again later");
+      }
+      spdlog::info("{}: {}", url, res.message);
+      if (::ftruncate(fd, 0) != 0 || std::fseek(out.get(), 0, SEEK_SET) != 0) {
+        throw Error(ErrorCode::kIo,
+                    "cannot truncate '" + part.string() + "': " + std::strerror(errno));
+      }
+      best_size = 0;
+      continue;
+    }
+    if (res.outcome == Outcome::kFinal) {
+      if (res.code == ErrorCode::kData) {
+        out.reset();
+        std::error_code ec;
+        fs::remove(part, ec);
+      }
+      std::string hint;
+      if (res.message.rfind("HTTP 4", 0) == 0) {
+        hint = mirror.empty() ? "; check the address in the configuration"
+                              : "; check that the mirror '" + mirror + "' holds the file";
+      }
+      throw Error(res.code, "download of " + what + " failed: " + res.message + hint);
+    }
+    // kRetry: an attempt that brought the file further than ever does not count as a failure.
+    const uint64_t have = file_size_or_zero(part);
+    const bool progressed = have > best_size;
+    best_size = std::max(best_size, have);
+    if (!progressed) ++failures;
+    if (failures > options.retries) {
+      throw Error(ErrorCode::kNetwork, "download of " + what + " failed after " +
+                                           std::to_string(failures) + " attempts: " + res.message);
+    }
+    const double wait = progressed ? 0.0 : options.backoff_s * std::pow(2.0, failures - 1);
+    spdlog::warn("{}: {}; retrying in {:.1f} s", url, res.message, wait);
+    const auto wake = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait);
+    while (std::chrono::steady_clock::now() < wake) {
+      if (util::interrupt_requested()) {
+        throw Error(ErrorCode::kInterrupted,
+                    "download of " + what + " interrupted; run again to resume");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(
+          std::min<long>(50, std::max<long>(1, static_cast<long>(wait * 1000)))));
+    }
+  }
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -822,92 +918,16 @@ std::string download(const Source& source, const fs::path& dest, const DownloadO
   const auto started = std::chrono::steady_clock::now();
   spdlog::info("downloading {} to {}", url, dest.string());
 
-  std::string current = url;
-  int confirm_hops = 0;
-  int failures = 0;
-  int restarts = 0;
-  uint64_t best_size = file_size_or_zero(part);
-  for (;;) {
-    Request r;
-    r.out = out.get();
-    r.offset = static_cast<uint64_t>(std::ftell(out.get()));
-    r.max_bytes = options.max_bytes;
-    r.stall_timeout_s = options.stall_timeout_s;
-    r.drive = !drive_id.empty();
-    r.file_scheme = util::to_lower(current.substr(0, 7)) == "file://";
-    r.url = current;
-    r.progress = &progress;
-    progress.start = std::chrono::steady_clock::now();
-    progress.drawn = false;
-    if (r.offset > 0) spdlog::info("resuming {} at byte {}", part.string(), r.offset);
-    Result res = perform(curl.get(), r, options);
-    if (progress.drawn) std::fputs("\n", stderr);
-
-    if (res.outcome == Outcome::kDone) break;
-    if (res.outcome == Outcome::kHtml) {
-      const std::string next = drive_confirmation_url(res.html, res.effective_url);
-      const auto next_parts = split_url(next);
-      if (next.empty() || confirm_hops >= kMaxConfirmHops || !next_parts ||
-          !is_http(next_parts->scheme)) {
-        throw Error(ErrorCode::kNetwork,
-                    "Google Drive refused the download of file id '" + drive_id + "' from " + url +
-                        " (quota exceeded or access denied?): it answered a web page without a "
-                        "download link. Download the file in a browser and put it at '" +
-                        dest.string() + "', or try again later");
-      }
-      spdlog::info("Google Drive asks to confirm the download; following {}", next);
-      current = next;
-      ++confirm_hops;
-      continue;
+  try {
+    fetch_into_part(curl.get(), url, drive_id, dest, part, what, mirror, fd, out, progress,
+                    options);
+  } catch (...) {
+    // An attempt that got no byte leaves no empty .part behind.
+    if (out && file_size_or_zero(part) == 0) {
+      out.reset();
+      fs::remove(part, ec);
     }
-    if (res.outcome == Outcome::kRestart) {
-      const uint64_t have = file_size_or_zero(part);
-      if (res.total_size && *res.total_size == have) break;  // already complete
-      if (++restarts > kMaxRestarts) {
-        throw Error(ErrorCode::kNetwork, "download of " + what + " failed: " + res.message +
-                                             ", again and again; delete '" + part.string() +
-                                             "' and try again later");
-      }
-      spdlog::info("{}: {}", url, res.message);
-      if (::ftruncate(fd, 0) != 0 || std::fseek(out.get(), 0, SEEK_SET) != 0) {
-        throw Error(ErrorCode::kIo,
-                    "cannot truncate '" + part.string() + "': " + std::strerror(errno));
-      }
-      best_size = 0;
-      continue;
-    }
-    if (res.outcome == Outcome::kFinal) {
-      if (res.code == ErrorCode::kData) {
-        out.reset();
-        fs::remove(part, ec);
-      }
-      std::string hint;
-      if (res.message.rfind("HTTP 4", 0) == 0) {
-        hint = mirror.empty() ? "; check the address in the configuration"
-                              : "; check that the mirror '" + mirror + "' holds the file";
-      }
-      throw Error(res.code, "download of " + what + " failed: " + res.message + hint);
-    }
-    // kRetry: an attempt that brought the file further than ever does not count as a failure.
-    const uint64_t have = file_size_or_zero(part);
-    const bool progressed = have > best_size;
-    best_size = std::max(best_size, have);
-    if (!progressed) ++failures;
-    if (failures > options.retries) {
-      throw Error(ErrorCode::kNetwork, "download of " + what + " failed after " +
-                                           std::to_string(failures) + " attempts: " + res.message);
-    }
-    const double wait = progressed ? 0.0 : options.backoff_s * std::pow(2.0, failures - 1);
-    spdlog::warn("{}: {}; retrying in {:.1f} s", url, res.message, wait);
-    const auto wake = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait);
-    while (std::chrono::steady_clock::now() < wake) {
-      if (util::interrupt_requested()) {
-        throw Error(ErrorCode::kInterrupted,
-                    "download of " + what + " interrupted; run again to resume");
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(
-          std::min<long>(50, std::max<long>(1, static_cast<long>(wait * 1000)))));
-    }
+    throw;
   }
 
   if (std::fflush(out.get()) != 0 || ::fsync(fd) != 0) {
