@@ -38,12 +38,15 @@ TEST_F(ModelNetTest, ParameterCountMatchesPublishedModel) {
   MSINet net;
   EXPECT_EQ(count_parameters(net), 24934209);
   // The same from the layer table of the paper: k*k*in*out + out per convolution.
-  struct L { int64_t k, in, out; };
-  const std::vector<L> layers = {
-      {3, 3, 64}, {3, 64, 64}, {3, 64, 128}, {3, 128, 128}, {3, 128, 256}, {3, 256, 256},
-      {3, 256, 256}, {3, 256, 512}, {3, 512, 512}, {3, 512, 512}, {3, 512, 512}, {3, 512, 512},
-      {3, 512, 512}, {1, 1280, 256}, {3, 1280, 256}, {3, 1280, 256}, {3, 1280, 256},
-      {1, 1280, 256}, {1, 1280, 256}, {3, 256, 128}, {3, 128, 64}, {3, 64, 32}, {3, 32, 1}};
+  struct L {
+    int64_t k, in, out;
+  };
+  const std::vector<L> layers = {{3, 3, 64},     {3, 64, 64},    {3, 64, 128},   {3, 128, 128},
+                                 {3, 128, 256},  {3, 256, 256},  {3, 256, 256},  {3, 256, 512},
+                                 {3, 512, 512},  {3, 512, 512},  {3, 512, 512},  {3, 512, 512},
+                                 {3, 512, 512},  {1, 1280, 256}, {3, 1280, 256}, {3, 1280, 256},
+                                 {3, 1280, 256}, {1, 1280, 256}, {1, 1280, 256}, {3, 256, 128},
+                                 {3, 128, 64},   {3, 64, 32},    {3, 32, 1}};
   int64_t total = 0;
   for (const L& l : layers) total += l.k * l.k * l.in * l.out + l.out;
   EXPECT_EQ(total, 24934209);
@@ -53,7 +56,7 @@ TEST_F(ModelNetTest, ParameterCountMatchesPublishedModel) {
 TEST_F(ModelNetTest, OutputShapeEqualsInputShapeForEveryDatasetSize) {
   // ref: saliency/config.py DIMS (image_size_<dataset>)
   const std::map<std::string, std::pair<int64_t, int64_t>> sizes = {
-      {"salicon", {240, 320}}, {"mit1003", {360, 360}}, {"cat2000", {216, 384}},
+      {"salicon", {240, 320}},  {"mit1003", {360, 360}}, {"cat2000", {216, 384}},
       {"dutomron", {360, 360}}, {"pascals", {360, 360}}, {"osie", {240, 320}},
       {"fiwi", {216, 384}}};
   MSINet net;
@@ -115,8 +118,7 @@ struct TfWeights {
 TfWeights tf_weights_of(const MSINet& net) {
   TfWeights w;
   for (auto& [name, t] : export_tf_weights(net)) {
-    w.by_name[name] =
-        torch::from_blob(t.values.data(), t.shape, torch::kFloat32).clone();
+    w.by_name[name] = torch::from_blob(t.values.data(), t.shape, torch::kFloat32).clone();
   }
   return w;
 }
@@ -141,10 +143,9 @@ torch::Tensor ref_pool_same_stride1(const torch::Tensor& x) {
   torch::Tensor right = torch::cat(
       {x.narrow(3, 1, x.size(3) - 1), torch::full({x.size(0), x.size(1), x.size(2), 1}, -inf)}, 3);
   torch::Tensor row_max = torch::max(x, right);
-  torch::Tensor below = torch::cat(
-      {row_max.narrow(2, 1, x.size(2) - 1),
-       torch::full({x.size(0), x.size(1), 1, x.size(3)}, -inf)},
-      2);
+  torch::Tensor below = torch::cat({row_max.narrow(2, 1, x.size(2) - 1),
+                                    torch::full({x.size(0), x.size(1), 1, x.size(3)}, -inf)},
+                                   2);
   return torch::max(row_max, below);
 }
 
@@ -193,8 +194,8 @@ torch::Tensor ref_forward_raw(const TfWeights& w, const torch::Tensor& rgb) {
   torch::Tensor b3 = ref_conv(w, "aspp/conv1_3", features, 8, true);
   torch::Tensor b4 = ref_conv(w, "aspp/conv1_4", features, 12, true);
   torch::Tensor pooled = features.sum({2, 3}, true) / (features.size(2) * features.size(3));
-  torch::Tensor b5 = torch::clamp_min(
-      torch::conv2d(pooled, w.kernel("aspp/conv1_5"), w.bias("aspp/conv1_5")), 0);
+  torch::Tensor b5 =
+      torch::clamp_min(torch::conv2d(pooled, w.kernel("aspp/conv1_5"), w.bias("aspp/conv1_5")), 0);
   b5 = b5.expand_as(b1);
   x = ref_conv(w, "aspp/conv2", torch::cat({b1, b2, b3, b4, b5}, 1), 1, true);
 

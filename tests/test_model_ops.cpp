@@ -89,9 +89,9 @@ TEST_F(ModelOpsTest, Upsample2xMatchesLoopOnBatchesAndChannels) {
 }
 
 TEST_F(ModelOpsTest, GeneralResizeMatchesLoop) {
-  const std::vector<std::vector<int64_t>> cases = {
-      {3, 5, 7, 4}, {4, 4, 9, 13}, {5, 7, 2, 3}, {2, 3, 4, 6}, {4, 4, 4, 4}, {1, 3, 4, 7},
-      {3, 1, 5, 2}};
+  const std::vector<std::vector<int64_t>> cases = {{3, 5, 7, 4}, {4, 4, 9, 13}, {5, 7, 2, 3},
+                                                   {2, 3, 4, 6}, {4, 4, 4, 4},  {1, 3, 4, 7},
+                                                   {3, 1, 5, 2}};
   for (const auto& c : cases) {
     torch::Tensor in = torch::randn({2, 2, c[0], c[1]});
     torch::Tensor got = resize_bilinear_tf_legacy(in, c[2], c[3]);
@@ -162,13 +162,13 @@ TEST_F(ModelOpsTest, GlobalBranchIsMeanThenConvThenBroadcast) {
     aspp->conv2->weight.copy_(torch::tensor({0.0f, 0.0f, 0.0f, 0.0f, 2.0f}).view({1, 5, 1, 1}));
   }
   torch::Tensor x = torch::empty({1, 2, 2, 3});
-  x[0][0] = from_rows({{1, 2, 3}, {4, 5, 9}})[0][0];    // mean 4
-  x[0][1] = from_rows({{0, 1, 0}, {1, 0, 4}})[0][0];    // mean 1
+  x[0][0] = from_rows({{1, 2, 3}, {4, 5, 9}})[0][0];  // mean 4
+  x[0][1] = from_rows({{0, 1, 0}, {1, 0, 4}})[0][0];  // mean 1
   torch::Tensor got = aspp->forward(x);
   // relu(4 - 1 + 0.5) = 3.5, times 2 = 7 everywhere.
   expect_rows(got, {{7, 7, 7}, {7, 7, 7}}, 1e-5f);
 
-  x[0][1] = from_rows({{9, 9, 9}, {9, 9, 9}})[0][0];    // mean 9: relu(4 - 9 + 0.5) = 0
+  x[0][1] = from_rows({{9, 9, 9}, {9, 9, 9}})[0][0];  // mean 9: relu(4 - 9 + 0.5) = 0
   expect_rows(aspp->forward(x), {{0, 0, 0}, {0, 0, 0}});
 }
 

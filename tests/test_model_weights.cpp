@@ -187,13 +187,17 @@ TEST_F(ModelWeightsTest, EmptyInputListsAll46Missing) {
   MSINet net;
   const std::string message = load_error(net, {}, /*vgg=*/false);
   expect_contains(message, "46 problems");
-  expect_contains(message, "missing tensor 'aspp/conv1_2/kernel', expected shape [3, 3, 1280, 256]");
+  expect_contains(message,
+                  "missing tensor 'aspp/conv1_2/kernel', expected shape [3, 3, 1280, 256]");
 }
 
 // ---- VGG16 initialisation ---------------------------------------------------------------------
 
 weights::NamedTensors synthetic_vgg16() {
-  struct L { const char* name; int64_t in, out; };
+  struct L {
+    const char* name;
+    int64_t in, out;
+  };
   const std::vector<L> layers = {
       {"conv1_1", 3, 64},    {"conv1_2", 64, 64},   {"conv2_1", 64, 128},  {"conv2_2", 128, 128},
       {"conv3_1", 128, 256}, {"conv3_2", 256, 256}, {"conv3_3", 256, 256}, {"conv4_1", 256, 512},

@@ -79,8 +79,10 @@ void deserialize_state(MSINet& net, const std::string& bytes, const std::string&
       }
     }
   } catch (const std::exception& e) {
-    throw Error(ErrorCode::kWeights, context + ": not a readable msinet checkpoint (truncated or "
-                                               "corrupt?): " + reason(e));
+    throw Error(ErrorCode::kWeights, context +
+                                         ": not a readable msinet checkpoint (truncated or "
+                                         "corrupt?): " +
+                                         reason(e));
   }
   if (!problems.empty()) {
     std::string message = context + ": " + std::to_string(problems.size()) +

@@ -44,7 +44,8 @@ struct Slot {
 };
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 bool starts_with(const std::string& s, const std::string& prefix) {
@@ -126,8 +127,8 @@ void import_strict(MSINet& net, const weights::NamedTensors& tensors, const std:
     }
   }
   if (!problems.empty()) {
-    std::string message = "cannot load " + what + " from '" + origin + "': " +
-                          std::to_string(problems.size()) +
+    std::string message = "cannot load " + what + " from '" + origin +
+                          "': " + std::to_string(problems.size()) +
                           (problems.size() == 1 ? " problem" : " problems") +
                           " (the file must hold exactly the expected tensors):";
     for (const std::string& p : problems) message += "\n  " + p;
@@ -137,8 +138,8 @@ void import_strict(MSINet& net, const weights::NamedTensors& tensors, const std:
   torch::NoGradGuard no_grad;
   for (const Slot& slot : slots) {
     const weights::FloatTensor& tensor = tensors.at(prefix + slot.file_name);
-    torch::Tensor source = torch::from_blob(const_cast<float*>(tensor.values.data()),
-                                            tensor.shape, torch::kFloat32);
+    torch::Tensor source =
+        torch::from_blob(const_cast<float*>(tensor.values.data()), tensor.shape, torch::kFloat32);
     if (slot.kernel) source = source.permute({3, 2, 0, 1});
     params[slot.param_name].copy_(source);
   }
@@ -157,7 +158,8 @@ std::vector<Slot> tf_slots() {
 std::vector<std::pair<std::string, std::string>> tf_name_table() {
   std::vector<std::pair<std::string, std::string>> table;
   for (const LayerName& layer : kLayers) {
-    table.emplace_back(std::string(layer.tf_scope) + "/kernel", std::string(layer.module) + ".weight");
+    table.emplace_back(std::string(layer.tf_scope) + "/kernel",
+                       std::string(layer.module) + ".weight");
     table.emplace_back(std::string(layer.tf_scope) + "/bias", std::string(layer.module) + ".bias");
   }
   return table;
