@@ -334,6 +334,15 @@ TEST(EvalResize, ConstantStaysConstant) {
   EXPECT_NEAR(hi, 3.5, 1e-12);
 }
 
+TEST(EvalResize, PredictionResizeClampsOvershoot) {
+  // Bicubic overshoots at the step [0 1] -> [-0.09375 .. 1.09375]; clamped to [0, 1].
+  const cv::Mat r = me::resize_prediction(map_of(1, 2, {0, 1}), cv::Size(4, 1));
+  EXPECT_EQ(r.at<double>(0, 0), 0.0);
+  EXPECT_DOUBLE_EQ(r.at<double>(0, 1), 0.203125);
+  EXPECT_DOUBLE_EQ(r.at<double>(0, 2), 0.796875);
+  EXPECT_EQ(r.at<double>(0, 3), 1.0);
+}
+
 TEST(EvalBaselines, CenterMapByHand) {
   // 3x3: sigma = 0.25 * 3 = 0.75; centre 1, edge exp(-1 / 1.125), corner exp(-2 / 1.125).
   const cv::Mat c = me::center_map(cv::Size(3, 3));

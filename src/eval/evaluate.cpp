@@ -372,7 +372,7 @@ void Evaluator::score(Truth& t, const cv::Mat& prediction, bool chance, const fs
   if (!options_.baseline.empty()) {
     s = chance ? chance_map(size) : center_map(size);
   } else {
-    s = prediction.size() == size ? prediction : resize_bicubic(prediction, size);
+    s = prediction.size() == size ? prediction : resize_prediction(prediction, size);
   }
   cv::Mat ranked = s;
   if (chance) {
@@ -392,7 +392,7 @@ void Evaluator::score(Truth& t, const cv::Mat& prediction, bool chance, const fs
     if (!t.gt.baseline.empty()) {
       try {
         base = read_map(t.gt.baseline);
-        if (base.size() != size) base = resize_bicubic(base, size);
+        if (base.size() != size) base = resize_prediction(base, size);
       } catch (const Error& e) {
         scores["ig"] = Score::none("unreadable baseline map");
         details["unreadable baseline map"] = e.what();

@@ -233,6 +233,19 @@ cv::Mat resize_bicubic(const cv::Mat& map, cv::Size size) {
   return out;
 }
 
+cv::Mat resize_prediction(const cv::Mat& map, cv::Size size) {
+  require_map(map, "map");
+  double lo = 0.0;
+  double hi = 0.0;
+  cv::minMaxLoc(map, &lo, &hi);
+  cv::Mat out = resize_bicubic(map, size);
+  for (int y = 0; y < out.rows; ++y) {
+    double* row = out.ptr<double>(y);
+    for (int x = 0; x < out.cols; ++x) row[x] = std::clamp(row[x], lo, hi);
+  }
+  return out;
+}
+
 bool min_max_normalise(cv::Mat& map) {
   require_map(map, "map");
   double lo = 0.0;
@@ -262,18 +275,21 @@ Score auc_judd(const cv::Mat& s, const cv::Mat& fixations, Rng* jitter) {
   const size_t npix = v.size();
   const size_t nfix = fix.indices.size();
   if (nfix == npix) return Score::none("every pixel is fixated");
-  std::vector<double> thresholds = values_at(v, fix.indices);
-  std::sort(thresholds.begin(), thresholds.end(), std::greater<>());
-  std::vector<double> sorted = v;
-  std::sort(sorted.begin(), sorted.end());
+  // at_least[j] = count(S >= ascending[j - 1]): each pixel counts for the thresholds <= it.
+  std::vector<double> ascending = values_at(v, fix.indices);
+  std::sort(ascending.begin(), ascending.end());
+  std::vector<size_t> at_least(nfix + 2, 0);
+  for (double x : v) {
+    ++at_least[static_cast<size_t>(std::upper_bound(ascending.begin(), ascending.end(), x) -
+                                   ascending.begin())];
+  }
+  for (size_t j = nfix; j-- > 0;) at_least[j] += at_least[j + 1];
   std::vector<double> tp(nfix + 2, 0.0);
   std::vector<double> fp(nfix + 2, 0.0);
   tp.back() = 1.0;
   fp.back() = 1.0;
   for (size_t i = 1; i <= nfix; ++i) {
-    const double t = thresholds[i - 1];
-    const auto above =
-        static_cast<size_t>(sorted.end() - std::lower_bound(sorted.begin(), sorted.end(), t));
+    const size_t above = at_least[nfix - i + 1];  // i-th threshold, descending: ascending[nfix-i]
     tp[i] = static_cast<double>(i) / static_cast<double>(nfix);
     fp[i] = static_cast<double>(above - i) / static_cast<double>(npix - nfix);
   }

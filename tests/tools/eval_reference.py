@@ -4,7 +4,7 @@ definitions), used by tests/test_eval_metrics.cpp as a cross-check.
 
 Usage: eval_reference.py DIR
 DIR holds s.npy (prediction), f.npy (fixations, nonzero = fixated), g.npy (continuous map),
-b.npy (IG baseline), all of one size, and optionally r.npy with a target shape file rs.npy
+b.npy (IG baseline; the centre map when absent), all of one size, and optionally r.npy with a target shape file rs.npy
 (int64 [h, w]) for the bicubic resize, and pos.npy / neg.npy for one thresholded ROC split.
 Prints one line per result: its name, then its value(s) ("nan" where undefined).
 """
@@ -139,7 +139,8 @@ def main():
     load = lambda n: np.load(os.path.join(d, n)).astype(np.float64)
     out = {}
     if os.path.exists(os.path.join(d, "s.npy")):
-        s, f, g, b = load("s.npy"), load("f.npy"), load("g.npy"), load("b.npy")
+        s, f, g = load("s.npy"), load("f.npy"), load("g.npy")
+        b = load("b.npy") if os.path.exists(os.path.join(d, "b.npy")) else center(*s.shape)
         out.update(auc_judd=auc_judd(s, f), nss=nss(s, f), cc=cc(s, g), kld=kld(s, g),
                    sim=sim(s, g), ig=ig(s, b, f), center=center(*s.shape).ravel().tolist())
     if os.path.exists(os.path.join(d, "r.npy")):

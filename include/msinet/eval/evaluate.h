@@ -6,7 +6,8 @@
 // trailing "_fixMap" / "_fixPts" ("sub/img_fixPts.png" -> "sub/img"). Keys match exactly, or,
 // when the folders are laid out differently, by the last component if it is unique on both sides.
 // Sizes: a prediction (and a baseline map) whose size differs from the fixation map's is resized
-// to it with resize_bicubic() (MATLAB imresize's bicubic, as the MIT benchmark does).
+// to it with resize_prediction(): MATLAB imresize's bicubic, as the MIT benchmark does, clamped
+// to the map's own value range.
 // Randomness: each image and metric draws from its own stream, derive_seed(seed, image, metric),
 // so results do not depend on the order or subset of images scored.
 

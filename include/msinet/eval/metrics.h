@@ -72,6 +72,10 @@ cv::Mat fixation_map(const FixationPoints& points);
 /// 1/scale when shrinking (antialiasing), the dimension shrunk most first. No re-quantisation.
 cv::Mat resize_bicubic(const cv::Mat& map, cv::Size size);
 
+/// resize_bicubic() followed by clamping to the input's [min, max], so that a non-negative map
+/// stays non-negative (MATLAB clamps likewise when it resizes 8-bit images, to 0..255).
+cv::Mat resize_prediction(const cv::Mat& map, cv::Size size);
+
 /// Min-max normalisation to [0, 1]; returns false (leaving `map` as is) when it is constant.
 bool min_max_normalise(cv::Mat& map);
 
