@@ -3,5 +3,6 @@
 # (/usr/bin/python3 with NumPy).
 msinet_add_test(test_weights LABEL unit
   SOURCES
+    test_weights_corruption.cpp
     test_weights_fixtures.cpp
   LIBS msinet_weights)

@@ -272,9 +272,11 @@ void read_tfjs_group(const json::Value& group, size_t index, const fs::path& jso
   if (!paths || !paths->is_array()) corrupt(json_path, "", where + " has no 'paths' array");
   if (!weights || !weights->is_array()) corrupt(json_path, "", where + " has no 'weights' array");
   std::string data;
+  std::string shard_names;
   for (const json::Value& p : paths->array()) {
     if (!p.is_string()) corrupt(json_path, "", where + " has a path that is not a string");
     const fs::path shard = shard_path(json_path, p.string());
+    shard_names += (shard_names.empty() ? "" : ", ") + shard.filename().string();
     std::error_code ec;
     if (!fs::is_regular_file(shard, ec)) {
       throw Error(ErrorCode::kWeights, "TF.js shard '" + shard.string() + "' listed in '" +
@@ -360,8 +362,8 @@ void read_tfjs_group(const json::Value& group, size_t index, const fs::path& jso
     if (bytes > left) {
       corrupt(json_path, name,
               "needs bytes [" + std::to_string(offset) + ", " + std::to_string(offset + bytes) +
-                  ") but the shards of " + where + " hold " + std::to_string(data.size()) +
-                  " bytes");
+                  ") but the shards of " + where + " (" + shard_names + ") hold " +
+                  std::to_string(data.size()) + " bytes");
     }
     const std::string_view raw(data.data() + offset, bytes);
     offset += bytes;
@@ -399,8 +401,9 @@ void read_tfjs_group(const json::Value& group, size_t index, const fs::path& jso
   }
   if (offset != data.size()) {
     corrupt(json_path, "",
-            "the shards of " + where + " hold " + std::to_string(data.size()) +
-                " bytes but its manifest describes " + std::to_string(offset));
+            "the shards of " + where + " (" + shard_names + ") hold " +
+                std::to_string(data.size()) + " bytes but its manifest describes " +
+                std::to_string(offset));
   }
 }
 

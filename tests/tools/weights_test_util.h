@@ -3,6 +3,7 @@
 // byte edits, the NumPy reference tool, and MSI-Net-shaped random tensors.
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include <cstdint>
 #include <cstring>
@@ -25,6 +26,27 @@ namespace wfs = std::filesystem;
 inline wfs::path tf_fixture(const std::string& rel) {
   return wfs::path(MSINET_SHARED_DIR) / "fixtures" / "tf" / rel;
 }
+
+/// A fresh folder under the system temporary folder (fast for many small rewrites), removed at
+/// destruction.
+class ScratchFolder {
+ public:
+  explicit ScratchFolder(const std::string& tag) {
+    std::string tmpl = (wfs::temp_directory_path() / ("msinet-" + tag + "-XXXXXX")).string();
+    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~ScratchFolder() {
+    std::error_code ec;
+    wfs::remove_all(path_, ec);
+  }
+  ScratchFolder(const ScratchFolder&) = delete;
+  ScratchFolder& operator=(const ScratchFolder&) = delete;
+  const wfs::path& path() const { return path_; }
+
+ private:
+  wfs::path path_;
+};
 
 /// Runs `f`, expecting msinet::Error with `code`; returns its message ("" and a failure if none).
 inline std::string expect_error(const std::function<void()>& f,
