@@ -1,0 +1,58 @@
+#pragma once
+// Dataset preparation: download the original archives, unpack and convert them as the original
+// download.py did, into <data>/<name>/{stimuli,saliency,fixations}/ (reference semantics, sec. 5).
+//
+// Everything happens in a temporary folder beside the target, <data>/.<name>.tmp-XXXXXX, renamed
+// to <data>/<name> only when the whole recipe succeeded; an interrupted or failed run leaves no
+// half dataset, and the next run removes stale temporary folders and resumes the downloads kept
+// in <data>/downloads/.
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "msinet/data/archive.h"
+#include "msinet/data/download.h"
+
+namespace msinet::data {
+
+namespace fs = std::filesystem;
+
+/// One archive a dataset is made from.
+struct DatasetSource {
+  std::string key;        ///< "<dataset>.<part>", e.g. "mit1003.stimuli"; used for URL overrides
+  Source source;          ///< where it comes from
+  std::string file_name;  ///< its name in the downloads folder
+};
+
+/// How prepare_dataset fetches and converts.
+struct PrepareOptions {
+  DownloadOptions download;    ///< timeouts, retries, size cap, mirror (empty: MSINET_MIRROR)
+  ExtractLimits extract;       ///< bounds on every archive's unpacked size and entry count
+  fs::path downloads_dir;      ///< where archives are kept; empty: <data_root>/downloads
+  bool keep_archives = false;  ///< keep the archives after a successful preparation
+  std::map<std::string, std::string> urls;  ///< source key -> URL replacing the built-in source
+  int threads = 0;                          ///< conversion threads; 0: one per core
+  std::function<bool()> cancelled;  ///< polled between steps; empty: util::interrupt_requested
+};
+
+/// The archives of built-in dataset `name`; Error(kUsage) for an unknown name.
+std::vector<DatasetSource> dataset_sources(const std::string& name);
+
+/// True when `dataset_dir` holds stimuli/ and saliency/ folders.
+bool dataset_ready(const fs::path& dataset_dir);
+
+/// True when `<data_root>/<name>` holds stimuli/ and saliency/ folders.
+bool dataset_ready(const std::string& name, const fs::path& data_root);
+
+/// Downloads and converts built-in dataset `name` into `<data_root>/<name>` and returns that
+/// folder; does nothing when it is already ready. Errors: kUsage (unknown name), kNetwork
+/// (download), kData (corrupt or unexpected archive content; a corrupt archive is removed so the
+/// next run downloads it afresh), kIo, kInterrupted (cancelled; nothing is left but the kept
+/// downloads). Another process preparing the same dataset is Error(kIo).
+fs::path prepare_dataset(const std::string& name, const fs::path& data_root,
+                         const PrepareOptions& options = {});
+
+}  // namespace msinet::data

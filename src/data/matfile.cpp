@@ -1,0 +1,259 @@
+#include "msinet/data/matfile.h"
+
+#include <matio.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+
+#include "msinet/util/error.h"
+
+namespace msinet::data {
+
+namespace {
+
+void matio_log(int level, char* message) {
+  spdlog::debug("matio ({}): {}", level, message ? message : "");
+}
+
+void init_matio_logging() {
+  static std::once_flag once;
+  std::call_once(once, [] { Mat_LogInitFunc("msinet", &matio_log); });
+}
+
+struct VarDeleter {
+  void operator()(matvar_t* v) const { Mat_VarFree(v); }
+};
+using VarPtr = std::unique_ptr<matvar_t, VarDeleter>;
+
+[[noreturn]] void data_error(const std::filesystem::path& file, const std::string& var,
+                             const std::string& what) {
+  throw Error(ErrorCode::kData, "MAT file '" + file.string() + "': variable '" + var + "' " + what);
+}
+
+size_t element_count(const matvar_t* v) {
+  if (v->rank <= 0 || v->dims == nullptr) return 0;
+  size_t n = 1;
+  for (int i = 0; i < v->rank; ++i) n *= v->dims[i];
+  return n;
+}
+
+std::string dims_text(const matvar_t* v) {
+  std::string s;
+  for (int i = 0; i < v->rank; ++i) s += (i ? "x" : "") + std::to_string(v->dims[i]);
+  return s.empty() ? "0x0" : s;
+}
+
+template <typename T>
+void copy_as_double(const void* data, size_t n, std::vector<double>& out) {
+  const T* p = static_cast<const T*>(data);
+  out.resize(n);
+  for (size_t i = 0; i < n; ++i) out[i] = static_cast<double>(p[i]);
+}
+
+MatArray to_array(const matvar_t* v, const std::filesystem::path& file, const std::string& var) {
+  if (v == nullptr) data_error(file, var, "is missing");
+  switch (v->class_type) {
+    case MAT_C_DOUBLE:
+    case MAT_C_SINGLE:
+    case MAT_C_INT8:
+    case MAT_C_UINT8:
+    case MAT_C_INT16:
+    case MAT_C_UINT16:
+    case MAT_C_INT32:
+    case MAT_C_UINT32:
+    case MAT_C_INT64:
+    case MAT_C_UINT64:
+    case MAT_C_EMPTY:
+      break;
+    default:
+      data_error(file, var,
+                 "is not a numeric array (MATLAB class " +
+                     std::to_string(static_cast<int>(v->class_type)) + ")");
+  }
+  if (v->isComplex) data_error(file, var, "is complex; expected real numbers");
+  MatArray a;
+  for (int i = 0; i < v->rank; ++i) a.dims.push_back(v->dims[i]);
+  while (a.dims.size() < 2) a.dims.push_back(a.dims.empty() ? 0 : 1);
+  const size_t n = element_count(v);
+  if (n == 0 || v->class_type == MAT_C_EMPTY) {
+    a.values.clear();
+    if (n != 0) a.dims = {0, 0};
+    return a;
+  }
+  if (v->data == nullptr) data_error(file, var, "has no data");
+  switch (v->data_type) {
+    case MAT_T_DOUBLE:
+      copy_as_double<double>(v->data, n, a.values);
+      break;
+    case MAT_T_SINGLE:
+      copy_as_double<float>(v->data, n, a.values);
+      break;
+    case MAT_T_INT8:
+      copy_as_double<int8_t>(v->data, n, a.values);
+      break;
+    case MAT_T_UINT8:
+      copy_as_double<uint8_t>(v->data, n, a.values);
+      break;
+    case MAT_T_INT16:
+      copy_as_double<int16_t>(v->data, n, a.values);
+      break;
+    case MAT_T_UINT16:
+      copy_as_double<uint16_t>(v->data, n, a.values);
+      break;
+    case MAT_T_INT32:
+      copy_as_double<int32_t>(v->data, n, a.values);
+      break;
+    case MAT_T_UINT32:
+      copy_as_double<uint32_t>(v->data, n, a.values);
+      break;
+    case MAT_T_INT64:
+      copy_as_double<int64_t>(v->data, n, a.values);
+      break;
+    case MAT_T_UINT64:
+      copy_as_double<uint64_t>(v->data, n, a.values);
+      break;
+    default:
+      data_error(
+          file, var,
+          "has an unsupported storage type " + std::to_string(static_cast<int>(v->data_type)));
+  }
+  return a;
+}
+
+std::vector<double> vector_values(const matvar_t* v, const std::filesystem::path& file,
+                                  const std::string& var) {
+  MatArray a = to_array(v, file, var);
+  size_t non_singleton = 0;
+  for (size_t d : a.dims) non_singleton += d > 1 ? 1 : 0;
+  if (non_singleton > 1) {
+    data_error(file, var, "has shape " + dims_text(v) + "; expected a vector");
+  }
+  return std::move(a.values);
+}
+
+// The structs held by a cell or struct array element (a cell of 1x1 structs or a struct array).
+std::vector<const matvar_t*> struct_elements(matvar_t* v, const std::filesystem::path& file,
+                                             const std::string& var) {
+  std::vector<const matvar_t*> out;
+  if (v == nullptr) data_error(file, var, "is missing");
+  if (v->class_type == MAT_C_STRUCT) {
+    out.push_back(v);
+    return out;
+  }
+  if (v->class_type != MAT_C_CELL) data_error(file, var, "is neither a cell nor a struct");
+  const size_t n = element_count(v);
+  for (size_t i = 0; i < n; ++i) {
+    matvar_t* c = Mat_VarGetCell(v, static_cast<int>(i));
+    if (c == nullptr || c->class_type != MAT_C_STRUCT) {
+      data_error(file, var + "{" + std::to_string(i + 1) + "}", "is not a struct");
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+matvar_t* field(const matvar_t* s, const char* name, size_t index,
+                const std::filesystem::path& file, const std::string& where) {
+  matvar_t* f = Mat_VarGetStructFieldByName(const_cast<matvar_t*>(s), name, index);
+  if (f == nullptr) data_error(file, where + "." + name, "is missing");
+  return f;
+}
+
+}  // namespace
+
+size_t MatArray::cols() const {
+  if (dims.size() < 2) return dims.empty() ? 0 : 1;
+  size_t n = 1;
+  for (size_t i = 1; i < dims.size(); ++i) n *= dims[i];
+  return n;
+}
+
+MatFile::MatFile(const std::filesystem::path& path) : path_(path) {
+  init_matio_logging();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    throw Error(ErrorCode::kData, "MAT file '" + path.string() + "' does not exist");
+  }
+  mat_ = Mat_Open(path.c_str(), MAT_ACC_RDONLY);
+  if (mat_ == nullptr) {
+    throw Error(ErrorCode::kData, "'" + path.string() +
+                                      "' is not a readable MATLAB MAT file (v5 or v7.3); the "
+                                      "download may be damaged: remove it and run again");
+  }
+}
+
+MatFile::~MatFile() {
+  if (mat_ != nullptr) Mat_Close(static_cast<mat_t*>(mat_));
+}
+
+bool MatFile::is_v73() const { return Mat_GetVersion(static_cast<mat_t*>(mat_)) == MAT_FT_MAT73; }
+
+void* MatFile::read_variable(const std::string& name) const {
+  return Mat_VarRead(static_cast<mat_t*>(mat_), name.c_str());
+}
+
+MatArray MatFile::numeric(const std::string& name) const {
+  VarPtr v(static_cast<matvar_t*>(read_variable(name)));
+  return to_array(v.get(), path_, name);
+}
+
+std::vector<MatArray> MatFile::numeric_cells(const std::string& name) const {
+  VarPtr v(static_cast<matvar_t*>(read_variable(name)));
+  if (!v) data_error(path_, name, "is missing");
+  if (v->class_type != MAT_C_CELL) data_error(path_, name, "is not a cell array");
+  const size_t n = element_count(v.get());
+  std::vector<MatArray> out;
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    const std::string where = name + "{" + std::to_string(i + 1) + "}";
+    matvar_t* c = Mat_VarGetCell(v.get(), static_cast<int>(i));
+    if (c == nullptr) data_error(path_, where, "is missing");
+    out.push_back(to_array(c, path_, where));
+  }
+  return out;
+}
+
+// ref: saliency/download.py download_osie (loadmat(...)["fixations"], subjects, fix_x, fix_y)
+std::vector<std::vector<SubjectFixations>> read_osie_fixations(const std::filesystem::path& file) {
+  MatFile mat(file);
+  const std::string name = "fixations";
+  VarPtr root(static_cast<matvar_t*>(mat.read_variable(name)));
+  if (!root) data_error(file, name, "is missing");
+  const auto images = struct_elements(root.get(), file, name);
+  std::vector<std::vector<SubjectFixations>> out;
+  out.reserve(images.size());
+  for (size_t i = 0; i < images.size(); ++i) {
+    const std::string where = name + "{" + std::to_string(i + 1) + "}";
+    matvar_t* subjects = field(images[i], "subjects", 0, file, where);
+    std::vector<SubjectFixations> list;
+    const std::string swhere = where + ".subjects";
+    std::vector<std::pair<const matvar_t*, size_t>> elems;
+    if (subjects->class_type == MAT_C_STRUCT) {
+      for (size_t k = 0; k < element_count(subjects); ++k) elems.emplace_back(subjects, k);
+    } else {
+      for (const matvar_t* s : struct_elements(subjects, file, swhere)) {
+        for (size_t k = 0; k < element_count(s); ++k) elems.emplace_back(s, k);
+      }
+    }
+    for (size_t k = 0; k < elems.size(); ++k) {
+      const std::string fwhere = swhere + "{" + std::to_string(k + 1) + "}";
+      SubjectFixations s;
+      s.x = vector_values(field(elems[k].first, "fix_x", elems[k].second, file, fwhere), file,
+                          fwhere + ".fix_x");
+      s.y = vector_values(field(elems[k].first, "fix_y", elems[k].second, file, fwhere), file,
+                          fwhere + ".fix_y");
+      if (s.x.size() != s.y.size()) {
+        data_error(file, fwhere,
+                   "has " + std::to_string(s.x.size()) + " fix_x but " +
+                       std::to_string(s.y.size()) + " fix_y values");
+      }
+      list.push_back(std::move(s));
+    }
+    out.push_back(std::move(list));
+  }
+  return out;
+}
+
+}  // namespace msinet::data
