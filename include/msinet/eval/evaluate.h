@@ -8,6 +8,10 @@
 // Sizes: a prediction (and a baseline map) whose size differs from the fixation map's is resized
 // to it with resize_prediction(): MATLAB imresize's bicubic, as the MIT benchmark does, clamped
 // to the map's own value range.
+// Baselines as predictors: "center" is center_map() (see baselines.h). "chance" is the uniform
+// map: the ranking and correlation metrics (AUC-Judd, AUC-Borji, sAUC, NSS, CC) see it with seeded
+// noise in [0, kJitter) added, so ties are broken at random (AUC ~ 0.5, NSS ~ CC ~ 0); KLD, SIM
+// and IG use the exact uniform distribution 1/N (its min-max normalisation would be undefined).
 // Randomness: each image and metric draws from its own stream, derive_seed(seed, image, metric),
 // so results do not depend on the order or subset of images scored.
 
@@ -105,7 +109,8 @@ std::vector<int> match_keys(const std::vector<std::string>& targets,
 std::vector<GroundTruth> find_ground_truth(const EvalOptions& options);
 
 /// Scores predictions one at a time, so that callers that produce maps (a model) need not keep
-/// them all; every entry point below uses it.
+/// them all; every entry point below uses it. Typical use: `Evaluator ev(truths, options);`
+/// then `ev.add(image, map)` per prediction, `ev.skip(...)` for failures, `ev.finish()`.
 class Evaluator {
  public:
   /// Reads every fixation map (sAUC draws its negatives from them). Throws Error(kUsage) for

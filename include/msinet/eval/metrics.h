@@ -83,9 +83,10 @@ bool min_max_normalise(cv::Mat& map);
 /// [0, kJitter) first to break ties.
 Score auc_judd(const cv::Mat& s, const cv::Mat& fixations, Rng* jitter);
 
-/// Area under the ROC curve of thresholds k * step (k = 0, 1, ...) up to the largest value of
-/// both sets, descending, with (0,0) and (1,1) added; tp and fp are the fractions of positives
-/// and negatives >= the threshold. One split of AUC-Borji / sAUC. Both sets must be non-empty.
+/// Area under the ROC curve of thresholds k * step, k = floor(max / step + 1e-9) down to 0
+/// (max = the largest value of both sets; the tolerance keeps max itself when it is on the grid),
+/// with (0,0) and (1,1) added; tp and fp are the fractions of positives and negatives >= the
+/// threshold. One split of AUC-Borji / sAUC. Both sets must be non-empty.
 double thresholded_roc_area(const std::vector<double>& positives,
                             const std::vector<double>& negatives, double step = kAucStep);
 
