@@ -5,4 +5,5 @@ msinet_add_test(test_weights LABEL unit
   SOURCES
     test_weights_corruption.cpp
     test_weights_fixtures.cpp
+    test_weights_formats.cpp
   LIBS msinet_weights)

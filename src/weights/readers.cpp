@@ -468,6 +468,9 @@ WeightFormat detect_weight_format(const fs::path& src) {
       checkpoint_prefix(src);
       return WeightFormat::kCheckpoint;
     } catch (const Error&) {
+      for (const auto& e : fs::directory_iterator(src, ec)) {
+        if (e.path().extension() == ".index") throw;
+      }
       throw Error(ErrorCode::kWeights,
                   "folder '" + s +
                       "' holds no weights: expected saved_model.pb, model.json, or "
