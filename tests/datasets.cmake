@@ -5,3 +5,5 @@
 msinet_add_test(test_data_blur LABEL unit SOURCES test_data_blur.cpp LIBS msinet_datasets)
 msinet_add_test(test_data_splits LABEL unit SOURCES test_data_splits.cpp LIBS msinet_datasets)
 msinet_add_test(test_data_matfile LABEL unit SOURCES test_data_matfile.cpp LIBS msinet_datasets)
+msinet_add_test(test_data_recipes LABEL unit SOURCES test_data_recipes.cpp LIBS msinet_datasets)
+msinet_add_test(test_data_osie LABEL unit SOURCES test_data_osie.cpp LIBS msinet_datasets)

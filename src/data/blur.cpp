@@ -2,6 +2,7 @@
 
 #include <opencv2/imgcodecs.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <fstream>
@@ -43,54 +44,77 @@ int64_t reflect_index(int64_t i, int64_t n) {
   return m < n ? m : period - 1 - m;
 }
 
-// One correlate1d pass along axis 0 of a rows x cols row-major array, vectorised across the
-// columns; each output gets scipy's symmetric-kernel sum in scipy's order:
-// c * w[r], then += (in[y - d] + in[y + d]) * w[r - d] for d = r .. 1.
-// Rows that are entirely zero contribute exact zeros and are skipped.
-// ref: scipy/ndimage/src/ni_filters.c NI_Correlate1D
-void correlate_axis0(const double* in, double* out, int64_t rows, int64_t cols,
-                     const std::vector<double>& w, bool round_f32) {
-  const int64_t r = static_cast<int64_t>(w.size() / 2);
-  std::vector<char> zero(static_cast<size_t>(rows), 1);
-  for (int64_t y = 0; y < rows; ++y) {
-    const double* row = in + y * cols;
-    for (int64_t x = 0; x < cols; ++x) {
-      if (row[x] != 0.0) {
-        zero[static_cast<size_t>(y)] = 0;
-        break;
-      }
-    }
-  }
-  for (int64_t y = 0; y < rows; ++y) {
-    double* __restrict o = out + y * cols;
-    if (zero[static_cast<size_t>(y)]) {
-      for (int64_t x = 0; x < cols; ++x) o[x] = 0.0;
-    } else {
-      const double* __restrict c = in + y * cols;
-      const double wc = w[static_cast<size_t>(r)];
-      for (int64_t x = 0; x < cols; ++x) o[x] = c[x] * wc;
-    }
-    for (int64_t d = r; d >= 1; --d) {
-      const int64_t ya = reflect_index(y - d, rows);
-      const int64_t yb = reflect_index(y + d, rows);
-      const bool za = zero[static_cast<size_t>(ya)];
-      const bool zb = zero[static_cast<size_t>(yb)];
-      if (za && zb) continue;
-      const double wt = w[static_cast<size_t>(r - d)];
-      if (za || zb) {
-        const double* __restrict b = in + (za ? yb : ya) * cols;
-        for (int64_t x = 0; x < cols; ++x) o[x] += b[x] * wt;
-      } else {
-        const double* __restrict a = in + ya * cols;
-        const double* __restrict b = in + yb * cols;
-        for (int64_t x = 0; x < cols; ++x) o[x] += (a[x] + b[x]) * wt;
-      }
-    }
-    if (round_f32) {
-      for (int64_t x = 0; x < cols; ++x) o[x] = static_cast<double>(static_cast<float>(o[x]));
-    }
-  }
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define MSINET_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define MSINET_VECTOR_CLONES
+#endif
+
+// The element-wise steps of a pass; each lane does the same IEEE operations, so every clone
+// gives the same bits.
+MSINET_VECTOR_CLONES void set_scaled(double* __restrict o, const double* __restrict a, double w,
+                                     int64_t n) {
+  for (int64_t i = 0; i < n; ++i) o[i] = a[i] * w;
 }
+
+MSINET_VECTOR_CLONES void add_scaled(double* __restrict o, const double* __restrict a, double w,
+                                     int64_t n) {
+  for (int64_t i = 0; i < n; ++i) o[i] += a[i] * w;
+}
+
+MSINET_VECTOR_CLONES void add_pair_scaled(double* __restrict o, const double* __restrict a,
+                                          const double* __restrict b, double w, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) o[i] += (a[i] + b[i]) * w;
+}
+
+// One output line of a correlate1d pass over a stack of input lines (nullptr: a line of zeros),
+// vectorised along the lines: scipy's symmetric-kernel sum in scipy's order,
+// c * w[r], then += (in[i - d] + in[i + d]) * w[r - d] for d = r .. 1, where i - d and i + d
+// are reflected into the stack. Zero lines contribute exact zeros and are skipped.
+// Returns false (and leaves `out` untouched) when every line in reach is zero.
+// ref: scipy/ndimage/src/ni_filters.c NI_Correlate1D
+bool correlate_line(const std::vector<const double*>& lines, int64_t len, int64_t i,
+                    const std::vector<double>& w, bool round_f32, double* out) {
+  const int64_t n = static_cast<int64_t>(lines.size());
+  const int64_t r = static_cast<int64_t>(w.size() / 2);
+  bool started = false;
+  const auto start = [&] {
+    if (!started) std::fill(out, out + len, 0.0);
+    started = true;
+  };
+  if (lines[static_cast<size_t>(i)] != nullptr) {
+    set_scaled(out, lines[static_cast<size_t>(i)], w[static_cast<size_t>(r)], len);
+    started = true;
+  }
+  for (int64_t d = r; d >= 1; --d) {
+    const double* a = lines[static_cast<size_t>(reflect_index(i - d, n))];
+    const double* b = lines[static_cast<size_t>(reflect_index(i + d, n))];
+    if (a == nullptr && b == nullptr) continue;
+    start();
+    const double wt = w[static_cast<size_t>(r - d)];
+    if (a == nullptr || b == nullptr) {
+      add_scaled(out, a == nullptr ? b : a, wt, len);
+    } else {
+      add_pair_scaled(out, a, b, wt, len);
+    }
+  }
+  if (started && round_f32) {
+    for (int64_t x = 0; x < len; ++x) out[x] = static_cast<double>(static_cast<float>(out[x]));
+  }
+  return started;
+}
+
+bool all_zero(const double* p, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (p[i] != 0.0) return false;
+  }
+  return true;
+}
+
+// Per-thread scratch space, so that converting many maps does not allocate for each one.
+struct Workspace {
+  std::vector<double> compact, pass0, pass0_t, line;
+};
 
 }  // namespace
 
@@ -111,29 +135,80 @@ std::vector<double> gaussian_kernel(double sigma) {
 }
 
 // ref: scipy/ndimage/_filters.py gaussian_filter (axis 0, then axis 1)
+// Columns that are entirely zero stay zero through the first pass, so that pass runs on the
+// non-zero columns only; the second pass reads the transposed result, one line per column.
 cv::Mat gaussian_filter(const cv::Mat& map, double sigma) {
   if (map.channels() != 1 || (map.depth() != CV_64F && map.depth() != CV_32F)) {
     throw Error(ErrorCode::kInternal, "gaussian_filter: expected a CV_64FC1 or CV_32FC1 map");
   }
   const bool f32 = map.depth() == CV_32F;
-  cv::Mat src;
-  map.convertTo(src, CV_64F);
-  src = src.isContinuous() ? src : src.clone();
   const auto w = gaussian_kernel(sigma);
-  const int64_t rows = src.rows;
-  const int64_t cols = src.cols;
-  cv::Mat pass0(src.rows, src.cols, CV_64F);
-  if (rows > 0 && cols > 0) {
-    correlate_axis0(src.ptr<double>(), pass0.ptr<double>(), rows, cols, w, f32);
+  const int64_t rows = map.rows;
+  const int64_t cols = map.cols;
+  cv::Mat out(map.rows, map.cols, CV_64F, cv::Scalar(0.0));
+  if (rows == 0 || cols == 0) {
+    if (f32) out.convertTo(out, CV_32F);
+    return out;
   }
-  cv::Mat t0;
-  cv::transpose(pass0, t0);
-  cv::Mat t1(t0.rows, t0.cols, CV_64F);
-  if (rows > 0 && cols > 0) {
-    correlate_axis0(t0.ptr<double>(), t1.ptr<double>(), cols, rows, w, f32);
+  cv::Mat src;
+  if (map.depth() == CV_64F && map.isContinuous()) {
+    src = map;
+  } else {
+    map.convertTo(src, CV_64F);
   }
-  cv::Mat out;
-  cv::transpose(t1, out);
+  const double* in = src.ptr<double>();
+
+  std::vector<int64_t> active;  // columns holding a non-zero value
+  std::vector<char> col_active(static_cast<size_t>(cols), 0);
+  for (int64_t y = 0; y < rows; ++y) {
+    const double* row = in + y * cols;
+    for (int64_t x = 0; x < cols; ++x) {
+      if (row[x] != 0.0) col_active[static_cast<size_t>(x)] = 1;
+    }
+  }
+  for (int64_t x = 0; x < cols; ++x) {
+    if (col_active[static_cast<size_t>(x)]) active.push_back(x);
+  }
+  const int64_t k = static_cast<int64_t>(active.size());
+  if (k == 0) {
+    if (f32) out.convertTo(out, CV_32F);
+    return out;
+  }
+
+  thread_local Workspace ws;
+  ws.compact.resize(static_cast<size_t>(rows * k));
+  ws.pass0.resize(static_cast<size_t>(rows * k));
+  ws.pass0_t.resize(static_cast<size_t>(rows * k));
+  ws.line.resize(static_cast<size_t>(rows));
+
+  // Pass along axis 0 on the active columns: lines are rows of the compact matrix.
+  std::vector<const double*> lines(static_cast<size_t>(rows));
+  for (int64_t y = 0; y < rows; ++y) {
+    double* c = ws.compact.data() + y * k;
+    const double* row = in + y * cols;
+    for (int64_t j = 0; j < k; ++j) c[j] = row[active[static_cast<size_t>(j)]];
+    lines[static_cast<size_t>(y)] = all_zero(c, k) ? nullptr : c;
+  }
+  for (int64_t y = 0; y < rows; ++y) {
+    double* o = ws.pass0.data() + y * k;
+    if (!correlate_line(lines, k, y, w, f32, o)) std::fill(o, o + k, 0.0);
+  }
+  // Pass along axis 1: lines are columns (transposed); inactive columns are zero lines.
+  for (int64_t y = 0; y < rows; ++y) {
+    const double* p = ws.pass0.data() + y * k;
+    for (int64_t j = 0; j < k; ++j) ws.pass0_t[static_cast<size_t>(j * rows + y)] = p[j];
+  }
+  std::vector<const double*> col_lines(static_cast<size_t>(cols), nullptr);
+  for (int64_t j = 0; j < k; ++j) {
+    const double* line = ws.pass0_t.data() + j * rows;
+    col_lines[static_cast<size_t>(active[static_cast<size_t>(j)])] =
+        all_zero(line, rows) ? nullptr : line;
+  }
+  double* o = out.ptr<double>();
+  for (int64_t x = 0; x < cols; ++x) {
+    if (!correlate_line(col_lines, rows, x, w, f32, ws.line.data())) continue;
+    for (int64_t y = 0; y < rows; ++y) o[y * cols + x] = ws.line[static_cast<size_t>(y)];
+  }
   if (f32) {
     cv::Mat o32;
     out.convertTo(o32, CV_32F);

@@ -142,6 +142,7 @@ void parallel_for(const Context& ctx, size_t n, const std::string& label,
   std::exception_ptr first;
   std::mutex mutex;
   size_t done = 0;
+  spdlog::info("{}: making {} {}", ctx.name, n, label);
   util::Progress progress(ctx.name + " " + label, static_cast<int64_t>(n));
   const auto worker = [&] {
     for (;;) {
