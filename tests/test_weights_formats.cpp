@@ -83,15 +83,18 @@ TEST(WeightsWire, Varints) {
 }
 
 TEST(WeightsWire, ReaderRefusesOverlongFieldsAndBadTags) {
-  w::wire::Reader r(hex({0x0A, 0x05, 'a', 'b'}));  // field 1, 5 bytes announced, 2 present
+  const std::string overlong = hex({0x0A, 0x05, 'a', 'b'});  // field 1: 5 bytes announced, 2 there
+  const std::string field_zero = hex({0x02, 0x00});
+  const std::string wire_type_6 = hex({0x0E});
+  w::wire::Reader r(overlong);
   uint32_t field;
   w::wire::WireType type;
   ASSERT_TRUE(r.next(field, type));
   EXPECT_EQ(field, 1u);
   EXPECT_THROW(r.bytes(), w::wire::WireError);
-  w::wire::Reader zero(hex({0x02, 0x00}));  // field number 0
+  w::wire::Reader zero(field_zero);
   EXPECT_THROW(zero.next(field, type), w::wire::WireError);
-  w::wire::Reader bad_type(hex({0x0E}));  // wire type 6
+  w::wire::Reader bad_type(wire_type_6);
   EXPECT_THROW(bad_type.next(field, type), w::wire::WireError);
 }
 
