@@ -233,6 +233,22 @@ TEST_F(Recipes, InterruptedWhileConvertingMaps) {
   EXPECT_TRUE(leftovers(data_.path(), "osie").empty());
 }
 
+TEST_F(Recipes, FixationOutsideTheImageNamesTheMatFile) {
+  PrepareOptions o = options();
+  o.urls["dutomron.fixations"] = "https://example.org/dut-bad-fixations.zip";
+  try {
+    prepare_dataset("dutomron", data_.path(), o);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kData) << e.what();
+    EXPECT_TRUE(has(e.what(), "im005.mat") && has(e.what(), "variable 's'") &&
+                has(e.what(), "outside the map"))
+        << e.what();
+  }
+  EXPECT_FALSE(fs::exists(data_.path() / "dutomron"));
+  EXPECT_TRUE(leftovers(data_.path(), "dutomron").empty());
+}
+
 TEST_F(Recipes, ForeignFolderInTheWayIsNotTouched) {
   fs::create_directories(data_.path() / "mit1003");
   std::ofstream(data_.path() / "mit1003" / "notes.txt") << "mine";

@@ -9,7 +9,8 @@ archives: OUT/mirror/<host>/<path> holds one archive per source URL (MSINET_MIRR
   Drive files as OUT/mirror/drive.google.com/<id>), with the real folder names, file names and
   MAT variables, but only a few tiny images. Besides the original sources, the mirror holds
   example.org/osie-small.zip (a three-image archive in OSIE's layout) and
-  example.org/corrupt.zip (a truncated zip). For every dataset, OUT/expected/<name>.json lists
+  example.org/corrupt.zip (a truncated zip) and example.org/dut-bad-fixations.zip (a DUT-OMRON
+  fixation outside its image). For every dataset, OUT/expected/<name>.json lists
   the files the preparation must produce (paths relative to the dataset folder), and
   OUT/expected/<name>/{fixations,saliency}/<stem>.pgm hold the grey levels of every map the
   preparation computes, made here independently: numpy indexing as the original download.py
@@ -271,6 +272,11 @@ def make_dutomron(out):
         files += ["stimuli/%s.jpg" % stem, "fixations/%s.png" % stem, "saliency/%s.png" % stem]
     out.zip("saliencydetection.net/dut-omron/download/DUT-OMRON-eye-fixations.zip", entries)
     out.expect("dutomron", files, maps)
+    # A fixation one past the right edge: numpy raises IndexError there; the preparation must
+    # fail with an error naming the file.
+    bad = np.array([[40, 30, 0], [40, 3, 1]], dtype=np.int32)
+    out.zip("example.org/dut-bad-fixations.zip",
+            [("DUT-OMRON-eye-fixations/mat/im005.mat", v5_bytes({"s": bad}))])
 
 
 def make_pascals(out):
