@@ -1,1 +1,4 @@
-# Tests of area 'jobs' (see tests/CMakeLists.txt for msinet_add_test).
+msinet_add_test(test_jobs SOURCES test_train_checkpoint.cpp test_train_loss.cpp LIBS msinet_engine)
+msinet_torch_pch(test_jobs)
+msinet_add_test(test_smoke LABEL smoke TIMEOUT 600 SOURCES test_cli_smoke.cpp LIBS ${OpenCV_LIBS})
+add_dependencies(test_smoke msinet)

@@ -1,0 +1,55 @@
+#pragma once
+// What every subcommand shares: configuration flags, logging flags, and how a parsed
+// subcommand turns into a resolved configuration.
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "msinet/config/config.h"
+
+namespace msinet::cli {
+
+/// Flags of one subcommand that map to configuration keys, plus the common ones.
+struct CommandState {
+  std::string config_file;
+  bool print_config = false;
+  int verbose = 0;
+  bool quiet = false;
+  std::map<std::string, std::string> flags;  ///< key -> value given on the command line
+};
+
+/// A registered subcommand: its parser and what it does with the resolved configuration.
+struct Command {
+  CLI::App* app = nullptr;
+  std::shared_ptr<CommandState> state;
+  std::function<int(const config::Config&)> run;
+};
+
+/// Adds --config, --print-config, -v, -q, --device, --threads and the folder options.
+std::shared_ptr<CommandState> add_common_options(CLI::App& app);
+
+/// Adds `--name VALUE` that sets configuration `key` when given; the help shows the default.
+CLI::Option* add_config_flag(CLI::App& app, CommandState& state, const std::string& flag,
+                             const std::string& key);
+
+/// defaults < --config file < MSINET_* environment < flags.
+config::Config resolve_config(const CommandState& state);
+
+/// Sets spdlog's level from -v / -q.
+void configure_logging(const CommandState& state);
+
+Command register_test(CLI::App& root);
+Command register_train(CLI::App& root);
+Command register_download(CLI::App& root);
+Command register_import(CLI::App& root);
+Command register_eval(CLI::App& root);
+
+/// Parses argv, runs the chosen subcommand, maps errors to exit codes (README "Exit codes").
+int run_cli(int argc, char** argv);
+
+}  // namespace msinet::cli

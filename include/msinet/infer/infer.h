@@ -1,0 +1,49 @@
+#pragma once
+// The `test` job: saliency maps for a folder of images (or one image).
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace msinet::infer {
+
+/// What `msinet test` needs; every field has the CLI's default.
+struct InferOptions {
+  std::filesystem::path input;                 ///< an image or a folder (recursive)
+  std::string dataset = "salicon";             ///< picks the input size and default weights
+  std::filesystem::path weights;               ///< explicit weights; empty = resolve_weights()
+  std::filesystem::path results_dir = "results";
+  std::filesystem::path weights_dir = "weights";
+  std::filesystem::path output_dir;            ///< empty = <results_dir>/images
+  std::string format = "jpg";                  ///< jpg | png | npy
+  bool overlay = false;                        ///< also write <stem>_overlay.jpeg
+  int height = 0;                              ///< input size; 0 = the dataset's
+  int width = 0;
+  int batch_size = 1;
+  std::string device = "auto";
+  bool progress = true;
+};
+
+/// What happened.
+struct InferResult {
+  int64_t written = 0;
+  int64_t failed = 0;
+  std::vector<std::string> failures;  ///< "<file>: <why>"
+  std::filesystem::path weights;      ///< the weights used
+  std::filesystem::path output_dir;
+  double forward_seconds = 0;         ///< time spent in the network
+  double total_seconds = 0;
+};
+
+/// The weights `test` uses for `dataset` when none are given: the best checkpoint trained here
+/// (<results>/ckpts/best/<dataset>.msinet), else the published model imported into
+/// <weights>/<dataset>.msinet, downloading and importing it on first use.
+std::filesystem::path resolve_weights(const std::string& dataset,
+                                      const std::filesystem::path& results_dir,
+                                      const std::filesystem::path& weights_dir);
+
+/// Runs the job. Unreadable images are reported and skipped (InferResult::failed).
+InferResult run_test(const InferOptions& options);
+
+}  // namespace msinet::infer

@@ -1,0 +1,97 @@
+#include "msinet/cli/common.h"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "msinet/util/error.h"
+
+namespace msinet::cli {
+
+namespace {
+const config::KeySpec& spec(const std::string& key) {
+  for (const auto& k : config::known_keys()) {
+    if (k.key == key) return k;
+  }
+  throw Error(ErrorCode::kInternal, "no configuration key '" + key + "'");
+}
+}  // namespace
+
+CLI::Option* add_config_flag(CLI::App& app, CommandState& state, const std::string& flag,
+                             const std::string& key) {
+  const config::KeySpec& k = spec(key);
+  std::string help = k.help + " [default: " + (k.default_value.empty() ? "\"\"" : k.default_value) +
+                     "; key '" + key + "']";
+  auto* target = &state.flags;
+  return app.add_option_function<std::string>(
+      flag, [target, key](const std::string& v) { (*target)[key] = v; }, help);
+}
+
+std::shared_ptr<CommandState> add_common_options(CLI::App& app) {
+  auto state = std::make_shared<CommandState>();
+  app.add_option("--config", state->config_file, "YAML file with configuration keys (see configs/default.yaml)");
+  app.add_flag("--print-config", state->print_config,
+               "print the resolved configuration and where each value came from, then exit");
+  app.add_flag("-v,--verbose", state->verbose, "more log output (debug)");
+  app.add_flag("-q,--quiet", state->quiet, "only warnings and errors");
+  add_config_flag(app, *state, "--device", "device");
+  add_config_flag(app, *state, "--threads", "threads");
+  add_config_flag(app, *state, "--data-dir", "data_dir");
+  add_config_flag(app, *state, "--weights-dir", "weights_dir");
+  add_config_flag(app, *state, "--results-dir", "results_dir");
+  return state;
+}
+
+config::Config resolve_config(const CommandState& state) {
+  config::Config cfg;
+  if (!state.config_file.empty()) cfg.load_yaml(state.config_file);
+  cfg.load_environment();
+  for (const auto& [key, value] : state.flags) cfg.set(key, value, config::Source::kFlag);
+  return cfg;
+}
+
+void configure_logging(const CommandState& state) {
+  auto logger = spdlog::get("msinet");
+  if (!logger) {
+    logger = spdlog::stderr_color_mt("msinet");
+    logger->set_pattern("%^%l%$: %v");
+    spdlog::set_default_logger(logger);
+  }
+  spdlog::set_level(state.quiet ? spdlog::level::warn
+                                : state.verbose > 0 ? spdlog::level::debug : spdlog::level::info);
+}
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"msinet: MSI-Net saliency prediction (train, test, download, import, eval)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "msinet 0.1.0");
+  std::vector<Command> commands = {register_test(app), register_train(app),
+                                   register_download(app), register_import(app),
+                                   register_eval(app)};
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return static_cast<int>(ErrorCode::kUsage);
+  }
+  for (auto& cmd : commands) {
+    if (!cmd.app->parsed()) continue;
+    configure_logging(*cmd.state);
+    const config::Config cfg = resolve_config(*cmd.state);
+    if (cmd.state->print_config) {
+      std::cout << cfg.describe();
+      return 0;
+    }
+    return cmd.run(cfg);
+  }
+  return static_cast<int>(ErrorCode::kUsage);
+}
+
+}  // namespace msinet::cli

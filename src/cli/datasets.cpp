@@ -1,0 +1,55 @@
+#include "msinet/cli/datasets.h"
+
+#include <spdlog/spdlog.h>
+
+#include "msinet/data/dataset.h"
+#include "msinet/data/recipes.h"
+#include "msinet/data/splits.h"
+#include "msinet/util/error.h"
+
+namespace msinet::cli {
+
+namespace fs = std::filesystem;
+
+DatasetChoice choose_dataset(const std::string& dataset, const config::Config& cfg) {
+  const data::DatasetSpec spec = data::dataset_spec_from_arg(dataset);
+  DatasetChoice c;
+  c.name = spec.name;
+  if (!spec.builtin) c.yaml = spec.source;
+  c.height = spec.height;
+  c.width = spec.width;
+  const std::string& size = cfg.get("size");
+  if (!size.empty()) {
+    const config::Size s = config::parse_size(size, "--size");
+    c.height = s.h;
+    c.width = s.w;
+  }
+  return c;
+}
+
+train::TrainData load_train_data(const DatasetChoice& choice, const std::string& path,
+                                 const config::Config& cfg) {
+  const data::DatasetSpec spec =
+      choice.yaml.empty() ? data::builtin_spec(choice.name) : data::load_dataset_yaml(choice.yaml);
+  fs::path dir;
+  if (spec.builtin) {
+    const fs::path root = path.empty() ? fs::path(cfg.get("data_dir")) : fs::path(path);
+    dir = data::resolve_dataset_dir(root, spec.name);
+    std::error_code ec;
+    if (!fs::is_directory(dir / "stimuli", ec)) {
+      spdlog::info("dataset '{}' not found under '{}': preparing it", spec.name, root.string());
+      dir = data::prepare_dataset(spec.name, root, data::PrepareOptions{});
+    }
+  }
+  const data::Split split = data::make_split(spec, dir);
+  for (const auto& w : split.warnings) spdlog::warn("{}", w);
+  train::TrainData d;
+  d.name = spec.name;
+  d.height = choice.height;
+  d.width = choice.width;
+  d.train = split.train;
+  d.valid = split.valid;
+  return d;
+}
+
+}  // namespace msinet::cli

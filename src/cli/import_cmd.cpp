@@ -1,0 +1,31 @@
+// `msinet import`: TensorFlow / TF.js weights -> a native checkpoint.
+#include <spdlog/spdlog.h>
+
+#include "msinet/cli/common.h"
+#include "msinet/infer/published.h"
+
+namespace msinet::cli {
+
+Command register_import(CLI::App& root) {
+  CLI::App* app = root.add_subcommand(
+      "import", "convert TensorFlow weights (frozen .pb, SavedModel, TF.js, checkpoint) to an msinet checkpoint");
+  auto state = add_common_options(*app);
+  struct Args {
+    std::string src, out;
+  };
+  auto args = std::make_shared<Args>();
+  app->add_option("SRC", args->src,
+                  "a frozen GraphDef .pb, a SavedModel folder, a TF.js model.json or "
+                  "*-weights_manifest.json, or a TF checkpoint (prefix, .index or folder)")
+      ->required();
+  app->add_option("-o,--output", args->out, "the checkpoint to write (e.g. weights/mine.msinet)")->required();
+  Command cmd{app, state, nullptr};
+  cmd.run = [args](const config::Config&) {
+    infer::import_weights(args->src, args->out);
+    spdlog::info("imported '{}' into '{}'", args->src, args->out);
+    return 0;
+  };
+  return cmd;
+}
+
+}  // namespace msinet::cli

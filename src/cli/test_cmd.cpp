@@ -1,0 +1,64 @@
+// `msinet test`: saliency maps for images.
+#include <spdlog/spdlog.h>
+
+#include "msinet/cli/common.h"
+#include "msinet/cli/datasets.h"
+#include "msinet/infer/infer.h"
+#include "msinet/infer/threads.h"
+#include "msinet/util/error.h"
+
+namespace msinet::cli {
+
+Command register_test(CLI::App& root) {
+  CLI::App* app = root.add_subcommand("test", "write saliency maps for an image or a folder of images");
+  auto state = add_common_options(*app);
+  struct Args {
+    std::string dataset = "salicon";
+    std::string path, output, weights;
+    bool overlay = false;
+  };
+  auto args = std::make_shared<Args>();
+  app->add_option("-d,--dataset", args->dataset,
+                  "dataset whose input size and weights to use: salicon, mit1003, cat2000, "
+                  "dutomron, pascals, osie, fiwi, or a dataset YAML file")
+      ->capture_default_str();
+  app->add_option("-p,--path", args->path, "an image, or a folder searched recursively for .png/.jpg/.jpeg")
+      ->required();
+  app->add_option("-o,--output", args->output, "output folder [default: <results_dir>/images]");
+  app->add_option("--weights", args->weights,
+                  "weights: an msinet checkpoint, a frozen GraphDef .pb, a SavedModel folder, a "
+                  "TF.js model.json or a TF checkpoint [default: the best checkpoint trained here, "
+                  "else the published model, downloaded on first use]");
+  app->add_flag("--overlay", args->overlay, "also write <stem>_overlay.jpeg: the image blended with the coloured map");
+  add_config_flag(*app, *state, "--format", "format");
+  add_config_flag(*app, *state, "--size", "size");
+  add_config_flag(*app, *state, "--batch-size", "batch_size");
+  Command cmd{app, state, nullptr};
+  cmd.run = [args](const config::Config& cfg) {
+    infer::configure_threads(cfg.get_int("threads"));
+    const DatasetChoice ds = choose_dataset(args->dataset, cfg);
+    infer::InferOptions o;
+    o.input = args->path;
+    o.dataset = ds.name;
+    o.height = ds.height;
+    o.width = ds.width;
+    o.weights = args->weights;
+    o.output_dir = args->output;
+    o.results_dir = cfg.get("results_dir");
+    o.weights_dir = cfg.get("weights_dir");
+    o.format = cfg.get("format");
+    o.overlay = args->overlay;
+    o.batch_size = cfg.get_int("batch_size");
+    o.device = cfg.get("device");
+    const infer::InferResult r = infer::run_test(o);
+    if (r.failed > 0) {
+      spdlog::error("{} of {} image(s) could not be processed:", r.failed, r.failed + r.written);
+      for (const auto& f : r.failures) spdlog::error("  {}", f);
+      return static_cast<int>(ErrorCode::kPartial);
+    }
+    return 0;
+  };
+  return cmd;
+}
+
+}  // namespace msinet::cli

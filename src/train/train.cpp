@@ -1,0 +1,291 @@
+#include "msinet/train/train.h"
+
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+#include <random>
+#include <sstream>
+
+#include "msinet/data/image.h"
+#include "msinet/data/splits.h"
+#include "msinet/infer/published.h"
+#include "msinet/infer/runtime.h"
+#include "msinet/model/checkpoint.h"
+#include "msinet/model/msinet.h"
+#include "msinet/model/tf_weights.h"
+#include "msinet/train/checkpoint.h"
+#include "msinet/train/loss.h"
+#include "msinet/train/plot.h"
+#include "msinet/util/error.h"
+#include "msinet/util/fs.h"
+#include "msinet/util/progress.h"
+#include "msinet/util/signals.h"
+#include "msinet/weights/readers.h"
+
+namespace msinet::train {
+
+namespace fs = std::filesystem;
+
+fs::path latest_checkpoint_path(const fs::path& results_dir, const std::string& name) {
+  return results_dir / "ckpts" / "latest" / (name + kCheckpointSuffix);
+}
+
+fs::path best_checkpoint_path(const fs::path& results_dir, const std::string& name) {
+  return results_dir / "ckpts" / "best" / (name + kCheckpointSuffix);
+}
+
+fs::path history_dir(const fs::path& results_dir, const std::string& name) {
+  return results_dir / "history" / name;
+}
+
+namespace {
+
+// One batch as tensors: stimuli [N,3,H,W] (RGB 0..255) and maps [N,1,H,W] (0..255).
+std::pair<torch::Tensor, torch::Tensor> load_batch(const Pairs& pairs,
+                                                   const std::vector<size_t>& indices, int h,
+                                                   int w) {
+  std::vector<torch::Tensor> xs, ys;
+  for (size_t i : indices) {
+    const cv::Mat x = data::preprocess_stimulus(data::decode_image(pairs[i].first, 3), h, w);
+    const cv::Mat y = data::preprocess_map(data::decode_image(pairs[i].second, 1), h, w);
+    xs.push_back(torch::from_blob(const_cast<float*>(x.ptr<float>()), {h, w, 3}, torch::kFloat32)
+                     .permute({2, 0, 1})
+                     .clone());
+    ys.push_back(torch::from_blob(const_cast<float*>(y.ptr<float>()), {1, h, w}, torch::kFloat32)
+                     .clone());
+  }
+  return {torch::stack(xs), torch::stack(ys)};
+}
+
+// The training order of one epoch: a permutation seeded by (seed, epoch), so that a resumed
+// epoch visits the same images in the same order.
+std::vector<size_t> epoch_order(size_t n, uint64_t seed, int64_t epoch) {
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::mt19937_64 rng(seed * 1000003ULL + static_cast<uint64_t>(epoch));
+  std::shuffle(order.begin(), order.end(), rng);
+  return order;
+}
+
+std::string optimizer_bytes(torch::optim::Adam& opt) {
+  torch::serialize::OutputArchive archive;
+  opt.save(archive);
+  std::ostringstream os;
+  archive.save_to(os);
+  return os.str();
+}
+
+void load_optimizer(torch::optim::Adam& opt, const std::string& bytes, const std::string& origin) {
+  try {
+    std::istringstream is(bytes);
+    torch::serialize::InputArchive archive;
+    archive.load_from(is);
+    opt.load(archive);
+  } catch (const c10::Error& e) {
+    throw Error(ErrorCode::kWeights, "checkpoint '" + origin +
+                                         "' has a damaged optimiser state; delete it to start over");
+  }
+}
+
+void write_numbers(const fs::path& path, const std::vector<double>& values) {
+  std::string text;
+  char buf[64];
+  for (double v : values) {
+    std::snprintf(buf, sizeof buf, "%.10g\n", v);
+    text += buf;
+  }
+  util::write_file_atomic(path, text);
+}
+
+void write_history(const fs::path& dir, const CheckpointMeta& meta) {
+  write_numbers(dir / "train_loss.txt", meta.train_history);
+  write_numbers(dir / "valid_loss.txt", meta.valid_history);
+  if (meta.train_history.size() >= 2) {
+    write_loss_curve(dir / "loss_curve.png", meta.train_history, meta.valid_history);
+  }
+}
+
+
+// Initial weights of a fresh run.
+void initialise(model::MSINet& net, const TrainData& data, const TrainOptions& o) {
+  std::string init = o.init;
+  if (init == "auto") init = data.name == "salicon" ? "vgg16" : "salicon";
+  if (init == "random") {
+    spdlog::info("init: random (seed {})", o.seed);
+  } else if (init == "vgg16") {
+    const fs::path vgg = infer::ensure_vgg16_weights(o.weights_dir);
+    model::load_vgg16_weights(net, weights::read_weights(vgg), vgg.string());
+    spdlog::info("init: VGG16 encoder from '{}'", vgg.string());
+  } else if (init == "salicon") {
+    const fs::path best = best_checkpoint_path(o.results_dir, "salicon");
+    std::error_code ec;
+    if (!fs::is_regular_file(best, ec)) {
+      throw Error(ErrorCode::kWeights,
+                  "fine-tuning on '" + data.name + "' starts from the best SALICON checkpoint '" +
+                      best.string() + "', which does not exist: run `msinet train -d salicon` "
+                      "first, give --init FILE, or pass --init random to train from scratch");
+    }
+    infer::load_weights_file(net, best);
+    spdlog::info("init: best SALICON checkpoint '{}'", best.string());
+  } else {
+    infer::load_weights_file(net, init);
+    spdlog::info("init: '{}'", init);
+  }
+}
+
+double validate(model::MSINet& net, const TrainData& data, const TrainOptions& o,
+                torch::Device device) {
+  torch::NoGradGuard no_grad;
+  net->eval();
+  double sum = 0;
+  size_t count = 0;
+  util::Progress progress("valid", static_cast<int64_t>(data.valid.size()), o.progress && util::stderr_is_terminal());
+  for (size_t i = 0; i < data.valid.size(); i += static_cast<size_t>(o.batch_size)) {
+    if (util::interrupt_requested()) return NAN;
+    std::vector<size_t> idx;
+    for (size_t j = i; j < std::min(data.valid.size(), i + static_cast<size_t>(o.batch_size)); ++j) idx.push_back(j);
+    auto [x, y] = load_batch(data.valid, idx, data.height, data.width);
+    const torch::Tensor pred = net->forward(x.to(device));
+    sum += kld_loss(y.to(device), pred).item<double>() * static_cast<double>(idx.size());
+    count += idx.size();
+    progress.update(static_cast<int64_t>(count));
+  }
+  progress.finish();
+  net->train();
+  return count ? sum / static_cast<double>(count) : NAN;
+}
+
+}  // namespace
+
+TrainResult run_train(const TrainData& data, const TrainOptions& o) {
+  if (data.train.empty()) throw Error(ErrorCode::kInput, "dataset '" + data.name + "' has no training images");
+  if (data.valid.empty()) throw Error(ErrorCode::kInput, "dataset '" + data.name + "' has no validation images");
+  if (o.batch_size < 1 || o.epochs < 1) throw Error(ErrorCode::kUsage, "epochs and batch size must be at least 1");
+  const torch::Device device = infer::resolve_device(o.device);
+  TrainResult result;
+  result.latest = latest_checkpoint_path(o.results_dir, data.name);
+  result.best = best_checkpoint_path(o.results_dir, data.name);
+  result.history_dir = history_dir(o.results_dir, data.name);
+
+  torch::manual_seed(o.seed);
+  model::MSINet net;
+  CheckpointMeta meta;
+  std::string resume_optimizer;
+  std::error_code ec;
+  if (fs::is_regular_file(result.latest, ec)) {
+    Checkpoint ckpt = read_checkpoint(result.latest);
+    if (ckpt.meta.height != data.height || ckpt.meta.width != data.width) {
+      throw Error(ErrorCode::kUsage,
+                  "'" + result.latest.string() + "' was trained at " + std::to_string(ckpt.meta.height) +
+                      "x" + std::to_string(ckpt.meta.width) + ", not " + std::to_string(data.height) +
+                      "x" + std::to_string(data.width) + ": use the same --size, or another --results folder");
+    }
+    model::deserialize_state(net, ckpt.model, result.latest.string());
+    meta = ckpt.meta;
+    resume_optimizer = std::move(ckpt.optimizer);
+    spdlog::info("resuming '{}' from '{}': {} epoch(s) done{}", data.name, result.latest.string(),
+                 meta.epochs_done,
+                 meta.step_in_epoch ? ", " + std::to_string(meta.step_in_epoch) + " step(s) into the next" : "");
+  } else {
+    initialise(net, data, o);
+    meta.dataset = data.name;
+    meta.height = data.height;
+    meta.width = data.width;
+    meta.seed = o.seed;
+  }
+  net->to(device);
+  net->train();
+  torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(o.learning_rate));
+  if (!resume_optimizer.empty()) load_optimizer(optimizer, resume_optimizer, result.latest.string());
+  data::Split audit;
+  audit.valid = data.valid;
+  data::write_validation_list(audit, result.history_dir / "valid_files.txt");
+
+  auto save_latest = [&]() {
+    net->to(torch::kCPU);
+    write_checkpoint(result.latest, Checkpoint{model::serialize_state(net), optimizer_bytes(optimizer), meta});
+    net->to(device);
+  };
+  const size_t steps = (data.train.size() + o.batch_size - 1) / static_cast<size_t>(o.batch_size);
+  spdlog::info("train '{}': {} train / {} valid images, {}x{}, batch {}, lr {}, epochs {} (done {})",
+               data.name, data.train.size(), data.valid.size(), data.height, data.width,
+               o.batch_size, o.learning_rate, o.epochs, meta.epochs_done);
+  while (meta.epochs_done < o.epochs) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const int64_t epoch = meta.epochs_done;
+    const std::vector<size_t> order = epoch_order(data.train.size(), meta.seed, epoch);
+    util::Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs),
+                            static_cast<int64_t>(steps), o.progress && util::stderr_is_terminal());
+    for (size_t step = static_cast<size_t>(meta.step_in_epoch); step < steps; ++step) {
+      if (util::interrupt_requested()) {
+        progress.finish();
+        save_latest();
+        throw Error(ErrorCode::kInterrupted,
+                    "interrupted in epoch " + std::to_string(epoch + 1) + " after step " +
+                        std::to_string(step) + "; saved '" + result.latest.string() +
+                        "': run the same command again to resume");
+      }
+      std::vector<size_t> idx(order.begin() + static_cast<long>(step * o.batch_size),
+                              order.begin() + static_cast<long>(std::min(order.size(), (step + 1) * o.batch_size)));
+      auto [x, y] = load_batch(data.train, idx, data.height, data.width);
+      optimizer.zero_grad();
+      const torch::Tensor loss = kld_loss(y.to(device), net->forward(x.to(device)));
+      const double value = loss.item<double>();
+      if (!std::isfinite(value)) {
+        throw Error(ErrorCode::kDiverged,
+                    "training diverged: loss " + std::to_string(value) + " in epoch " +
+                        std::to_string(epoch + 1) + ", step " + std::to_string(step + 1) +
+                        "; the last good checkpoint '" + result.latest.string() +
+                        "' is kept; try a lower --lr");
+      }
+      loss.backward();
+      optimizer.step();
+      meta.partial_train_sum += value;
+      meta.step_in_epoch = static_cast<int64_t>(step + 1);
+      char suffix[48];
+      std::snprintf(suffix, sizeof suffix, "loss %.4f", meta.partial_train_sum / (step + 1));
+      progress.update(static_cast<int64_t>(step + 1), suffix);
+    }
+    progress.finish();
+    const double valid = validate(net, data, o, device);
+    if (util::interrupt_requested()) {
+      save_latest();
+      throw Error(ErrorCode::kInterrupted, "interrupted during validation of epoch " +
+                                               std::to_string(epoch + 1) + "; saved '" +
+                                               result.latest.string() + "': run again to resume");
+    }
+    if (!std::isfinite(valid)) {
+      throw Error(ErrorCode::kDiverged, "validation loss is not finite in epoch " +
+                                            std::to_string(epoch + 1) + "; '" + result.latest.string() +
+                                            "' keeps the last good state; try a lower --lr");
+    }
+    const double train_loss = meta.partial_train_sum / static_cast<double>(steps);
+    meta.train_history.push_back(train_loss);
+    meta.valid_history.push_back(valid);
+    meta.epochs_done = epoch + 1;
+    meta.step_in_epoch = 0;
+    meta.partial_train_sum = 0;
+    const bool is_best = meta.best_valid < 0 || valid < meta.best_valid;
+    if (is_best) meta.best_valid = valid;
+    save_latest();
+    if (is_best) {
+      net->to(torch::kCPU);
+      write_checkpoint(result.best, Checkpoint{model::serialize_state(net), "", meta});
+      net->to(device);
+    }
+    write_history(result.history_dir, meta);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    spdlog::info("epoch {}/{}: train {:.5f}, valid {:.5f}{} ({})", epoch + 1, o.epochs, train_loss,
+                 valid, is_best ? " (best)" : "", util::format_duration(secs));
+  }
+  result.epochs_done = meta.epochs_done;
+  result.best_valid = meta.best_valid;
+  return result;
+}
+
+}  // namespace msinet::train
