@@ -7,3 +7,8 @@ msinet_add_test(test_weights LABEL unit
     test_weights_fixtures.cpp
     test_weights_formats.cpp
   LIBS msinet_weights)
+
+# The round trip runs the network, so it needs LibTorch (msinet_core).
+msinet_add_test(test_weights_roundtrip LABEL unit
+  SOURCES test_weights_roundtrip.cpp
+  LIBS msinet_core msinet_weights)
