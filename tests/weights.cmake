@@ -12,3 +12,8 @@ msinet_add_test(test_weights LABEL unit
 msinet_add_test(test_weights_roundtrip LABEL unit
   SOURCES test_weights_roundtrip.cpp
   LIBS msinet_core msinet_weights)
+
+# Download on first use, against tests/tools/http_server.py (/usr/bin/python3) on loopback.
+msinet_add_test(test_weights_published LABEL unit
+  SOURCES test_weights_published.cpp
+  LIBS msinet_weights msinet_fetch)
