@@ -1,5 +1,7 @@
 #pragma once
 // A small strict JSON reader (RFC 8259) for TF.js manifests, and string quoting for writers.
+// Written here rather than adding a JSON library: manifests need plain parsing only, and a
+// parser of our own gives bounded nesting and error positions in the messages.
 
 #include <string>
 #include <string_view>

@@ -56,7 +56,8 @@ std::string gdrive_url(const std::string& id);
 /// returns `<weights_dir>/model_<dataset>_cpu.pb` (or `_gpu.pb` when only that source answered,
 /// or, for salicon, the folder `<weights_dir>/msinet_salicon_savedmodel` fetched from
 /// HuggingFace when Google Drive fails). An existing file is reused without a download. The
-/// extracted graph is checked to be readable before it is kept. A failed download is an Error
+/// extracted graph is checked to be readable before it is kept. Checksums come from the
+/// downloader's registry (options.expected_sha256 is ignored). A failed download is an Error
 /// (kNetwork or kData) that says which file to download by hand and where to put it.
 std::filesystem::path ensure_published_model(const std::string& dataset,
                                              const std::filesystem::path& weights_dir,

@@ -49,7 +49,9 @@ NamedTensors read_weights(const fs::path& src);
 /// uint8/uint16 (`q * scale + min`) or float16. The shard bytes must match the manifest exactly.
 WeightFile read_tfjs(const fs::path& json_path);
 
-/// The Const nodes of a frozen GraphDef (top-level and function library).
+/// The Const nodes of a frozen GraphDef (top-level and function library; a name that several
+/// functions hold with different values is kept once per function as "<function>/<name>").
+/// A SavedModel .pb passed here contributes its graph's Consts only.
 WeightFile read_frozen_graph(const fs::path& pb_path);
 
 /// A SavedModel folder: Const nodes of the saved_model.pb graph (including its function
