@@ -27,6 +27,15 @@ DatasetChoice choose_dataset(const std::string& dataset, const config::Config& c
   return c;
 }
 
+data::PrepareOptions prepare_options(const config::Config& cfg) {
+  data::PrepareOptions o;
+  o.download.max_bytes = static_cast<uint64_t>(cfg.get_int("max_download_mb")) << 20;
+  o.extract.max_total_bytes = static_cast<uint64_t>(cfg.get_int("max_unpacked_mb")) << 20;
+  o.urls = cfg.urls();
+  o.threads = cfg.get_int("threads");
+  return o;
+}
+
 train::TrainData load_train_data(const DatasetChoice& choice, const std::string& path,
                                  const config::Config& cfg) {
   const data::DatasetSpec spec =
@@ -38,7 +47,7 @@ train::TrainData load_train_data(const DatasetChoice& choice, const std::string&
     std::error_code ec;
     if (!fs::is_directory(dir / "stimuli", ec)) {
       spdlog::info("dataset '{}' not found under '{}': preparing it", spec.name, root.string());
-      dir = data::prepare_dataset(spec.name, root, data::PrepareOptions{});
+      dir = data::prepare_dataset(spec.name, root, prepare_options(cfg));
     }
   }
   const data::Split split = data::make_split(spec, dir);

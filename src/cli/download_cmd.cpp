@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include "msinet/cli/common.h"
+#include "msinet/cli/datasets.h"
 #include "msinet/data/recipes.h"
 
 namespace msinet::cli {
@@ -22,9 +23,8 @@ Command register_download(CLI::App& root) {
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config& cfg) {
     const std::string root = args->path.empty() ? cfg.get("data_dir") : args->path;
-    data::PrepareOptions o;
+    data::PrepareOptions o = prepare_options(cfg);
     o.keep_archives = args->keep;
-    o.threads = cfg.get_int("threads");
     const auto dir = data::prepare_dataset(args->dataset, root, o);
     spdlog::info("dataset '{}' is ready in '{}'", args->dataset, dir.string());
     return 0;

@@ -17,7 +17,17 @@ namespace {
 
 Error config_error(const std::string& msg) { return Error(ErrorCode::kConfig, msg); }
 
+constexpr const char* kUrlPrefix = "url.";
+
+bool is_url_key(const std::string& key) { return key.rfind(kUrlPrefix, 0) == 0 && key.size() > 4; }
+
+const KeySpec& url_spec() {
+  static const KeySpec spec{"url.<source>", "", "url", {}, "replaces the URL of a download source"};
+  return spec;
+}
+
 const KeySpec& spec_of(const std::string& key) {
+  if (is_url_key(key)) return url_spec();
   for (const auto& k : known_keys()) {
     if (k.key == key) return k;
   }
@@ -58,6 +68,11 @@ std::string check_value(const KeySpec& spec, const std::string& value) {
       std::string all;
       for (const auto& c : spec.choices) all += (all.empty() ? "" : "|") + c;
       return "expected one of " + all;
+    }
+  } else if (spec.kind == "url") {
+    if (value.rfind("https://", 0) != 0 && value.rfind("http://", 0) != 0 &&
+        value.rfind("file://", 0) != 0) {
+      return "expected an http://, https:// or file:// URL";
     }
   } else if (spec.kind == "size") {
     if (!value.empty()) {
@@ -100,6 +115,8 @@ const std::vector<KeySpec>& known_keys() {
       {"data_dir", "data", "string", {}, "datasets folder (relative to the current directory)"},
       {"weights_dir", "weights", "string", {}, "imported and downloaded weights"},
       {"results_dir", "results", "string", {}, "checkpoints, history and maps"},
+      {"max_download_mb", "8192", "int>=1", {}, "refuse a download larger than this (MiB)"},
+      {"max_unpacked_mb", "16384", "int>=1", {}, "refuse an archive that unpacks to more (MiB)"},
   };
   return keys;
 }
@@ -148,6 +165,15 @@ void Config::load_yaml(const std::filesystem::path& path) {
   const std::string origin = path.string();
   for (const auto& item : root) {
     const std::string key = item.first.as<std::string>();
+    if (key == "urls" && item.second.IsMap()) {
+      for (const auto& u : item.second) {
+        if (!u.second.IsScalar()) {
+          throw config_error("urls." + u.first.as<std::string>() + " in '" + origin + "' must be a URL");
+        }
+        set(kUrlPrefix + u.first.as<std::string>(), u.second.as<std::string>(), Source::kFile, origin);
+      }
+      continue;
+    }
     if (!item.second.IsScalar() && !item.second.IsNull()) {
       throw config_error("configuration key '" + key + "' in '" + origin +
                          "' must have a single value");
@@ -173,7 +199,17 @@ void Config::load_environment() {
 
 const std::string& Config::get(const std::string& key) const {
   spec_of(key);
-  return values_.at(key).value;
+  static const std::string kEmpty;
+  const auto it = values_.find(key);
+  return it == values_.end() ? kEmpty : it->second.value;
+}
+
+std::map<std::string, std::string> Config::urls() const {
+  std::map<std::string, std::string> out;
+  for (const auto& [key, e] : values_) {
+    if (is_url_key(key)) out[key.substr(4)] = e.value;
+  }
+  return out;
 }
 
 int Config::get_int(const std::string& key) const { return std::stoi(get(key)); }
@@ -182,7 +218,8 @@ double Config::get_double(const std::string& key) const { return std::stod(get(k
 
 Source Config::source(const std::string& key) const {
   spec_of(key);
-  return values_.at(key).source;
+  const auto it = values_.find(key);
+  return it == values_.end() ? Source::kDefault : it->second.source;
 }
 
 std::string Config::describe() const {
@@ -193,6 +230,13 @@ std::string Config::describe() const {
         << source_name(e.source);
     if (!e.origin.empty()) out << " (" << e.origin << ")";
     out << "\n";
+  }
+  for (const auto& [key, e] : values_) {
+    if (is_url_key(key)) {
+      out << key << ": " << e.value << "  # " << source_name(e.source);
+      if (!e.origin.empty()) out << " (" << e.origin << ")";
+      out << "\n";
+    }
   }
   return out.str();
 }

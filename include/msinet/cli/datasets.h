@@ -5,6 +5,7 @@
 #include <string>
 
 #include "msinet/config/config.h"
+#include "msinet/data/recipes.h"
 #include "msinet/train/train.h"
 
 namespace msinet::cli {
@@ -19,6 +20,9 @@ struct DatasetChoice {
 
 /// Resolves `-d` and the `size` key (which overrides the dataset's own size).
 DatasetChoice choose_dataset(const std::string& dataset, const config::Config& cfg);
+
+/// Download and unpacking settings from the configuration (size caps, URL overrides).
+data::PrepareOptions prepare_options(const config::Config& cfg);
 
 /// Prepares (downloading when missing) and splits the dataset for training. `path` is the
 /// folder holding the dataset folder (default: data_dir), or the dataset folder itself.

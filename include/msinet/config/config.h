@@ -59,6 +59,10 @@ class Config {
   double get_double(const std::string& key) const;
   Source source(const std::string& key) const;
 
+  /// Download source overrides: `url.<source>` keys (YAML: a `urls:` mapping), by source key
+  /// (e.g. "osie.archive", "mit1003.stimuli").
+  std::map<std::string, std::string> urls() const;
+
   /// `key: value  # source` lines, in display order.
   std::string describe() const;
 
