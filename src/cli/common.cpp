@@ -68,7 +68,7 @@ int run_cli(int argc, char** argv) {
   app.set_version_flag("--version", "msinet 0.1.0");
   std::vector<Command> commands = {register_test(app), register_train(app),
                                    register_download(app), register_import(app),
-                                   register_eval(app)};
+                                   register_eval(app), register_bench(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -8,9 +8,8 @@
 #include "msinet/util/error.h"
 
 namespace msinet::model {
-namespace {
 
-void check_input(const torch::Tensor& rgb) {
+void check_rgb_input(const torch::Tensor& rgb) {
   if (!rgb.defined() || rgb.dim() != 4 || rgb.size(1) != 3) {
     std::string got = rgb.defined() ? "[" : "an undefined tensor";
     if (rgb.defined()) {
@@ -32,8 +31,6 @@ void check_input(const torch::Tensor& rgb) {
   }
 }
 
-}  // namespace
-
 MSINetImpl::MSINetImpl() {
   encoder = register_module("encoder", Encoder());
   aspp = register_module("aspp", ASPP());
@@ -42,7 +39,7 @@ MSINetImpl::MSINetImpl() {
 
 // ref: saliency/model.py forward
 torch::Tensor MSINetImpl::forward_raw(torch::Tensor rgb) {
-  check_input(rgb);
+  check_rgb_input(rgb);
   torch::Tensor mean =
       torch::tensor({kRgbMean[0], kRgbMean[1], kRgbMean[2]}, rgb.options()).view({1, 3, 1, 1});
   return decoder->forward(aspp->forward(encoder->forward(rgb - mean)));

@@ -48,6 +48,7 @@ Command register_train(CLI::App& root);
 Command register_download(CLI::App& root);
 Command register_import(CLI::App& root);
 Command register_eval(CLI::App& root);
+Command register_bench(CLI::App& root);
 
 /// Parses argv, runs the chosen subcommand, maps errors to exit codes (README "Exit codes").
 int run_cli(int argc, char** argv);

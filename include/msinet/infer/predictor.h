@@ -10,21 +10,26 @@
 
 namespace msinet::infer {
 
-/// Holds MSI-Net on a device with its weights loaded, in inference mode.
+/// Holds MSI-Net prepared for inference (model::InferenceNet) on a device.
 class Predictor {
  public:
-  /// Loads `weights` (any form load_weights_file accepts); `device` is auto|cpu|cuda.
-  Predictor(const std::filesystem::path& weights, const std::string& device);
+  /// Loads `weights` (any form load_weights_file accepts); `device` is auto|cpu|cuda and
+  /// `precision` fp32|bf16|fp16. Throws Error(kUsage) when the precision cannot run there.
+  Predictor(const std::filesystem::path& weights, const std::string& device,
+            const std::string& precision = "fp32");
   ~Predictor();
   Predictor(const Predictor&) = delete;
   Predictor& operator=(const Predictor&) = delete;
 
   /// Maps (CV_32FC1, values [0, 1], same size as the inputs) for a batch of preprocessed
-  /// stimuli (CV_32FC3, RGB 0..255, all of one size that is a multiple of 8).
+  /// stimuli (CV_32FC3, RGB 0..255, all of one size that is a multiple of 8). Not thread-safe.
   std::vector<cv::Mat> predict(const std::vector<cv::Mat>& stimuli);
 
   /// "cpu" or "cuda:0".
   std::string device_name() const;
+
+  /// Device, precision and the optimisations in use, in one line.
+  std::string describe() const;
 
  private:
   struct Impl;

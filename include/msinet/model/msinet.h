@@ -34,6 +34,10 @@ struct MSINetImpl : torch::nn::Module {
 };
 TORCH_MODULE(MSINet);
 
+/// Throws Error(kUsage) unless `rgb` is a floating-point [N, 3, H, W] batch with H and W positive
+/// multiples of 8.
+void check_rgb_input(const torch::Tensor& rgb);
+
 /// Number of scalar parameters (24,934,209 for MSI-Net).
 int64_t count_parameters(const MSINet& net);
 

@@ -1,0 +1,150 @@
+#pragma once
+// `msinet bench`: how fast this machine runs MSI-Net. Forward speed per input size, batch and
+// precision next to a plain LibTorch loop over the same layers and a peak measured in the same
+// run; training step; image pipeline; bf16/fp16 maps against fp32 on real photos; memory.
+// Weights are random (seeded): speed does not depend on their values.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace msinet::bench {
+
+/// An input size, height x width.
+struct Size {
+  int h = 0;  ///< rows
+  int w = 0;  ///< columns
+};
+
+/// What to measure.
+struct BenchOptions {
+  /// Input sizes (the three distinct dataset sizes by default).
+  std::vector<Size> sizes = {{240, 320}, {360, 360}, {216, 384}};
+  /// Batch sizes.
+  std::vector<int> batches = {1, 4, 8};
+  /// fp32 | bf16 | fp16; empty = fp32 plus every reduced precision the device supports.
+  std::vector<std::string> precisions;
+  /// Timed runs per configuration (the median is reported), each after one warm-up run.
+  int iters = 3;
+  /// auto | cpu | cuda.
+  std::string device = "auto";
+  /// Folder of real photos (*.jpg, *.jpeg); generated images when it has none.
+  std::filesystem::path photos = "/usr/share/doc/opencv-doc/examples/data";
+  /// Photos used to compare reduced precision with fp32.
+  int accuracy_photos = 16;
+  /// Also time the plain LibTorch loop (batch 1, every size).
+  bool plain = true;
+  /// Also time each optimisation on its own (first size, batch 1, fp32).
+  bool ablation = true;
+  /// Also time a training step (first size, batch 1).
+  bool train = true;
+  /// Also time decoding/preprocessing and postprocessing.
+  bool pipeline = true;
+  /// Seed of the random weights and inputs.
+  uint64_t seed = 42;
+};
+
+/// One timed forward configuration.
+struct ForwardResult {
+  std::string variant;    ///< "msinet", "plain" or an optimisation step
+  std::string precision;  ///< fp32 | bf16 | fp16
+  int h = 0, w = 0, batch = 0;
+  double ms_per_image = 0;  ///< median wall time of a batch / batch
+  double images_per_second = 0;
+  double cpu_ms_per_image = 0;  ///< process CPU time (all threads) per image, median
+  double gflop_per_image = 0;   ///< from the layer table
+  double gflops = 0;            ///< achieved
+  double peak_fraction = 0;     ///< of the measured peak of the same precision (0: no peak)
+};
+
+/// Peak arithmetic rate of this machine on the benchmark's threads, measured in the run.
+struct PeakResult {
+  int threads = 0;
+  double fp32_gflops = 0;  ///< FMA loop (AVX-512 or AVX2, whichever is faster)
+  double bf16_gflops = 0;  ///< AVX512_BF16 dot-product loop; 0 when the CPU lacks it
+  std::string method;      ///< what was run
+};
+
+/// Training step: forward, KLD loss, backward, Adam.
+struct TrainResult {
+  int h = 0, w = 0, batch = 0;
+  double step_ms = 0;  ///< median
+};
+
+/// Image pipeline rates, single thread.
+struct PipelineResult {
+  int images = 0;
+  std::string source;                 ///< the photo folder, or "generated"
+  double preprocess_per_second = 0;   ///< decode (from memory) + aspect resize + pad
+  double postprocess_per_second = 0;  ///< restore + quantise + JPEG encode (to memory)
+};
+
+/// A reduced precision against fp32 on real photos.
+struct AccuracyResult {
+  std::string precision;
+  int images = 0;
+  double cc_mean = 0, cc_min = 0;  ///< Pearson correlation of the maps, per image
+  double max_abs_diff = 0;         ///< over all pixels of the [0, 1] maps
+};
+
+/// The `test` job over a folder of photos.
+struct TestJobResult {
+  int images = 0;
+  int batch = 0;
+  std::string precision;
+  double wall_seconds = 0;     ///< the whole job, weights loading included
+  double forward_seconds = 0;  ///< sum of the forward passes
+  double peak_rss_mb = 0;      ///< process peak after the job
+};
+
+/// Everything measured.
+struct BenchReport {
+  std::string device;     ///< "cpu" or "cuda:0"
+  std::string fast_path;  ///< InferenceNet::describe() of fp32
+  std::string cpu_flags;  ///< AVX-512 / bf16 / oneDNN availability
+  int threads = 0;
+  double load_before = -1, load_after = -1;  ///< 1-minute load average
+  PeakResult peak;
+  std::vector<ForwardResult> forward;  ///< msinet: every precision, size and batch
+  /// Batch 1, fp32, timed round-robin per size: "plain", the optimisations one by one (first size),
+  /// "msinet".
+  std::vector<ForwardResult> compare;
+  double plain_max_abs_diff = -1;  ///< msinet fp32 vs plain loop, [0, 1] maps; -1: not run
+  std::vector<AccuracyResult> accuracy;
+  std::vector<TrainResult> train;
+  std::vector<PipelineResult> pipeline;
+  std::vector<TestJobResult> test_job;
+  double peak_rss_mb = 0;
+  double seconds = 0;  ///< the whole benchmark
+};
+
+/// Parses "240x320,360x360" (multiples of 8); throws Error(kUsage) naming the bad item.
+std::vector<Size> parse_sizes(const std::string& text);
+
+/// Parses "1,4,8" (positive); throws Error(kUsage) naming the bad item.
+std::vector<int> parse_batches(const std::string& text);
+
+/// Throws Error(kUsage) for options run_bench would refuse (iterations, a precision the device
+/// cannot run), before anything is measured.
+void check_options(const BenchOptions& options);
+
+/// Runs every measurement `options` asks for (everything but the test job).
+BenchReport run_bench(const BenchOptions& options);
+
+/// The photos run_bench uses: sorted images directly in `folder` (none when absent).
+std::vector<std::filesystem::path> list_photos(const std::filesystem::path& folder);
+
+/// Writes a checkpoint of MSI-Net with random weights from `seed` (for timing the test job).
+void write_random_weights(const std::filesystem::path& path, uint64_t seed);
+
+/// Peak resident set size of this process so far, in MiB.
+double peak_rss_mb();
+
+/// The report as an aligned text table.
+std::string format_table(const BenchReport& report);
+
+/// The report as JSON.
+std::string to_json(const BenchReport& report);
+
+}  // namespace msinet::bench

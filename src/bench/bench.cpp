@@ -1,0 +1,859 @@
+#include "msinet/bench/bench.h"
+
+#include <sys/resource.h>
+#include <time.h>
+
+#include <ATen/Context.h>
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <limits>
+#include <sstream>
+#include <thread>
+
+#include "msinet/data/image.h"
+#include "msinet/infer/runtime.h"
+#include "msinet/model/checkpoint.h"
+#include "msinet/model/inference.h"
+#include "msinet/model/msinet.h"
+#include "msinet/model/ops.h"
+#include "msinet/train/checkpoint.h"
+#include "msinet/train/loss.h"
+#include "msinet/util/error.h"
+#include "msinet/util/fs.h"
+#include "msinet/weights/json.h"
+
+namespace msinet::bench {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+double wall_now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+double cpu_now() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+double load_average() {
+  double load[1] = {-1};
+  return getloadavg(load, 1) == 1 ? load[0] : -1;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+}
+
+std::string size_text(int h, int w) { return std::to_string(h) + "x" + std::to_string(w); }
+
+std::string fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+// ---- Peak arithmetic rate --------------------------------------------------------------------
+
+constexpr int kAccumulators = 12;
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) float fma_loop_avx512(int64_t n) {
+  __m512 acc[kAccumulators];
+  for (int k = 0; k < kAccumulators; ++k) acc[k] = _mm512_set1_ps(0.001f * static_cast<float>(k));
+  const __m512 m = _mm512_set1_ps(0.99999f), c = _mm512_set1_ps(1e-6f);
+  for (int64_t i = 0; i < n; ++i) {
+    for (int k = 0; k < kAccumulators; ++k) acc[k] = _mm512_fmadd_ps(acc[k], m, c);
+  }
+  __m512 s = acc[0];
+  for (int k = 1; k < kAccumulators; ++k) s = _mm512_add_ps(s, acc[k]);
+  float out[16];
+  _mm512_storeu_ps(out, s);
+  float sum = 0;
+  for (float v : out) sum += v;
+  return sum;
+}
+
+__attribute__((target("avx2,fma"))) float fma_loop_avx2(int64_t n) {
+  __m256 acc[kAccumulators];
+  for (int k = 0; k < kAccumulators; ++k) acc[k] = _mm256_set1_ps(0.001f * static_cast<float>(k));
+  const __m256 m = _mm256_set1_ps(0.99999f), c = _mm256_set1_ps(1e-6f);
+  for (int64_t i = 0; i < n; ++i) {
+    for (int k = 0; k < kAccumulators; ++k) acc[k] = _mm256_fmadd_ps(acc[k], m, c);
+  }
+  __m256 s = acc[0];
+  for (int k = 1; k < kAccumulators; ++k) s = _mm256_add_ps(s, acc[k]);
+  float out[8];
+  _mm256_storeu_ps(out, s);
+  return out[0] + out[1] + out[2] + out[3] + out[4] + out[5] + out[6] + out[7];
+}
+
+__attribute__((target("avx512bf16,avx512f"))) float bf16_loop_avx512(int64_t n) {
+  __m512 acc[kAccumulators];
+  for (int k = 0; k < kAccumulators; ++k) acc[k] = _mm512_setzero_ps();
+  const __m512bh a = _mm512_cvtne2ps_pbh(_mm512_set1_ps(0.001f), _mm512_set1_ps(0.002f));
+  const __m512bh b = _mm512_cvtne2ps_pbh(_mm512_set1_ps(0.003f), _mm512_set1_ps(0.004f));
+  for (int64_t i = 0; i < n; ++i) {
+    for (int k = 0; k < kAccumulators; ++k) acc[k] = _mm512_dpbf16_ps(acc[k], a, b);
+  }
+  __m512 s = acc[0];
+  for (int k = 1; k < kAccumulators; ++k) s = _mm512_add_ps(s, acc[k]);
+  float out[16];
+  _mm512_storeu_ps(out, s);
+  float sum = 0;
+  for (float v : out) sum += v;
+  return sum;
+}
+#endif
+
+// GFLOP/s of `loop` (flops_per_iter per iteration) run on `threads` threads at once; best of 3.
+double measure_rate(const std::function<float(int64_t)>& loop, double flops_per_iter, int threads) {
+  int64_t n = 100000;
+  for (;;) {
+    const double t0 = wall_now();
+    volatile float sink = loop(n);
+    (void)sink;
+    const double dt = wall_now() - t0;
+    if (dt > 0.02 || n > (int64_t{1} << 40)) {
+      n = static_cast<int64_t>(static_cast<double>(n) * 0.15 / std::max(dt, 1e-6)) + 1;
+      break;
+    }
+    n *= 4;
+  }
+  double best = 0;
+  for (int rep = 0; rep < 3; ++rep) {
+    std::vector<std::thread> pool;
+    const double t0 = wall_now();
+    for (int t = 0; t < threads; ++t) {
+      pool.emplace_back([&loop, n] {
+        volatile float sink = loop(n);
+        (void)sink;
+      });
+    }
+    for (auto& t : pool) t.join();
+    const double dt = wall_now() - t0;
+    best = std::max(best, flops_per_iter * static_cast<double>(n) * threads / dt / 1e9);
+  }
+  return best;
+}
+
+PeakResult measure_peak(int threads) {
+  PeakResult p;
+  p.threads = threads;
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  std::string fp32_method;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    p.fp32_gflops = measure_rate(fma_loop_avx2, 2.0 * 8 * kAccumulators, threads);
+    fp32_method = "AVX2 FMA loop";
+  }
+  if (__builtin_cpu_supports("avx512f")) {
+    const double r = measure_rate(fma_loop_avx512, 2.0 * 16 * kAccumulators, threads);
+    if (r > p.fp32_gflops) {
+      p.fp32_gflops = r;
+      fp32_method = "AVX-512 FMA loop";
+    }
+  }
+  p.method = fp32_method.empty() ? "no FMA loop for this CPU" : fp32_method;
+  if (model::cpu_has_bf16() && __builtin_cpu_supports("avx512f")) {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    __cpuid_count(7, 1, a, b, c, d);
+    if (a & (1u << 5)) {
+      p.bf16_gflops = measure_rate(bf16_loop_avx512, 2.0 * 32 * kAccumulators, threads);
+      p.method += ", AVX512_BF16 dot-product loop";
+    }
+  }
+  p.method += ", " + std::to_string(threads) + " thread(s)";
+#else
+  p.method = "no peak loop for this architecture";
+#endif
+  return p;
+}
+
+// ---- The plain LibTorch loop -------------------------------------------------------------------
+
+// The same layers as a straight sequence of torch::conv2d / relu / max_pool2d / cat calls, in
+// the default (NCHW) layout, fp32, without any of InferenceNet's preparation.
+class PlainNet {
+ public:
+  PlainNet(const model::MSINet& net, const torch::Device& device) : device_(device) {
+    for (const auto& c : net->encoder->convs) add(c);
+    const model::ASPPImpl& a = *net->aspp;
+    for (const auto* c : {&a.conv1_1, &a.conv1_2, &a.conv1_3, &a.conv1_4, &a.conv1_5, &a.conv2})
+      add(*c);
+    const model::DecoderImpl& d = *net->decoder;
+    for (const auto* c : {&d.conv1, &d.conv2, &d.conv3, &d.conv4}) add(*c);
+    mean_ = torch::tensor({model::kRgbMean[0], model::kRgbMean[1], model::kRgbMean[2]})
+                .view({1, 3, 1, 1})
+                .to(device);
+  }
+
+  torch::Tensor forward(const torch::Tensor& rgb) {
+    c10::InferenceMode guard;
+    torch::Tensor x = rgb.to(device_).contiguous() - mean_;
+    x = conv(0, x);
+    x = torch::max_pool2d(conv(1, x), 2, 2);
+    x = conv(2, x);
+    x = torch::max_pool2d(conv(3, x), 2, 2);
+    x = conv(5, conv(4, x));
+    torch::Tensor p3 = torch::max_pool2d(conv(6, x), 2, 2);
+    x = conv(8, conv(7, p3));
+    torch::Tensor p4 = pool_same(conv(9, x));
+    x = conv(11, conv(10, p4));
+    torch::Tensor p5 = pool_same(conv(12, x));
+    torch::Tensor f = torch::cat({p3, p4, p5}, 1);
+    torch::Tensor b5 = conv(17, f.mean({2, 3}, true)).expand({-1, -1, f.size(2), f.size(3)});
+    x = conv(18, torch::cat({conv(13, f), conv(14, f), conv(15, f), conv(16, f), b5}, 1));
+    x = conv(19, upsample(x));
+    x = conv(20, upsample(x));
+    x = conv(21, upsample(x));
+    x = conv(22, x, /*relu=*/false);
+    torch::Tensor shifted = x - x.amin({1, 2, 3}, true);
+    return shifted / (shifted.amax({1, 2, 3}, true) + 1e-7);
+  }
+
+ private:
+  struct Layer {
+    torch::Tensor weight, bias;
+    int64_t dilation;
+  };
+
+  void add(const torch::nn::Conv2d& c) {
+    layers_.push_back({c->weight.detach().to(device_).contiguous(), c->bias.detach().to(device_),
+                       (*c->options.dilation())[0]});
+  }
+
+  torch::Tensor conv(size_t i, const torch::Tensor& x, bool relu = true) const {
+    const Layer& l = layers_[i];
+    const int64_t pad = l.dilation * (l.weight.size(2) - 1) / 2;
+    torch::Tensor y = torch::conv2d(x, l.weight, l.bias, 1, pad, l.dilation);
+    return relu ? torch::relu(y) : y;
+  }
+
+  static torch::Tensor pool_same(const torch::Tensor& x) {
+    return torch::max_pool2d(
+        torch::constant_pad_nd(x, {0, 1, 0, 1}, -std::numeric_limits<double>::infinity()), 2, 1);
+  }
+
+  // TF1 legacy x2: out[2k] = in[k], out[2k+1] = (in[k] + in[k+1]) / 2, the last repeated.
+  static torch::Tensor upsample_axis(const torch::Tensor& x, int64_t dim) {
+    const int64_t n = x.size(dim);
+    torch::Tensor next = torch::cat({x.narrow(dim, 1, n - 1), x.narrow(dim, n - 1, 1)}, dim);
+    std::vector<int64_t> sizes = x.sizes().vec();
+    sizes[dim] *= 2;
+    return torch::stack({x, x + (next - x) * 0.5}, dim + 1).reshape(sizes);
+  }
+  static torch::Tensor upsample(const torch::Tensor& x) {
+    return upsample_axis(upsample_axis(x, 3), 2);
+  }
+
+  torch::Device device_;
+  std::vector<Layer> layers_;
+  torch::Tensor mean_;
+};
+
+// ---- Timing
+// --------------------------------------------------------------------------------------
+
+struct Sample {
+  double wall = 0, cpu = 0;
+};
+
+// One warm-up call, then `iters` timed calls; medians.
+Sample time_calls(const std::function<void()>& f, int iters) {
+  f();
+  std::vector<double> walls, cpus;
+  for (int i = 0; i < iters; ++i) {
+    const double w0 = wall_now(), c0 = cpu_now();
+    f();
+    walls.push_back(wall_now() - w0);
+    cpus.push_back(cpu_now() - c0);
+  }
+  return {median(walls), median(cpus)};
+}
+
+// Each function warmed up once, then called round-robin `iters` times, so that a change in the
+// machine's load hits every variant alike; medians.
+std::vector<Sample> time_interleaved(const std::vector<std::function<void()>>& fs, int iters) {
+  for (const auto& f : fs) f();
+  std::vector<std::vector<double>> walls(fs.size()), cpus(fs.size());
+  for (int i = 0; i < iters; ++i) {
+    for (size_t k = 0; k < fs.size(); ++k) {
+      const double w0 = wall_now(), c0 = cpu_now();
+      fs[k]();
+      walls[k].push_back(wall_now() - w0);
+      cpus[k].push_back(cpu_now() - c0);
+    }
+  }
+  std::vector<Sample> out;
+  for (size_t k = 0; k < fs.size(); ++k) out.push_back({median(walls[k]), median(cpus[k])});
+  return out;
+}
+
+ForwardResult forward_row(const std::string& variant, const std::string& precision, int h, int w,
+                          int batch, const Sample& s, double peak) {
+  ForwardResult r;
+  r.variant = variant;
+  r.precision = precision;
+  r.h = h;
+  r.w = w;
+  r.batch = batch;
+  r.ms_per_image = 1e3 * s.wall / batch;
+  r.images_per_second = s.wall > 0 ? batch / s.wall : 0;
+  r.cpu_ms_per_image = 1e3 * s.cpu / batch;
+  r.gflop_per_image = model::forward_flops(h, w) / 1e9;
+  r.gflops = r.gflop_per_image * r.images_per_second;
+  r.peak_fraction = peak > 0 ? r.gflops / peak : 0;
+  return r;
+}
+
+// ---- Inputs
+// ----------------------------------------------------------------------------------------
+
+// Random biases as well as weights, so that every layer shapes the map.
+model::MSINet random_net(uint64_t seed) {
+  torch::manual_seed(seed);
+  model::MSINet net;
+  torch::NoGradGuard no_grad;
+  for (auto& item : net->named_parameters()) {
+    const std::string& k = item.key();
+    if (k.size() > 5 && k.compare(k.size() - 5, 5, ".bias") == 0) item.value().uniform_(-0.1, 0.1);
+  }
+  net->eval();
+  return net;
+}
+
+// Encoded photos: the files of the photo folder, or generated JPEGs when it has none.
+std::vector<std::pair<std::string, std::string>> load_photos(const fs::path& folder,
+                                                             std::string* source) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const fs::path& p : list_photos(folder))
+    out.emplace_back(p.filename().string(), util::read_file(p));
+  if (!out.empty()) {
+    *source = folder.string();
+    return out;
+  }
+  *source = "generated";
+  cv::RNG rng(7);
+  const int sizes[][2] = {{480, 640}, {600, 800}, {375, 500}, {512, 512}, {427, 640}, {640, 427}};
+  for (int i = 0; i < 12; ++i) {
+    const int h = sizes[i % 6][0], w = sizes[i % 6][1];
+    cv::Mat img(h, w, CV_8UC3);
+    for (int y = 0; y < h; ++y) {
+      for (int x = 0; x < w; ++x) {
+        img.at<cv::Vec3b>(y, x) =
+            cv::Vec3b(static_cast<uchar>((x * 255) / w), static_cast<uchar>((y * 255) / h),
+                      static_cast<uchar>(rng.uniform(0, 256)));
+      }
+    }
+    out.emplace_back("generated" + std::to_string(i) + ".jpg", data::encode_jpeg(img, 90));
+  }
+  return out;
+}
+
+// NCHW float batch from preprocessed HWC stimuli.
+torch::Tensor to_batch(const std::vector<cv::Mat>& stimuli) {
+  std::vector<torch::Tensor> items;
+  for (const cv::Mat& s : stimuli) {
+    items.push_back(
+        torch::from_blob(const_cast<float*>(s.ptr<float>()), {s.rows, s.cols, 3}, torch::kFloat32)
+            .permute({2, 0, 1}));
+  }
+  return torch::stack(items);
+}
+
+double correlation(const torch::Tensor& a, const torch::Tensor& b) {
+  torch::Tensor x = a.flatten().to(torch::kFloat64), y = b.flatten().to(torch::kFloat64);
+  x = x - x.mean();
+  y = y - y.mean();
+  const double den = (x.norm() * y.norm()).item<double>();
+  return den > 0 ? (x * y).sum().item<double>() / den : 0.0;
+}
+
+torch::Tensor to_cpu(const torch::Tensor& t) { return t.to(torch::kCPU); }
+
+}  // namespace
+
+// ---- Options
+// ---------------------------------------------------------------------------------------
+
+std::vector<Size> parse_sizes(const std::string& text) {
+  std::vector<Size> out;
+  std::stringstream ss(text);
+  for (std::string item; std::getline(ss, item, ',');) {
+    const auto x = item.find_first_of("xX");
+    char* end = nullptr;
+    long h = -1, w = -1;
+    if (x != std::string::npos) {
+      h = std::strtol(item.substr(0, x).c_str(), &end, 10);
+      if (*end != '\0') h = -1;
+      w = std::strtol(item.substr(x + 1).c_str(), &end, 10);
+      if (*end != '\0') w = -1;
+    }
+    if (h <= 0 || w <= 0 || h % 8 || w % 8 || h > 4096 || w > 4096) {
+      throw Error(ErrorCode::kUsage, "invalid size '" + item +
+                                         "' in --sizes: expected HEIGHTxWIDTH, both positive "
+                                         "multiples of 8 (e.g. 240x320,360x360)");
+    }
+    out.push_back({static_cast<int>(h), static_cast<int>(w)});
+  }
+  if (out.empty()) throw Error(ErrorCode::kUsage, "--sizes is empty: give e.g. 240x320");
+  return out;
+}
+
+std::vector<int> parse_batches(const std::string& text) {
+  std::vector<int> out;
+  std::stringstream ss(text);
+  for (std::string item; std::getline(ss, item, ',');) {
+    char* end = nullptr;
+    const long b = std::strtol(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || b < 1 || b > 1024) {
+      throw Error(ErrorCode::kUsage,
+                  "invalid batch size '" + item +
+                      "' in --batches: expected whole numbers 1..1024 (e.g. 1,4,8)");
+    }
+    out.push_back(static_cast<int>(b));
+  }
+  if (out.empty()) throw Error(ErrorCode::kUsage, "--batches is empty: give e.g. 1,4,8");
+  return out;
+}
+
+std::vector<fs::path> list_photos(const fs::path& folder) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  if (!fs::is_directory(folder, ec)) return out;
+  for (const auto& e : fs::directory_iterator(folder, ec)) {
+    if (!e.is_regular_file(ec)) continue;
+    const std::string ext = util::to_lower(e.path().extension().string());
+    if (ext == ".jpg" || ext == ".jpeg") out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void write_random_weights(const fs::path& path, uint64_t seed) {
+  model::MSINet net = random_net(seed);
+  train::Checkpoint ckpt;
+  ckpt.model = model::serialize_state(net);
+  ckpt.meta.dataset = "bench";
+  train::write_checkpoint(path, ckpt);
+}
+
+double peak_rss_mb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;  // kilobytes on Linux
+}
+
+// ---- The benchmark
+// ---------------------------------------------------------------------------------
+
+void check_options(const BenchOptions& o) {
+  if (o.iters < 1) throw Error(ErrorCode::kUsage, "--iters must be at least 1");
+  if (o.sizes.empty() || o.batches.empty()) throw Error(ErrorCode::kUsage, "nothing to measure");
+  const torch::Device device = infer::resolve_device(o.device);
+  for (const std::string& name : o.precisions)
+    model::check_precision(model::parse_precision(name), device);
+}
+
+BenchReport run_bench(const BenchOptions& o) {
+  check_options(o);
+  const double start = wall_now();
+  BenchReport report;
+  report.load_before = load_average();
+  const torch::Device device = infer::resolve_device(o.device);
+  report.device = device.str();
+  report.threads = torch::get_num_threads();
+  report.cpu_flags = std::string("oneDNN ") + (at::hasMKLDNN() ? "yes" : "no") +
+                     ", bf16 instructions " + (model::cpu_has_bf16() ? "yes" : "no");
+
+  std::vector<model::Precision> precisions;
+  if (o.precisions.empty()) {
+    precisions.push_back(model::Precision::kFloat32);
+    for (auto p : {model::Precision::kBFloat16, model::Precision::kFloat16}) {
+      if (model::precision_unsupported_reason(p, device).empty()) precisions.push_back(p);
+    }
+  } else {
+    for (const std::string& name : o.precisions) {
+      const model::Precision p = model::parse_precision(name);
+      model::check_precision(p, device);
+      if (std::find(precisions.begin(), precisions.end(), p) == precisions.end())
+        precisions.push_back(p);
+    }
+  }
+
+  model::MSINet net = random_net(o.seed);
+  const Size first = o.sizes.front();
+
+  if (device.is_cpu()) {
+    spdlog::info("bench: measuring the peak arithmetic rate");
+    report.peak = measure_peak(report.threads);
+  } else {
+    report.peak.method = "not measured on " + device.str();
+  }
+  auto peak_of = [&](model::Precision p) {
+    if (!device.is_cpu()) return 0.0;
+    return p == model::Precision::kFloat32    ? report.peak.fp32_gflops
+           : p == model::Precision::kBFloat16 ? report.peak.bf16_gflops
+                                              : 0.0;
+  };
+
+  // Forward sweep: every precision, size and batch.
+  for (model::Precision p : precisions) {
+    model::InferenceOptions options;
+    options.precision = p;
+    model::InferenceNet fast(net, device, options);
+    if (p == model::Precision::kFloat32) report.fast_path = fast.describe();
+    for (const Size& s : o.sizes) {
+      for (int b : o.batches) {
+        spdlog::info("bench: forward {} {} batch {}", model::precision_name(p), size_text(s.h, s.w),
+                     b);
+        const torch::Tensor input = torch::rand({b, 3, s.h, s.w}) * 255;
+        const Sample sample = time_calls([&] { to_cpu(fast.forward(input)); }, o.iters);
+        report.forward.push_back(
+            forward_row("msinet", model::precision_name(p), s.h, s.w, b, sample, peak_of(p)));
+      }
+    }
+  }
+
+  // msinet against the plain loop (and each optimisation alone at the first size), batch 1,
+  // fp32, interleaved.
+  if (o.plain || o.ablation) {
+    PlainNet plain(net, device);
+    struct Variant {
+      std::string name;
+      model::InferenceOptions options;
+    };
+    std::vector<Variant> steps;
+    if (o.ablation && device.is_cpu()) {
+      model::InferenceOptions nchw_packed;
+      nchw_packed.channels_last = false;
+      model::InferenceOptions cl;
+      cl.prepack = false;
+      cl.nhwc_kernels = false;
+      model::InferenceOptions cl_packed;
+      cl_packed.nhwc_kernels = false;
+      steps = {{"NCHW + packed conv+ReLU", nchw_packed},
+               {"channels-last", cl},
+               {"channels-last + packed conv+ReLU", cl_packed}};
+    }
+    for (size_t si = 0; si < o.sizes.size(); ++si) {
+      const Size& s = o.sizes[si];
+      if (!o.plain && si > 0) break;
+      spdlog::info("bench: msinet vs plain loop at {}", size_text(s.h, s.w));
+      const torch::Tensor input = torch::rand({1, 3, s.h, s.w}) * 255;
+      model::InferenceNet fast(net, device);
+      std::vector<std::unique_ptr<model::InferenceNet>> ablations;
+      std::vector<std::string> names;
+      std::vector<std::function<void()>> calls;
+      if (o.plain) {
+        names.push_back("plain");
+        calls.push_back([&] { to_cpu(plain.forward(input)); });
+      }
+      if (si == 0) {
+        for (const Variant& v : steps) {
+          ablations.push_back(std::make_unique<model::InferenceNet>(net, device, v.options));
+          model::InferenceNet* a = ablations.back().get();
+          names.push_back(v.name);
+          calls.push_back([a, &input] { to_cpu(a->forward(input)); });
+        }
+      }
+      names.push_back("msinet");
+      calls.push_back([&] { to_cpu(fast.forward(input)); });
+      const std::vector<Sample> samples = time_interleaved(calls, o.iters);
+      for (size_t k = 0; k < samples.size(); ++k) {
+        report.compare.push_back(forward_row(names[k], "fp32", s.h, s.w, 1, samples[k],
+                                             peak_of(model::Precision::kFloat32)));
+      }
+    }
+  }
+
+  std::string photo_source;
+  const auto photos = load_photos(o.photos, &photo_source);
+
+  // Reduced precision (and the plain loop) against msinet fp32 on photos at the first size.
+  const bool reduced = std::any_of(precisions.begin(), precisions.end(), [](model::Precision p) {
+    return p != model::Precision::kFloat32;
+  });
+  if ((reduced || o.plain) && o.accuracy_photos > 0) {
+    spdlog::info("bench: maps against fp32 on photos");
+    std::vector<cv::Mat> stimuli;
+    for (const auto& [name, bytes] : photos) {
+      if (static_cast<int>(stimuli.size()) >= o.accuracy_photos) break;
+      stimuli.push_back(
+          data::preprocess_stimulus(data::decode_image_bytes(bytes, 3, name), first.h, first.w));
+    }
+    model::InferenceNet fp32(net, device);
+    std::vector<torch::Tensor> reference;
+    for (size_t i = 0; i < stimuli.size(); i += 4) {
+      const std::vector<cv::Mat> part(stimuli.begin() + i,
+                                      stimuli.begin() + std::min(stimuli.size(), i + 4));
+      reference.push_back(to_cpu(fp32.forward(to_batch(part))));
+    }
+    const torch::Tensor ref = torch::cat(reference);
+    if (o.plain) {
+      PlainNet plain(net, device);
+      const int64_t k = std::min<int64_t>(2, ref.size(0));
+      const std::vector<cv::Mat> part(stimuli.begin(), stimuli.begin() + k);
+      report.plain_max_abs_diff =
+          (to_cpu(plain.forward(to_batch(part))) - ref.narrow(0, 0, k)).abs().max().item<double>();
+    }
+    for (model::Precision p : precisions) {
+      if (p == model::Precision::kFloat32) continue;
+      model::InferenceOptions options;
+      options.precision = p;
+      model::InferenceNet low(net, device, options);
+      std::vector<torch::Tensor> maps;
+      for (size_t i = 0; i < stimuli.size(); i += 4) {
+        const std::vector<cv::Mat> part(stimuli.begin() + i,
+                                        stimuli.begin() + std::min(stimuli.size(), i + 4));
+        maps.push_back(to_cpu(low.forward(to_batch(part))));
+      }
+      const torch::Tensor m = torch::cat(maps);
+      AccuracyResult a;
+      a.precision = model::precision_name(p);
+      a.images = static_cast<int>(m.size(0));
+      a.cc_min = 1;
+      double sum = 0;
+      for (int64_t i = 0; i < m.size(0); ++i) {
+        const double cc = correlation(m[i], ref[i]);
+        sum += cc;
+        a.cc_min = std::min(a.cc_min, cc);
+      }
+      a.cc_mean = sum / static_cast<double>(std::max<int64_t>(1, m.size(0)));
+      a.max_abs_diff = (m - ref).abs().max().item<double>();
+      report.accuracy.push_back(a);
+    }
+  }
+
+  if (o.train) {
+    spdlog::info("bench: training step at {}", size_text(first.h, first.w));
+    model::MSINet trainee = random_net(o.seed + 1);
+    trainee->to(device);
+    trainee->train();
+    torch::optim::Adam adam(trainee->parameters(), torch::optim::AdamOptions(1e-5));
+    const torch::Tensor x = (torch::rand({1, 3, first.h, first.w}) * 255).to(device);
+    const torch::Tensor y = (torch::rand({1, 1, first.h, first.w}) * 255).to(device);
+    const Sample s = time_calls(
+        [&] {
+          adam.zero_grad();
+          torch::Tensor loss = train::kld_loss(y, trainee->forward(x));
+          loss.backward();
+          adam.step();
+          (void)loss.item<double>();
+        },
+        o.iters);
+    report.train.push_back({first.h, first.w, 1, 1e3 * s.wall});
+  }
+
+  if (o.pipeline && !photos.empty()) {
+    spdlog::info("bench: image pipeline on {} photo(s)", photos.size());
+    PipelineResult r;
+    r.images = static_cast<int>(photos.size());
+    r.source = photo_source;
+    std::vector<std::pair<int, int>> original;
+    double t0 = wall_now();
+    for (const auto& [name, bytes] : photos) {
+      const cv::Mat rgb = data::decode_image_bytes(bytes, 3, name);
+      original.emplace_back(rgb.rows, rgb.cols);
+      const cv::Mat s = data::preprocess_stimulus(rgb, first.h, first.w);
+      (void)s;
+    }
+    r.preprocess_per_second = static_cast<double>(photos.size()) / (wall_now() - t0);
+    cv::Mat map(first.h, first.w, CV_32FC1);
+    for (int y = 0; y < first.h; ++y) {
+      for (int x = 0; x < first.w; ++x) {
+        const double dy = (y - first.h / 2.0) / first.h, dx = (x - first.w / 2.0) / first.w;
+        map.at<float>(y, x) = static_cast<float>(std::exp(-(dx * dx + dy * dy) * 8));
+      }
+    }
+    t0 = wall_now();
+    size_t bytes_out = 0;
+    for (const auto& [h, w] : original) {
+      const cv::Mat q = data::quantize_u8(data::restore_map(map, h, w));
+      bytes_out += data::encode_jpeg(q, 100).size();
+    }
+    r.postprocess_per_second = static_cast<double>(original.size()) / (wall_now() - t0);
+    (void)bytes_out;
+    report.pipeline.push_back(r);
+  }
+
+  report.peak_rss_mb = peak_rss_mb();
+  report.load_after = load_average();
+  report.seconds = wall_now() - start;
+  return report;
+}
+
+// ---- Output
+// ----------------------------------------------------------------------------------------
+
+namespace {
+
+std::string pad(const std::string& s, size_t width) {
+  return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' ');
+}
+
+std::string rpad(const std::string& s, size_t width) {
+  return s.size() >= width ? " " + s : std::string(width - s.size(), ' ') + s;
+}
+
+const ForwardResult* find_compare(const BenchReport& r, const std::string& variant, int h, int w) {
+  for (const auto& c : r.compare) {
+    if (c.variant == variant && c.h == h && c.w == w) return &c;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string format_table(const BenchReport& r) {
+  std::ostringstream out;
+  out << "msinet bench: " << r.device << ", " << r.threads
+      << " thread(s); fp32 path: " << r.fast_path << "\n";
+  out << "machine: " << r.cpu_flags << "; load average " << fixed(r.load_before, 2) << " -> "
+      << fixed(r.load_after, 2) << "\n";
+  if (r.peak.fp32_gflops > 0) {
+    out << "peak: fp32 " << fixed(r.peak.fp32_gflops, 1) << " GFLOP/s";
+    if (r.peak.bf16_gflops > 0) out << ", bf16 " << fixed(r.peak.bf16_gflops, 1) << " GFLOP/s";
+    out << " (" << r.peak.method << ")\n";
+  }
+  out << "\nforward pass (median after a warm-up; % of the same precision's peak)\n";
+  out << pad("precision", 10) << pad("size", 9) << rpad("batch", 6) << rpad("ms/img", 10)
+      << rpad("img/s", 9) << rpad("cpu ms/img", 12) << rpad("GFLOP/img", 11) << rpad("GFLOP/s", 9)
+      << rpad("% peak", 8) << "\n";
+  for (const auto& f : r.forward) {
+    out << pad(f.precision, 10) << pad(size_text(f.h, f.w), 9) << rpad(std::to_string(f.batch), 6)
+        << rpad(fixed(f.ms_per_image, 1), 10) << rpad(fixed(f.images_per_second, 3), 9)
+        << rpad(fixed(f.cpu_ms_per_image, 1), 12) << rpad(fixed(f.gflop_per_image, 1), 11)
+        << rpad(fixed(f.gflops, 1), 9)
+        << rpad(f.peak_fraction > 0 ? fixed(100 * f.peak_fraction, 0) + "%" : "-", 8) << "\n";
+  }
+  if (!r.compare.empty()) {
+    out << "\nmsinet vs the plain LibTorch loop (fp32, batch 1, runs interleaved)\n";
+    out << pad("variant", 34) << pad("size", 9) << rpad("ms/img", 10) << rpad("cpu ms/img", 12)
+        << rpad("speed-up vs plain", 19) << "\n";
+    for (const auto& c : r.compare) {
+      const ForwardResult* plain = find_compare(r, "plain", c.h, c.w);
+      const std::string name = c.variant == "plain" ? "plain loop (NCHW conv2d + relu)" : c.variant;
+      out << pad(name, 34) << pad(size_text(c.h, c.w), 9) << rpad(fixed(c.ms_per_image, 1), 10)
+          << rpad(fixed(c.cpu_ms_per_image, 1), 12)
+          << rpad(plain ? fixed(plain->ms_per_image / c.ms_per_image, 2) + "x" : "-", 19) << "\n";
+    }
+  }
+  if (r.plain_max_abs_diff >= 0) {
+    out << "plain loop vs msinet fp32 maps: max |diff| " << fixed(r.plain_max_abs_diff, 7) << "\n";
+  }
+  out << "\n";
+  for (const auto& a : r.accuracy) {
+    out << a.precision << " vs fp32 on " << a.images << " photo(s): CC mean " << fixed(a.cc_mean, 5)
+        << ", min " << fixed(a.cc_min, 5) << "; max |diff| " << fixed(a.max_abs_diff, 4) << "\n";
+  }
+  for (const auto& t : r.train) {
+    out << "training step (forward, KLD, backward, Adam) at " << size_text(t.h, t.w) << ", batch "
+        << t.batch << ": " << fixed(t.step_ms, 1) << " ms\n";
+  }
+  for (const auto& p : r.pipeline) {
+    out << "image pipeline, 1 thread, " << p.images << " photo(s) from " << p.source
+        << ": decode+resize+pad " << fixed(p.preprocess_per_second, 1)
+        << " img/s; restore+quantise+JPEG " << fixed(p.postprocess_per_second, 1) << " img/s\n";
+  }
+  for (const auto& t : r.test_job) {
+    out << "test job, " << t.images << " photos, batch " << t.batch << ", " << t.precision
+        << ": wall " << fixed(t.wall_seconds, 2) << " s, sum of forward passes "
+        << fixed(t.forward_seconds, 2) << " s (wall/forward "
+        << fixed(t.forward_seconds > 0 ? t.wall_seconds / t.forward_seconds : 0, 3)
+        << "); peak RSS after it " << fixed(t.peak_rss_mb, 0) << " MiB\n";
+  }
+  out << "peak RSS " << fixed(r.peak_rss_mb, 0) << " MiB; bench took " << fixed(r.seconds, 1)
+      << " s\n";
+  return out.str();
+}
+
+std::string to_json(const BenchReport& r) {
+  namespace json = weights::json;
+  auto num = [](double v) { return std::isfinite(v) ? json::number(v) : std::string("null"); };
+  auto forward_list = [&](const std::vector<ForwardResult>& rows) {
+    std::string s = "[";
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const ForwardResult& f = rows[i];
+      s += std::string(i ? ",\n    " : "\n    ") + "{\"variant\": " + json::quote(f.variant) +
+           ", \"precision\": " + json::quote(f.precision) + ", \"height\": " + std::to_string(f.h) +
+           ", \"width\": " + std::to_string(f.w) + ", \"batch\": " + std::to_string(f.batch) +
+           ", \"ms_per_image\": " + num(f.ms_per_image) +
+           ", \"images_per_second\": " + num(f.images_per_second) +
+           ", \"cpu_ms_per_image\": " + num(f.cpu_ms_per_image) +
+           ", \"gflop_per_image\": " + num(f.gflop_per_image) + ", \"gflops\": " + num(f.gflops) +
+           ", \"peak_fraction\": " + num(f.peak_fraction) + "}";
+    }
+    return s + (rows.empty() ? "]" : "\n  ]");
+  };
+  std::string s = "{\n";
+  s += "  \"device\": " + json::quote(r.device) + ",\n";
+  s += "  \"threads\": " + std::to_string(r.threads) + ",\n";
+  s += "  \"fast_path\": " + json::quote(r.fast_path) + ",\n";
+  s += "  \"machine\": " + json::quote(r.cpu_flags) + ",\n";
+  s += "  \"load_average\": {\"before\": " + num(r.load_before) +
+       ", \"after\": " + num(r.load_after) + "},\n";
+  s += "  \"peak\": {\"threads\": " + std::to_string(r.peak.threads) +
+       ", \"fp32_gflops\": " + num(r.peak.fp32_gflops) +
+       ", \"bf16_gflops\": " + num(r.peak.bf16_gflops) +
+       ", \"method\": " + json::quote(r.peak.method) + "},\n";
+  s += "  \"forward\": " + forward_list(r.forward) + ",\n";
+  s += "  \"compare\": " + forward_list(r.compare) + ",\n";
+  s += "  \"plain_max_abs_diff\": " +
+       (r.plain_max_abs_diff >= 0 ? num(r.plain_max_abs_diff) : "null") + ",\n";
+  s += "  \"accuracy\": [";
+  for (size_t i = 0; i < r.accuracy.size(); ++i) {
+    const auto& a = r.accuracy[i];
+    s += std::string(i ? ", " : "") + "{\"precision\": " + json::quote(a.precision) +
+         ", \"images\": " + std::to_string(a.images) + ", \"cc_mean\": " + num(a.cc_mean) +
+         ", \"cc_min\": " + num(a.cc_min) + ", \"max_abs_diff\": " + num(a.max_abs_diff) + "}";
+  }
+  s += "],\n  \"train\": [";
+  for (size_t i = 0; i < r.train.size(); ++i) {
+    const auto& t = r.train[i];
+    s += std::string(i ? ", " : "") + "{\"height\": " + std::to_string(t.h) +
+         ", \"width\": " + std::to_string(t.w) + ", \"batch\": " + std::to_string(t.batch) +
+         ", \"step_ms\": " + num(t.step_ms) + "}";
+  }
+  s += "],\n  \"pipeline\": [";
+  for (size_t i = 0; i < r.pipeline.size(); ++i) {
+    const auto& p = r.pipeline[i];
+    s += std::string(i ? ", " : "") + "{\"images\": " + std::to_string(p.images) +
+         ", \"source\": " + json::quote(p.source) +
+         ", \"preprocess_per_second\": " + num(p.preprocess_per_second) +
+         ", \"postprocess_per_second\": " + num(p.postprocess_per_second) + "}";
+  }
+  s += "],\n  \"test_job\": [";
+  for (size_t i = 0; i < r.test_job.size(); ++i) {
+    const auto& t = r.test_job[i];
+    s += std::string(i ? ", " : "") + "{\"images\": " + std::to_string(t.images) +
+         ", \"batch\": " + std::to_string(t.batch) +
+         ", \"precision\": " + json::quote(t.precision) +
+         ", \"wall_seconds\": " + num(t.wall_seconds) +
+         ", \"forward_seconds\": " + num(t.forward_seconds) +
+         ", \"peak_rss_mb\": " + num(t.peak_rss_mb) + "}";
+  }
+  s += "],\n  \"peak_rss_mb\": " + num(r.peak_rss_mb) + ",\n";
+  s += "  \"seconds\": " + num(r.seconds) + "\n}\n";
+  return s;
+}
+
+}  // namespace msinet::bench

@@ -1,0 +1,183 @@
+// `msinet bench`: speed of this machine for MSI-Net (see include/msinet/bench/bench.h).
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <random>
+#include <sstream>
+
+#include <opencv2/core.hpp>
+
+#include "msinet/bench/bench.h"
+#include "msinet/cli/common.h"
+#include "msinet/data/image.h"
+#include "msinet/infer/infer.h"
+#include "msinet/infer/threads.h"
+#include "msinet/util/error.h"
+#include "msinet/util/fs.h"
+
+namespace msinet::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// A scratch folder under the system temporary folder, removed at destruction.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::random_device rd;
+    path_ = fs::temp_directory_path() /
+            ("msinet-bench-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+    fs::create_directories(path_);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  for (std::string item; std::getline(ss, item, ',');) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+// `count` images for the test job: the photos, repeated under numbered names, or generated ones.
+void fill_test_folder(const fs::path& dir, const std::vector<fs::path>& photos, int count) {
+  fs::create_directories(dir);
+  for (int i = 0; i < count; ++i) {
+    char prefix[16];
+    std::snprintf(prefix, sizeof prefix, "%04d_", i);
+    if (!photos.empty()) {
+      const fs::path& src = photos[static_cast<size_t>(i) % photos.size()];
+      fs::copy_file(src, dir / (prefix + src.filename().string()));
+      continue;
+    }
+    cv::Mat img(480, 640, CV_8UC3);
+    cv::randu(img, cv::Scalar::all(0), cv::Scalar::all(255));
+    data::write_jpeg_u8(dir / (std::string(prefix) + "generated.jpg"), img, 90);
+  }
+}
+
+}  // namespace
+
+Command register_bench(CLI::App& root) {
+  CLI::App* app = root.add_subcommand(
+      "bench",
+      "measure forward speed (per size, batch, precision) against a plain LibTorch loop and "
+      "this machine's peak, a training step, the image pipeline, the test job and memory");
+  auto state = add_common_options(*app);
+  struct Args {
+    std::string sizes = "240x320,360x360,216x384";
+    std::string batches = "1,4,8";
+    std::string precision;
+    int iters = 3;
+    std::string json;
+    int test_images = 200;
+    int test_batch = 1;
+    std::string photos = "/usr/share/doc/opencv-doc/examples/data";
+    std::string skip;
+    uint64_t seed = 42;
+  };
+  auto args = std::make_shared<Args>();
+  app->add_option("--sizes", args->sizes,
+                  "input sizes HxW, comma-separated; the first is also used for the "
+                  "comparison details, training and the test job")
+      ->capture_default_str();
+  app->add_option("--batches", args->batches, "batch sizes, comma-separated")
+      ->capture_default_str();
+  app->add_option("--precision", args->precision,
+                  "precisions to time, comma-separated (fp32, bf16, fp16) [default: fp32 and every "
+                  "reduced precision this device supports]");
+  app->add_option("--iters", args->iters,
+                  "timed runs per configuration after one warm-up (the median is reported)")
+      ->capture_default_str();
+  app->add_option("--json", args->json, "also write the results to this JSON file");
+  app->add_option("--test-images", args->test_images,
+                  "images for timing the test job (photos repeated as needed); 0 skips it")
+      ->capture_default_str();
+  app->add_option("--test-batch", args->test_batch, "batch size of the test job")
+      ->capture_default_str();
+  app->add_option("--photos", args->photos,
+                  "folder of real photos (generated images when it has none)")
+      ->capture_default_str();
+  app->add_option(
+      "--skip", args->skip,
+      "parts to leave out, comma-separated: plain, ablation, accuracy, train, pipeline");
+  app->add_option("--seed", args->seed, "seed of the random weights and inputs")
+      ->capture_default_str();
+  Command cmd{app, state, nullptr};
+  cmd.run = [args](const config::Config& cfg) {
+    const int threads = infer::configure_threads(cfg.get_int("threads"));
+    bench::BenchOptions o;
+    o.sizes = bench::parse_sizes(args->sizes);
+    o.batches = bench::parse_batches(args->batches);
+    o.precisions = split_list(args->precision);
+    if (args->iters < 1) throw Error(ErrorCode::kUsage, "--iters must be at least 1");
+    if (args->test_images < 0) throw Error(ErrorCode::kUsage, "--test-images must be 0 or more");
+    if (args->test_batch < 1) throw Error(ErrorCode::kUsage, "--test-batch must be at least 1");
+    o.iters = args->iters;
+    o.device = cfg.get("device");
+    o.photos = args->photos;
+    o.seed = args->seed;
+    for (const std::string& part : split_list(args->skip)) {
+      if (part == "plain") {
+        o.plain = false;
+      } else if (part == "ablation") {
+        o.ablation = false;
+      } else if (part == "accuracy") {
+        o.accuracy_photos = 0;
+      } else if (part == "train") {
+        o.train = false;
+      } else if (part == "pipeline") {
+        o.pipeline = false;
+      } else {
+        throw Error(ErrorCode::kUsage,
+                    "unknown part '" + part +
+                        "' in --skip: use plain, ablation, accuracy, train or pipeline");
+      }
+    }
+    bench::check_options(o);
+    spdlog::info("bench: {} thread(s)", threads);
+
+    // The test job first, so that the peak memory after it is its own.
+    std::vector<bench::TestJobResult> test_job;
+    if (args->test_images > 0) {
+      ScratchDir scratch;
+      fill_test_folder(scratch.path() / "images", bench::list_photos(o.photos), args->test_images);
+      bench::write_random_weights(scratch.path() / "bench.msinet", o.seed);
+      infer::InferOptions io;
+      io.input = scratch.path() / "images";
+      io.weights = scratch.path() / "bench.msinet";
+      io.output_dir = scratch.path() / "maps";
+      io.height = o.sizes.front().h;
+      io.width = o.sizes.front().w;
+      io.batch_size = args->test_batch;
+      io.device = o.device;
+      io.progress = false;
+      spdlog::info("bench: test job on {} image(s)", args->test_images);
+      const infer::InferResult r = infer::run_test(io);
+      test_job.push_back({static_cast<int>(r.written), args->test_batch, io.precision,
+                          r.total_seconds, r.forward_seconds, bench::peak_rss_mb()});
+    }
+    bench::BenchReport report = bench::run_bench(o);
+    report.test_job = test_job;
+    for (const auto& t : test_job) report.seconds += t.wall_seconds;
+    std::cout << bench::format_table(report) << std::flush;
+    if (!args->json.empty()) util::write_file_atomic(args->json, bench::to_json(report));
+    return 0;
+  };
+  return cmd;
+}
+
+}  // namespace msinet::cli

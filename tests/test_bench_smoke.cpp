@@ -1,0 +1,143 @@
+// End-to-end: the real binary runs a tiny benchmark; the table and the JSON report carry every
+// figure, each positive. Timings themselves are never asserted.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "msinet/weights/json.h"
+#include "test_support.h"
+
+namespace msinet {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = weights::json;
+using testing::run_msinet;
+using testing::TempDir;
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+double number_of(const json::Value& object, const std::string& key) {
+  const json::Value* v = object.find(key);
+  EXPECT_NE(v, nullptr) << key;
+  if (v == nullptr) return -1;
+  EXPECT_TRUE(v->is_number()) << key;
+  return v->number();
+}
+
+class BenchSmoke : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(fs::exists(testing::msinet_binary())) << "build the msinet target first";
+  }
+  TempDir tmp_{"bench"};
+};
+
+TEST_F(BenchSmoke, TinyRunReportsEveryFigure) {
+  const fs::path report = tmp_.path() / "bench.json";
+  std::string out;
+  const int rc =
+      run_msinet({"bench", "--sizes", "48x64", "--batches", "1", "--iters", "1", "--test-images",
+                  "2", "--json", report.string(), "--device", "cpu", "--threads", "2"},
+                 tmp_.path(), &out);
+  ASSERT_EQ(rc, 0) << out;
+  for (const char* text :
+       {"forward pass", "ms/img", "img/s", "GFLOP/s", "% peak", "speed-up vs plain", "plain loop",
+        "training step", "image pipeline", "test job, 2 photos", "peak RSS"}) {
+    EXPECT_NE(out.find(text), std::string::npos) << text << "\n" << out;
+  }
+  ASSERT_TRUE(fs::exists(report)) << out;
+  const json::Value root = json::parse(read_text(report));
+  ASSERT_TRUE(root.is_object());
+  EXPECT_EQ(root.find("device")->string(), "cpu");
+  EXPECT_EQ(number_of(root, "threads"), 2);
+  EXPECT_GT(number_of(root, "peak_rss_mb"), 0);
+  EXPECT_GT(number_of(root, "seconds"), 0);
+
+  const json::Value* forward = root.find("forward");
+  ASSERT_TRUE(forward && forward->is_array() && !forward->array().empty());
+  bool fp32 = false;
+  for (const json::Value& row : forward->array()) {
+    fp32 = fp32 || row.find("precision")->string() == "fp32";
+    EXPECT_EQ(number_of(row, "height"), 48);
+    EXPECT_EQ(number_of(row, "width"), 64);
+    EXPECT_EQ(number_of(row, "batch"), 1);
+    for (const char* key : {"ms_per_image", "images_per_second", "cpu_ms_per_image", "gflops"}) {
+      EXPECT_GT(number_of(row, key), 0) << key;
+    }
+    // 48x64 has 1/25 of the pixels of 240x320 (91.1 GFLOP).
+    EXPECT_NEAR(number_of(row, "gflop_per_image"), 91.1 / 25, 0.05);
+    EXPECT_GE(number_of(row, "peak_fraction"), 0);
+  }
+  EXPECT_TRUE(fp32);
+
+  const json::Value* compare = root.find("compare");
+  ASSERT_TRUE(compare && compare->is_array());
+  bool plain = false, msinet = false;
+  for (const json::Value& row : compare->array()) {
+    plain = plain || row.find("variant")->string() == "plain";
+    msinet = msinet || row.find("variant")->string() == "msinet";
+    EXPECT_GT(number_of(row, "ms_per_image"), 0);
+  }
+  EXPECT_TRUE(plain && msinet);
+  // The plain loop computes the same maps.
+  EXPECT_LT(number_of(root, "plain_max_abs_diff"), 1e-4);
+
+  const json::Value* train = root.find("train");
+  ASSERT_TRUE(train && train->array().size() == 1);
+  EXPECT_GT(number_of(train->array()[0], "step_ms"), 0);
+
+  const json::Value* pipeline = root.find("pipeline");
+  ASSERT_TRUE(pipeline && pipeline->array().size() == 1);
+  EXPECT_GT(number_of(pipeline->array()[0], "images"), 0);
+  EXPECT_GT(number_of(pipeline->array()[0], "preprocess_per_second"), 0);
+  EXPECT_GT(number_of(pipeline->array()[0], "postprocess_per_second"), 0);
+
+  const json::Value* job = root.find("test_job");
+  ASSERT_TRUE(job && job->array().size() == 1);
+  EXPECT_EQ(number_of(job->array()[0], "images"), 2);
+  EXPECT_GT(number_of(job->array()[0], "wall_seconds"), 0);
+  EXPECT_GT(number_of(job->array()[0], "forward_seconds"), 0);
+  EXPECT_GE(number_of(job->array()[0], "wall_seconds"),
+            number_of(job->array()[0], "forward_seconds"));
+
+  const json::Value* peak = root.find("peak");
+  ASSERT_TRUE(peak && peak->is_object());
+#if defined(__x86_64__)
+  EXPECT_GT(number_of(*peak, "fp32_gflops"), 0);
+#endif
+  // Reduced precision is compared with fp32 wherever it ran.
+  for (const json::Value& row : forward->array()) {
+    if (row.find("precision")->string() == "fp32") continue;
+    bool found = false;
+    for (const json::Value& a : root.find("accuracy")->array()) {
+      if (a.find("precision")->string() != row.find("precision")->string()) continue;
+      found = true;
+      EXPECT_GT(number_of(a, "cc_mean"), 0.9);
+      EXPECT_GE(number_of(a, "max_abs_diff"), 0);
+    }
+    EXPECT_TRUE(found) << row.find("precision")->string();
+  }
+}
+
+TEST_F(BenchSmoke, BadOptionsAreUsageErrors) {
+  std::string out;
+  EXPECT_EQ(run_msinet({"bench", "--sizes", "50x64"}, tmp_.path(), &out), 2) << out;
+  EXPECT_NE(out.find("50x64"), std::string::npos) << out;
+  EXPECT_EQ(run_msinet({"bench", "--batches", "1,0"}, tmp_.path(), &out), 2) << out;
+  EXPECT_NE(out.find("'0'"), std::string::npos) << out;
+  EXPECT_EQ(run_msinet({"bench", "--skip", "everything"}, tmp_.path(), &out), 2) << out;
+  EXPECT_NE(out.find("everything"), std::string::npos) << out;
+  EXPECT_EQ(run_msinet({"bench", "--precision", "fp16", "--device", "cpu"}, tmp_.path(), &out), 2)
+      << out;
+  EXPECT_NE(out.find("fp16"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace msinet
