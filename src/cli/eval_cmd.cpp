@@ -122,6 +122,7 @@ Command register_eval(CLI::App& root) {
   app->add_option("--metrics", args->metrics, "comma-separated subset of auc_judd,auc_borji,sauc,nss,cc,kld,sim,ig [default: all applicable]");
   app->add_option("--seed", args->seed, "seed of the random metrics (AUC jitter, AUC-Borji, sAUC)")->capture_default_str();
   app->add_flag("--no-jitter", args->no_jitter, "no tie-breaking noise in AUC-Judd");
+  add_config_flag(*app, *state, "--size", "size");
   app->add_option("--csv", args->csv, "write one row per image to this CSV file");
   app->add_option("--json", args->json, "write the summary to this JSON file");
   Command cmd{app, state, nullptr};
