@@ -164,6 +164,7 @@ Command register_bench(CLI::App& root) {
       io.width = o.sizes.front().w;
       io.batch_size = args->test_batch;
       io.device = o.device;
+      io.precision = "fp32";
       io.progress = false;
       spdlog::info("bench: test job on {} image(s)", args->test_images);
       const infer::InferResult r = infer::run_test(io);

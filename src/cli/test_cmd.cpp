@@ -33,6 +33,7 @@ Command register_test(CLI::App& root) {
   add_config_flag(*app, *state, "--format", "format");
   add_config_flag(*app, *state, "--size", "size");
   add_config_flag(*app, *state, "--batch-size", "batch_size");
+  add_config_flag(*app, *state, "--precision", "precision");
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config& cfg) {
     infer::configure_threads(cfg.get_int("threads"));
@@ -50,6 +51,7 @@ Command register_test(CLI::App& root) {
     o.overlay = args->overlay;
     o.batch_size = cfg.get_int("batch_size");
     o.device = cfg.get("device");
+    o.precision = cfg.get("precision");
     const infer::InferResult r = infer::run_test(o);
     if (r.failed > 0) {
       spdlog::error("{} of {} image(s) could not be processed:", r.failed, r.failed + r.written);

@@ -111,6 +111,8 @@ const std::vector<KeySpec>& known_keys() {
       {"size", "", "size", {}, "input size HxW (multiples of 8); empty = the dataset's size"},
       {"device", "auto", "choice", {"auto", "cpu", "cuda"}, "where to compute"},
       {"threads", "0", "int>=0", {}, "CPU threads; 0 = the cores available to the process"},
+      {"precision", "fp32", "choice", {"fp32", "bf16", "fp16"},
+       "arithmetic of test: fp32, bf16 (CPUs with AVX512_BF16/AMX, or CUDA), fp16 (CUDA)"},
       {"format", "jpg", "choice", {"jpg", "png", "npy"}, "saliency map file format for test"},
       {"data_dir", "data", "string", {}, "datasets folder (relative to the current directory)"},
       {"weights_dir", "weights", "string", {}, "imported and downloaded weights"},

@@ -65,8 +65,8 @@ InferResult run_test(const InferOptions& o) {
   result.output_dir = o.output_dir.empty() ? o.results_dir / "images" : o.output_dir;
   spdlog::info("test: {} image(s) from '{}', input {}x{}, weights '{}'", images.size(),
                o.input.string(), o.height, o.width, result.weights.string());
-  Predictor predictor(result.weights, o.device);
-  spdlog::info("device: {}", predictor.device_name());
+  Predictor predictor(result.weights, o.device, o.precision);
+  spdlog::info("device: {} ({})", predictor.device_name(), predictor.describe());
 
   util::Progress progress("test", static_cast<int64_t>(images.size()), o.progress && util::stderr_is_terminal());
   std::vector<Pending> batch;

@@ -20,8 +20,9 @@ struct InferOptions {
   bool overlay = false;                        ///< also write <stem>_overlay.jpeg
   int height = 0;                              ///< input size; 0 = the dataset's
   int width = 0;
-  int batch_size = 1;
+  int batch_size = 1;                          ///< images per forward pass
   std::string device = "auto";
+  std::string precision = "fp32";              ///< fp32 | bf16 | fp16 (model::parse_precision)
   bool progress = true;
 };
 
