@@ -186,8 +186,8 @@ struct InferenceNet::Impl {
   Conv make_conv(const torch::Tensor& weight, const torch::Tensor& bias, int64_t dilation,
                  bool relu) const {
     Conv c;
-    const torch::MemoryFormat weight_format = packed ? torch::MemoryFormat::Contiguous : format;
-    c.weight = weight.detach().to(device, dtype).contiguous(weight_format);
+    // Channels-last weights also make the packing choose the NHWC convolution's weight layout.
+    c.weight = weight.detach().to(device, dtype).contiguous(format);
     if (bias.defined()) c.bias = bias.detach().to(device, dtype).contiguous();
     c.dilation = dilation;
     c.padding = dilation * (weight.size(2) - 1) / 2;
