@@ -4,3 +4,4 @@ msinet_add_test(test_bench_inference LABEL unit SOURCES test_bench_inference.cpp
 msinet_torch_pch(test_bench_inference)
 msinet_add_test(test_bench_smoke LABEL smoke TIMEOUT 600 SOURCES test_bench_smoke.cpp LIBS msinet_weights)
 add_dependencies(test_bench_smoke msinet)
+msinet_add_test(test_bench_pipeline LABEL unit SOURCES test_bench_pipeline.cpp LIBS msinet_app)

@@ -10,19 +10,20 @@ namespace msinet::infer {
 
 /// What `msinet test` needs; every field has the CLI's default.
 struct InferOptions {
-  std::filesystem::path input;                 ///< an image or a folder (recursive)
-  std::string dataset = "salicon";             ///< picks the input size and default weights
-  std::filesystem::path weights;               ///< explicit weights; empty = resolve_weights()
+  std::filesystem::path input;      ///< an image or a folder (recursive)
+  std::string dataset = "salicon";  ///< picks the input size and default weights
+  std::filesystem::path weights;    ///< explicit weights; empty = resolve_weights()
   std::filesystem::path results_dir = "results";
   std::filesystem::path weights_dir = "weights";
-  std::filesystem::path output_dir;            ///< empty = <results_dir>/images
-  std::string format = "jpg";                  ///< jpg | png | npy
-  bool overlay = false;                        ///< also write <stem>_overlay.jpeg
-  int height = 0;                              ///< input size; 0 = the dataset's
+  std::filesystem::path output_dir;  ///< empty = <results_dir>/images
+  std::string format = "jpg";        ///< jpg | png | npy
+  bool overlay = false;              ///< also write <stem>_overlay.jpeg
+  int height = 0;                    ///< input size; 0 = the dataset's
   int width = 0;
-  int batch_size = 1;                          ///< images per forward pass
+  int batch_size = 1;  ///< images per forward pass
   std::string device = "auto";
-  std::string precision = "fp32";              ///< fp32 | bf16 | fp16 (model::parse_precision)
+  std::string precision = "fp32";  ///< fp32 | bf16 | fp16 (model::parse_precision)
+  int workers = 0;                 ///< decoding/writing threads; 0 = 2
   bool progress = true;
 };
 
@@ -33,7 +34,7 @@ struct InferResult {
   std::vector<std::string> failures;  ///< "<file>: <why>"
   std::filesystem::path weights;      ///< the weights used
   std::filesystem::path output_dir;
-  double forward_seconds = 0;         ///< time spent in the network
+  double forward_seconds = 0;  ///< time spent in the network
   double total_seconds = 0;
 };
 
@@ -44,7 +45,10 @@ std::filesystem::path resolve_weights(const std::string& dataset,
                                       const std::filesystem::path& results_dir,
                                       const std::filesystem::path& weights_dir);
 
-/// Runs the job. Unreadable images are reported and skipped (InferResult::failed).
+/// Runs the job: decoding and preprocessing (ahead of the network) and restoring and writing
+/// (behind it) run on `workers` threads while the network computes; at most a few batches are in
+/// flight, so memory stays bounded for any number of images. Unreadable images are reported and
+/// skipped (InferResult::failed); an Error(kIo) while writing stops the run.
 InferResult run_test(const InferOptions& options);
 
 }  // namespace msinet::infer

@@ -1,0 +1,171 @@
+// The overlapped test job: every map written at its image's size whatever the worker count and
+// batch, failures reported and skipped, write errors stop the run, reduced precision close to
+// fp32 or refused with a reason.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "msinet/bench/bench.h"
+#include "msinet/data/image.h"
+#include "msinet/infer/infer.h"
+#include "msinet/infer/threads.h"
+#include "msinet/util/error.h"
+#include "test_support.h"
+
+namespace msinet {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::TempDir;
+
+class TestPipeline : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    infer::configure_threads(2);
+    fs::create_directories(images());
+    cv::RNG rng(3);
+    for (int i = 0; i < kImages; ++i) {
+      const int h = 30 + 7 * (i % 5), w = 40 + 11 * (i % 3);
+      cv::Mat img(h, w, CV_8UC3);
+      for (int y = 0; y < h; ++y) {
+        for (int x = 0; x < w; ++x) {
+          img.at<cv::Vec3b>(y, x) =
+              cv::Vec3b(static_cast<uchar>(x * 255 / w), static_cast<uchar>(y * 255 / h),
+                        static_cast<uchar>(rng.uniform(0, 256)));
+        }
+      }
+      cv::circle(img, cv::Point(w / 2, h / 3), h / 5, cv::Scalar(250, 30, 30), cv::FILLED);
+      sizes_.push_back({h, w});
+      ASSERT_TRUE(cv::imwrite((images() / name(i)).string(), img));
+    }
+    std::ofstream(images() / "broken.jpg") << "not an image";
+    bench::write_random_weights(weights(), /*seed=*/5);
+  }
+  static std::string name(int i) { return "img" + std::to_string(100 + i) + ".png"; }
+  fs::path images() const { return tmp_.path() / "images"; }
+  fs::path weights() const { return tmp_.path() / "random.msinet"; }
+  infer::InferOptions options(const std::string& out) const {
+    infer::InferOptions o;
+    o.input = images();
+    o.weights = weights();
+    o.output_dir = tmp_.path() / out;
+    o.height = 32;
+    o.width = 48;
+    o.device = "cpu";
+    o.progress = false;
+    return o;
+  }
+
+  static constexpr int kImages = 13;
+  TempDir tmp_{"pipeline"};
+  std::vector<std::pair<int, int>> sizes_;
+};
+
+TEST_F(TestPipeline, EveryMapWrittenWhateverTheWorkersAndBatch) {
+  infer::InferOptions serial = options("serial");
+  serial.workers = 1;
+  const infer::InferResult a = infer::run_test(serial);
+  infer::InferOptions overlapped = options("overlapped");
+  overlapped.workers = 3;
+  overlapped.batch_size = 4;  // 13 good images: three full batches and a partial one
+  const infer::InferResult b = infer::run_test(overlapped);
+  for (const infer::InferResult* r : {&a, &b}) {
+    EXPECT_EQ(r->written, kImages);
+    EXPECT_EQ(r->failed, 1);
+    ASSERT_EQ(r->failures.size(), 1u);
+    EXPECT_NE(r->failures[0].find("broken.jpg"), std::string::npos) << r->failures[0];
+    EXPECT_GT(r->forward_seconds, 0);
+    EXPECT_GE(r->total_seconds, r->forward_seconds);
+  }
+  for (int i = 0; i < kImages; ++i) {
+    const std::string stem = "img" + std::to_string(100 + i) + ".jpeg";
+    const cv::Mat m1 = cv::imread((tmp_.path() / "serial" / stem).string(), cv::IMREAD_UNCHANGED);
+    const cv::Mat m2 =
+        cv::imread((tmp_.path() / "overlapped" / stem).string(), cv::IMREAD_UNCHANGED);
+    ASSERT_FALSE(m1.empty()) << stem;
+    ASSERT_FALSE(m2.empty()) << stem;
+    EXPECT_EQ(m1.rows, sizes_[i].first);
+    EXPECT_EQ(m1.cols, sizes_[i].second);
+    EXPECT_EQ(m2.size(), m1.size());
+    // Same maps up to float rounding in the batched convolutions (and JPEG).
+    double max_diff = 0;
+    cv::minMaxLoc(cv::abs(m1 - m2), nullptr, &max_diff);
+    EXPECT_LE(max_diff, 2) << stem;
+  }
+}
+
+TEST_F(TestPipeline, WriteErrorStopsTheRun) {
+  std::ofstream(tmp_.path() / "not-a-folder") << "x";
+  infer::InferOptions o = options("not-a-folder");
+  o.batch_size = 2;
+  try {
+    infer::run_test(o);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kIo) << e.what();
+    EXPECT_NE(std::string(e.what()).find("not-a-folder"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(TestPipeline, ReducedPrecisionIsCloseToFloat32OrRefused) {
+  infer::InferOptions fp32 = options("fp32");
+  fp32.format = "npy";
+  infer::run_test(fp32);
+  infer::InferOptions fp16 = options("fp16");
+  fp16.precision = "fp16";
+  try {
+    infer::run_test(fp16);
+    FAIL() << "fp16 on the CPU must be refused";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kUsage);
+    EXPECT_NE(std::string(e.what()).find("CUDA"), std::string::npos) << e.what();
+  }
+  infer::InferOptions bf16 = options("bf16");
+  bf16.format = "npy";
+  bf16.precision = "bf16";
+  bf16.batch_size = 3;
+  infer::InferResult r;
+  try {
+    r = infer::run_test(bf16);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kUsage);
+    EXPECT_NE(std::string(e.what()).find("AVX512_BF16"), std::string::npos) << e.what();
+    GTEST_SKIP() << e.what();
+  }
+  EXPECT_EQ(r.written, kImages);
+  auto read_npy = [](const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t header =
+        10 + static_cast<uint8_t>(bytes[8]) + 256 * static_cast<uint8_t>(bytes[9]);
+    std::vector<float> v((bytes.size() - header) / 4);
+    std::memcpy(v.data(), bytes.data() + header, v.size() * 4);
+    return v;
+  };
+  for (int i = 0; i < kImages; ++i) {
+    const std::string stem = "img" + std::to_string(100 + i) + ".npy";
+    const std::vector<float> a = read_npy(tmp_.path() / "fp32" / stem);
+    const std::vector<float> b = read_npy(tmp_.path() / "bf16" / stem);
+    ASSERT_EQ(a.size(), b.size());
+    ASSERT_EQ(a.size(), static_cast<size_t>(sizes_[i].first * sizes_[i].second));
+    double ma = 0, mb = 0;
+    for (size_t k = 0; k < a.size(); ++k) {
+      ma += a[k];
+      mb += b[k];
+    }
+    ma /= a.size();
+    mb /= b.size();
+    double sab = 0, saa = 0, sbb = 0;
+    for (size_t k = 0; k < a.size(); ++k) {
+      sab += (a[k] - ma) * (b[k] - mb);
+      saa += (a[k] - ma) * (a[k] - ma);
+      sbb += (b[k] - mb) * (b[k] - mb);
+    }
+    EXPECT_GT(sab / std::sqrt(saa * sbb), 0.99) << stem;
+  }
+}
+
+}  // namespace
+}  // namespace msinet
