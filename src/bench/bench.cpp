@@ -476,6 +476,7 @@ void check_options(const BenchOptions& o) {
 BenchReport run_bench(const BenchOptions& o) {
   check_options(o);
   const double start = wall_now();
+  model::reuse_freed_memory();
   BenchReport report;
   report.load_before = load_average();
   const torch::Device device = infer::resolve_device(o.device);

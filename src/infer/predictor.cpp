@@ -21,6 +21,7 @@ Predictor::Predictor(const std::filesystem::path& weights, const std::string& de
                      const std::string& precision)
     : impl_(std::make_unique<Impl>()) {
   impl_->device = resolve_device(device);
+  model::reuse_freed_memory();
   model::InferenceOptions options;
   options.precision = model::parse_precision(precision);
   model::check_precision(options.precision, impl_->device);
