@@ -1,4 +1,5 @@
 #include "msinet/weights/json.h"
+#include "msinet/util/json_text.h"
 
 #include <charconv>
 #include <cmath>
@@ -269,37 +270,7 @@ class Parser {
 
 Value parse(std::string_view text) { return Parser(text).document(); }
 
-std::string quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  return out + "\"";
-}
+std::string quote(std::string_view s) { return util::json_quote(s); }
 
 std::string number(double v) {
   char buf[64];
