@@ -19,7 +19,8 @@ namespace fs = std::filesystem;
 using testing::run_msinet;
 using testing::TempDir;
 
-constexpr const char* kOsieCpuId = "1JD1tvAqZGxj_gEGmIfoxb9dTe5HOaHj1";  // reference-semantics.md §6
+constexpr const char* kOsieCpuId =
+    "1JD1tvAqZGxj_gEGmIfoxb9dTe5HOaHj1";  // reference-semantics.md §6
 
 class Published : public ::testing::Test {
  protected:
@@ -44,9 +45,19 @@ class Published : public ::testing::Test {
     ASSERT_EQ(r.status, 0) << r.out;
   }
   std::vector<std::string> test_args() const {
-    return {"test", "-d", "osie", "-p", (dir() / "photo.jpg").string(), "--size", "48x64",
-            "--results-dir", (dir() / "results").string(), "--weights-dir", (dir() / "weights").string(),
-            "--device", "cpu"};
+    return {"test",
+            "-d",
+            "osie",
+            "-p",
+            (dir() / "photo.jpg").string(),
+            "--size",
+            "48x64",
+            "--results-dir",
+            (dir() / "results").string(),
+            "--weights-dir",
+            (dir() / "weights").string(),
+            "--device",
+            "cpu"};
   }
   TempDir tmp_{"published"};
 };
@@ -59,7 +70,8 @@ TEST_F(Published, DownloadedOnFirstUseImportedOnceThenReused) {
   std::string out;
   ASSERT_EQ(run_msinet(test_args(), dir(), &out, env), 0) << out;
   EXPECT_TRUE(fs::exists(dir() / "weights" / "osie.msinet")) << out;
-  const cv::Mat map = cv::imread((dir() / "results" / "images" / "photo.jpeg").string(), cv::IMREAD_UNCHANGED);
+  const cv::Mat map =
+      cv::imread((dir() / "results" / "images" / "photo.jpeg").string(), cv::IMREAD_UNCHANGED);
   ASSERT_FALSE(map.empty()) << out;
   EXPECT_EQ(map.rows, 60);
   EXPECT_EQ(map.cols, 80);

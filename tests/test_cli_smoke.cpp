@@ -22,8 +22,9 @@ void make_pair(const fs::path& dir, const std::string& stem, int h, int w, int s
   cv::RNG rng(seed);
   for (int y = 0; y < h; ++y) {
     for (int x = 0; x < w; ++x) {
-      img.at<cv::Vec3b>(y, x) = cv::Vec3b(static_cast<uchar>((x * 255) / w), static_cast<uchar>((y * 255) / h),
-                                          static_cast<uchar>(rng.uniform(0, 256)));
+      img.at<cv::Vec3b>(y, x) =
+          cv::Vec3b(static_cast<uchar>((x * 255) / w), static_cast<uchar>((y * 255) / h),
+                    static_cast<uchar>(rng.uniform(0, 256)));
     }
   }
   const cv::Point c(rng.uniform(w / 4, 3 * w / 4), rng.uniform(h / 4, 3 * h / 4));
@@ -41,19 +42,31 @@ class Smoke : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(fs::exists(testing::msinet_binary())) << "build the msinet target first";
-    const int sizes[][2] = {{60, 80}, {48, 64}, {90, 60}, {40, 100}, {64, 64}, {50, 70}, {72, 96}, {30, 40}};
-    for (int i = 0; i < 8; ++i) make_pair(dir(), "img" + std::to_string(i), sizes[i][0], sizes[i][1], i + 1);
+    const int sizes[][2] = {{60, 80}, {48, 64}, {90, 60}, {40, 100},
+                            {64, 64}, {50, 70}, {72, 96}, {30, 40}};
+    for (int i = 0; i < 8; ++i)
+      make_pair(dir(), "img" + std::to_string(i), sizes[i][0], sizes[i][1], i + 1);
     util_write(dir() / "tiny.yaml",
                "stimuli: stimuli\nsaliency: maps\nsize: 48x64\nvalid_fraction: 0.25\nseed: 7\n");
   }
-  static void util_write(const fs::path& p, const std::string& text) {
-    std::ofstream(p) << text;
-  }
+  static void util_write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
   const fs::path& dir() const { return tmp_.path(); }
   std::vector<std::string> train_args(int epochs) const {
-    return {"train", "-d", (dir() / "tiny.yaml").string(), "--init", "random", "--size", "48x64",
-            "--epochs", std::to_string(epochs), "--results-dir", (dir() / "results").string(),
-            "--threads", "2", "--device", "cpu"};
+    return {"train",
+            "-d",
+            (dir() / "tiny.yaml").string(),
+            "--init",
+            "random",
+            "--size",
+            "48x64",
+            "--epochs",
+            std::to_string(epochs),
+            "--results-dir",
+            (dir() / "results").string(),
+            "--threads",
+            "2",
+            "--device",
+            "cpu"};
   }
   TempDir tmp_{"smoke"};
 };
@@ -84,17 +97,20 @@ TEST_F(Smoke, TrainInterruptResumeThenTestEveryFormat) {
     for (const auto& a : train_args(40)) args.push_back(a);
     testing::Process p(args, dir());
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
-    while (read_lines(hist / "train_loss.txt").size() < 3 && std::chrono::steady_clock::now() < deadline) {
+    while (read_lines(hist / "train_loss.txt").size() < 3 &&
+           std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     p.signal(SIGINT);
     EXPECT_EQ(p.wait(), 130) << p.output();
-    EXPECT_NE(p.output().find("run the same command again to resume"), std::string::npos) << p.output();
+    EXPECT_NE(p.output().find("run the same command again to resume"), std::string::npos)
+        << p.output();
   }
   const auto before = read_lines(hist / "train_loss.txt");
   ASSERT_GE(before.size(), 3u);
   ASSERT_LT(before.size(), 40u);
-  // Resume to one more epoch than was finished: history grows by exactly one line and keeps its past.
+  // Resume to one more epoch than was finished: history grows by exactly one line and keeps its
+  // past.
   const int target = static_cast<int>(before.size()) + 1;
   ASSERT_EQ(run_msinet(train_args(target), dir(), &out), 0) << out;
   const auto after = read_lines(hist / "train_loss.txt");
@@ -106,9 +122,9 @@ TEST_F(Smoke, TrainInterruptResumeThenTestEveryFormat) {
   std::ofstream(images / "broken.jpg") << "this is not a JPEG";
   for (const std::string fmt : {"jpg", "png", "npy"}) {
     const fs::path o = dir() / ("maps-" + fmt);
-    const int rc = run_msinet({"test", "-d", (dir() / "tiny.yaml").string(), "-p", images.string(), "-o",
-                               o.string(), "--weights", best.string(), "--format", fmt, "--batch-size", "3",
-                               "--overlay", "--device", "cpu"},
+    const int rc = run_msinet({"test", "-d", (dir() / "tiny.yaml").string(), "-p", images.string(),
+                               "-o", o.string(), "--weights", best.string(), "--format", fmt,
+                               "--batch-size", "3", "--overlay", "--device", "cpu"},
                               dir(), &out);
     EXPECT_EQ(rc, 7) << out;  // some images failed
     EXPECT_NE(out.find("broken.jpg"), std::string::npos) << out;
@@ -123,7 +139,8 @@ TEST_F(Smoke, TrainInterruptResumeThenTestEveryFormat) {
         std::ifstream in(map, std::ios::binary);
         std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         ASSERT_EQ(bytes.substr(0, 6), "\x93NUMPY");
-        const std::string shape = "(" + std::to_string(src.rows) + ", " + std::to_string(src.cols) + ")";
+        const std::string shape =
+            "(" + std::to_string(src.rows) + ", " + std::to_string(src.cols) + ")";
         EXPECT_NE(bytes.find(shape), std::string::npos) << bytes.substr(0, 128);
         EXPECT_NE(bytes.find("'<f4'"), std::string::npos);
       } else {
@@ -146,18 +163,26 @@ TEST_F(Smoke, CommandLineErrorsHaveTheirExitCodes) {
   EXPECT_EQ(run_msinet({"frobnicate"}, dir(), &out), 2) << out;
   EXPECT_EQ(run_msinet({"test", "-p", dir().string(), "--size", "50x50"}, dir(), &out), 3) << out;
   EXPECT_NE(out.find("size"), std::string::npos) << out;
-  EXPECT_EQ(run_msinet({"test", "-p", (dir() / "stimuli").string(), "--weights", (dir() / "w.msinet").string()},
-                       dir(), &out), 5) << out;
+  EXPECT_EQ(run_msinet({"test", "-p", (dir() / "stimuli").string(), "--weights",
+                        (dir() / "w.msinet").string()},
+                       dir(), &out),
+            5)
+      << out;
   EXPECT_NE(out.find("w.msinet"), std::string::npos) << out;
   const fs::path bad = dir() / "bad.yaml";
   util_write(bad, "epochs: 2\nmystery: 1\n");
   EXPECT_EQ(run_msinet({"train", "-d", "osie", "--config", bad.string()}, dir(), &out), 3) << out;
   EXPECT_NE(out.find("mystery"), std::string::npos) << out;
-  EXPECT_EQ(run_msinet({"train", "-d", "osie", "--device", "cuda", "--print-config"}, dir(), &out), 0) << out;
+  EXPECT_EQ(run_msinet({"train", "-d", "osie", "--device", "cuda", "--print-config"}, dir(), &out),
+            0)
+      << out;
   EXPECT_NE(out.find("device: cuda  # flag"), std::string::npos) << out;
   // Fine-tuning refuses to start without the SALICON checkpoint.
-  EXPECT_EQ(run_msinet({"train", "-d", (dir() / "tiny.yaml").string(), "--init", "salicon", "--results-dir",
-                        (dir() / "r2").string()}, dir(), &out), 5) << out;
+  EXPECT_EQ(run_msinet({"train", "-d", (dir() / "tiny.yaml").string(), "--init", "salicon",
+                        "--results-dir", (dir() / "r2").string()},
+                       dir(), &out),
+            5)
+      << out;
   EXPECT_NE(out.find("msinet train -d salicon"), std::string::npos) << out;
 }
 

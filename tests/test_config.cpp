@@ -125,14 +125,17 @@ namespace {
 TEST(Config, UrlOverridesComeFromAUrlsMapping) {
   testing::TempDir tmp("cfg");
   const auto file = tmp.path() / "urls.yaml";
-  util::write_file_atomic(file, "urls:\n  osie.archive: http://127.0.0.1:9/osie.zip\n  mit1003.stimuli: file:///srv/a.zip\n");
+  util::write_file_atomic(
+      file,
+      "urls:\n  osie.archive: http://127.0.0.1:9/osie.zip\n  mit1003.stimuli: file:///srv/a.zip\n");
   config::Config c;
   c.load_yaml(file);
   const auto urls = c.urls();
   ASSERT_EQ(urls.size(), 2u);
   EXPECT_EQ(urls.at("osie.archive"), "http://127.0.0.1:9/osie.zip");
   EXPECT_EQ(urls.at("mit1003.stimuli"), "file:///srv/a.zip");
-  EXPECT_NE(c.describe().find("url.osie.archive: http://127.0.0.1:9/osie.zip  # file"), std::string::npos);
+  EXPECT_NE(c.describe().find("url.osie.archive: http://127.0.0.1:9/osie.zip  # file"),
+            std::string::npos);
   util::write_file_atomic(file, "urls:\n  osie.archive: ftp://x/y.zip\n");
   config::Config d;
   try {

@@ -2,8 +2,8 @@
 // Shared test helpers: temporary folders and running the real msinet binary without a shell.
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,7 +28,8 @@ class TempDir {
  public:
   explicit TempDir(const std::string& tag) {
     std::random_device rd;
-    path_ = fs::path(MSINET_BINARY_DIR) / "test-tmp" / (tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+    path_ = fs::path(MSINET_BINARY_DIR) / "test-tmp" /
+            (tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
     fs::create_directories(path_);
   }
   ~TempDir() {
@@ -94,7 +95,8 @@ class Process {
 inline std::string msinet_binary() { return std::string(MSINET_BINARY_DIR) + "/msinet"; }
 
 /// Runs msinet to completion; returns the exit code and fills `output`.
-inline int run_msinet(const std::vector<std::string>& args, const fs::path& log_dir, std::string* output = nullptr,
+inline int run_msinet(const std::vector<std::string>& args, const fs::path& log_dir,
+                      std::string* output = nullptr,
                       const std::vector<std::string>& extra_env = {}) {
   std::vector<std::string> full = {msinet_binary()};
   full.insert(full.end(), args.begin(), args.end());

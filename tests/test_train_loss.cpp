@@ -36,7 +36,8 @@ TEST(KldLoss, IsPerImageThenMeanOverTheBatch) {
   auto yt = torch::tensor({1.0, 3.0, 2.0, 2.0, 0.0, 4.0}, torch::kFloat64).reshape({3, 1, 1, 2});
   auto yp = torch::tensor({0.5, 0.5, 1.0, 0.0, 0.2, 0.8}, torch::kFloat64).reshape({3, 1, 1, 2});
   const double expected = (kld_reference({1, 3}, {0.5, 0.5}) + kld_reference({2, 2}, {1.0, 0.0}) +
-                           kld_reference({0, 4}, {0.2, 0.8})) / 3.0;
+                           kld_reference({0, 4}, {0.2, 0.8})) /
+                          3.0;
   EXPECT_NEAR(train::kld_loss(yt, yp).item<double>(), expected, 1e-12);
 }
 

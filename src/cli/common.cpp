@@ -30,7 +30,8 @@ CLI::Option* add_config_flag(CLI::App& app, CommandState& state, const std::stri
 
 std::shared_ptr<CommandState> add_common_options(CLI::App& app) {
   auto state = std::make_shared<CommandState>();
-  app.add_option("--config", state->config_file, "YAML file with configuration keys (see configs/default.yaml)");
+  app.add_option("--config", state->config_file,
+                 "YAML file with configuration keys (see configs/default.yaml)");
   app.add_flag("--print-config", state->print_config,
                "print the resolved configuration and where each value came from, then exit");
   app.add_flag("-v,--verbose", state->verbose, "more log output (debug)");
@@ -58,17 +59,18 @@ void configure_logging(const CommandState& state) {
     logger->set_pattern("%^%l%$: %v");
     spdlog::set_default_logger(logger);
   }
-  spdlog::set_level(state.quiet ? spdlog::level::warn
-                                : state.verbose > 0 ? spdlog::level::debug : spdlog::level::info);
+  spdlog::set_level(state.quiet         ? spdlog::level::warn
+                    : state.verbose > 0 ? spdlog::level::debug
+                                        : spdlog::level::info);
 }
 
 int run_cli(int argc, char** argv) {
   CLI::App app{"msinet: MSI-Net saliency prediction (train, test, download, import, eval)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "msinet 0.1.0");
-  std::vector<Command> commands = {register_test(app), register_train(app),
+  std::vector<Command> commands = {register_test(app),     register_train(app),
                                    register_download(app), register_import(app),
-                                   register_eval(app), register_bench(app)};
+                                   register_eval(app),     register_bench(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -9,16 +9,19 @@ namespace msinet::cli {
 
 Command register_download(CLI::App& root) {
   CLI::App* app = root.add_subcommand(
-      "download", "download and prepare a dataset into <path>/<dataset>/{stimuli,saliency,fixations}");
+      "download",
+      "download and prepare a dataset into <path>/<dataset>/{stimuli,saliency,fixations}");
   auto state = add_common_options(*app);
   struct Args {
     std::string dataset, path;
     bool keep = false;
   };
   auto args = std::make_shared<Args>();
-  app->add_option("-d,--dataset", args->dataset, "salicon, mit1003, cat2000, dutomron, pascals, osie or fiwi")
+  app->add_option("-d,--dataset", args->dataset,
+                  "salicon, mit1003, cat2000, dutomron, pascals, osie or fiwi")
       ->required();
-  app->add_option("-p,--path", args->path, "folder to prepare the dataset in [default: <data_dir>]");
+  app->add_option("-p,--path", args->path,
+                  "folder to prepare the dataset in [default: <data_dir>]");
   app->add_flag("--keep-archives", args->keep, "keep the downloaded archives in <path>/downloads");
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config& cfg) {

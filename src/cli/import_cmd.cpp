@@ -7,8 +7,9 @@
 namespace msinet::cli {
 
 Command register_import(CLI::App& root) {
-  CLI::App* app = root.add_subcommand(
-      "import", "convert TensorFlow weights (frozen .pb, SavedModel, TF.js, checkpoint) to an msinet checkpoint");
+  CLI::App* app = root.add_subcommand("import",
+                                      "convert TensorFlow weights (frozen .pb, SavedModel, TF.js, "
+                                      "checkpoint) to an msinet checkpoint");
   auto state = add_common_options(*app);
   struct Args {
     std::string src, out;
@@ -18,7 +19,8 @@ Command register_import(CLI::App& root) {
                   "a frozen GraphDef .pb, a SavedModel folder, a TF.js model.json or "
                   "*-weights_manifest.json, or a TF checkpoint (prefix, .index or folder)")
       ->required();
-  app->add_option("-o,--output", args->out, "the checkpoint to write (e.g. weights/mine.msinet)")->required();
+  app->add_option("-o,--output", args->out, "the checkpoint to write (e.g. weights/mine.msinet)")
+      ->required();
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config&) {
     infer::import_weights(args->src, args->out);

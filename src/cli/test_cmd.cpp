@@ -10,7 +10,8 @@
 namespace msinet::cli {
 
 Command register_test(CLI::App& root) {
-  CLI::App* app = root.add_subcommand("test", "write saliency maps for an image or a folder of images");
+  CLI::App* app =
+      root.add_subcommand("test", "write saliency maps for an image or a folder of images");
   auto state = add_common_options(*app);
   struct Args {
     std::string dataset = "salicon";
@@ -22,14 +23,16 @@ Command register_test(CLI::App& root) {
                   "dataset whose input size and weights to use: salicon, mit1003, cat2000, "
                   "dutomron, pascals, osie, fiwi, or a dataset YAML file")
       ->capture_default_str();
-  app->add_option("-p,--path", args->path, "an image, or a folder searched recursively for .png/.jpg/.jpeg")
+  app->add_option("-p,--path", args->path,
+                  "an image, or a folder searched recursively for .png/.jpg/.jpeg")
       ->required();
   app->add_option("-o,--output", args->output, "output folder [default: <results_dir>/images]");
   app->add_option("--weights", args->weights,
                   "weights: an msinet checkpoint, a frozen GraphDef .pb, a SavedModel folder, a "
                   "TF.js model.json or a TF checkpoint [default: the best checkpoint trained here, "
                   "else the published model, downloaded on first use]");
-  app->add_flag("--overlay", args->overlay, "also write <stem>_overlay.jpeg: the image blended with the coloured map");
+  app->add_flag("--overlay", args->overlay,
+                "also write <stem>_overlay.jpeg: the image blended with the coloured map");
   add_config_flag(*app, *state, "--format", "format");
   add_config_flag(*app, *state, "--size", "size");
   add_config_flag(*app, *state, "--batch-size", "batch_size");

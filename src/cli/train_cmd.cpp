@@ -17,8 +17,9 @@ Command register_train(CLI::App& root) {
     std::string path;
   };
   auto args = std::make_shared<Args>();
-  app->add_option("-d,--dataset", args->dataset,
-                  "salicon, mit1003, cat2000, dutomron, pascals, osie, fiwi, or a dataset YAML file")
+  app->add_option(
+         "-d,--dataset", args->dataset,
+         "salicon, mit1003, cat2000, dutomron, pascals, osie, fiwi, or a dataset YAML file")
       ->required();
   app->add_option("-p,--path", args->path,
                   "folder that holds the dataset folder (prepared there when missing), or the "
@@ -45,9 +46,9 @@ Command register_train(CLI::App& root) {
     o.init = cfg.get("init");
     o.device = cfg.get("device");
     const train::TrainResult r = train::run_train(data, o);
-    spdlog::info("done: {} epoch(s), best validation KLD {:.5f}; best '{}', latest '{}', history '{}'",
-                 r.epochs_done, r.best_valid, r.best.string(), r.latest.string(),
-                 r.history_dir.string());
+    spdlog::info(
+        "done: {} epoch(s), best validation KLD {:.5f}; best '{}', latest '{}', history '{}'",
+        r.epochs_done, r.best_valid, r.best.string(), r.latest.string(), r.history_dir.string());
     return 0;
   };
   return cmd;

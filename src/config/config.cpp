@@ -90,10 +90,14 @@ std::string check_value(const KeySpec& spec, const std::string& value) {
 
 std::string source_name(Source s) {
   switch (s) {
-    case Source::kDefault: return "default";
-    case Source::kFile: return "file";
-    case Source::kEnvironment: return "environment";
-    case Source::kFlag: return "flag";
+    case Source::kDefault:
+      return "default";
+    case Source::kFile:
+      return "file";
+    case Source::kEnvironment:
+      return "environment";
+    case Source::kFlag:
+      return "flag";
   }
   return "?";
 }
@@ -105,13 +109,19 @@ const std::vector<KeySpec>& known_keys() {
       {"batch_size", "1", "int>=1", {}, "images per step (train) / per forward pass (test)"},
       {"learning_rate", "1e-05", "float>0", {}, "Adam learning rate"},
       {"seed", "42", "int>=0", {}, "seed of the per-epoch shuffle and of random initialisation"},
-      {"init", "auto", "string", {},
+      {"init",
+       "auto",
+       "string",
+       {},
        "training start: auto (vgg16 for salicon, else the best salicon checkpoint), random, "
        "vgg16, salicon, or a weights file"},
       {"size", "", "size", {}, "input size HxW (multiples of 8); empty = the dataset's size"},
       {"device", "auto", "choice", {"auto", "cpu", "cuda"}, "where to compute"},
       {"threads", "0", "int>=0", {}, "CPU threads; 0 = the cores available to the process"},
-      {"precision", "fp32", "choice", {"fp32", "bf16", "fp16"},
+      {"precision",
+       "fp32",
+       "choice",
+       {"fp32", "bf16", "fp16"},
        "arithmetic of test: fp32, bf16 (CPUs with AVX512_BF16/AMX, or CUDA), fp16 (CUDA)"},
       {"format", "jpg", "choice", {"jpg", "png", "npy"}, "saliency map file format for test"},
       {"data_dir", "data", "string", {}, "datasets folder (relative to the current directory)"},
@@ -162,7 +172,8 @@ void Config::load_yaml(const std::filesystem::path& path) {
   }
   if (root.IsNull()) return;
   if (!root.IsMap()) {
-    throw config_error("configuration file '" + path.string() + "' must be a mapping of key: value");
+    throw config_error("configuration file '" + path.string() +
+                       "' must be a mapping of key: value");
   }
   const std::string origin = path.string();
   for (const auto& item : root) {
@@ -170,9 +181,11 @@ void Config::load_yaml(const std::filesystem::path& path) {
     if (key == "urls" && item.second.IsMap()) {
       for (const auto& u : item.second) {
         if (!u.second.IsScalar()) {
-          throw config_error("urls." + u.first.as<std::string>() + " in '" + origin + "' must be a URL");
+          throw config_error("urls." + u.first.as<std::string>() + " in '" + origin +
+                             "' must be a URL");
         }
-        set(kUrlPrefix + u.first.as<std::string>(), u.second.as<std::string>(), Source::kFile, origin);
+        set(kUrlPrefix + u.first.as<std::string>(), u.second.as<std::string>(), Source::kFile,
+            origin);
       }
       continue;
     }
@@ -228,8 +241,7 @@ std::string Config::describe() const {
   std::ostringstream out;
   for (const auto& k : known_keys()) {
     const Entry& e = values_.at(k.key);
-    out << k.key << ": " << (e.value.empty() ? "\"\"" : e.value) << "  # "
-        << source_name(e.source);
+    out << k.key << ": " << (e.value.empty() ? "\"\"" : e.value) << "  # " << source_name(e.source);
     if (!e.origin.empty()) out << " (" << e.origin << ")";
     out << "\n";
   }

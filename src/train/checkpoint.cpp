@@ -73,8 +73,10 @@ std::string encode_checkpoint(const Checkpoint& ckpt) {
 Checkpoint decode_checkpoint(const std::string& bytes, const std::string& origin) {
   const std::string magic = kMagic;
   auto damaged = [&](const std::string& why) {
-    return Error(ErrorCode::kWeights, "checkpoint '" + origin + "' is damaged or not an msinet "
-                                      "checkpoint (" + why + "); retrain or pick another file");
+    return Error(ErrorCode::kWeights, "checkpoint '" + origin +
+                                          "' is damaged or not an msinet "
+                                          "checkpoint (" +
+                                          why + "); retrain or pick another file");
   };
   if (bytes.compare(0, magic.size(), magic) != 0) throw damaged("wrong header");
   size_t pos = magic.size();

@@ -40,9 +40,12 @@ void write_loss_curve(const std::filesystem::path& path, const std::vector<doubl
   hi += pad;
   const int pw = kW - kLeft - kRight, ph = kH - kTop - kBottom;
   auto px = [&](size_t i) {
-    return kLeft + (n > 1 ? static_cast<int>(std::lround(static_cast<double>(i) * pw / (n - 1))) : pw / 2);
+    return kLeft +
+           (n > 1 ? static_cast<int>(std::lround(static_cast<double>(i) * pw / (n - 1))) : pw / 2);
   };
-  auto py = [&](double v) { return kTop + static_cast<int>(std::lround((hi - v) / (hi - lo) * ph)); };
+  auto py = [&](double v) {
+    return kTop + static_cast<int>(std::lround((hi - v) / (hi - lo) * ph));
+  };
   const cv::Scalar black(0, 0, 0), grey(220, 220, 220);
   for (int t = 0; t <= 5; ++t) {
     const double v = lo + (hi - lo) * t / 5.0;
@@ -80,7 +83,8 @@ void write_loss_curve(const std::filesystem::path& path, const std::vector<doubl
   if (!cv::imencode(".png", img, png)) {
     throw Error(ErrorCode::kIo, "cannot encode the loss curve '" + path.string() + "'");
   }
-  util::write_file_atomic(path, std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
+  util::write_file_atomic(path,
+                          std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
 }
 
 }  // namespace msinet::train

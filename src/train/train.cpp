@@ -1,7 +1,7 @@
 #include "msinet/train/train.h"
 
-#include <spdlog/spdlog.h>
 #include <ATen/Context.h>
+#include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -57,8 +57,8 @@ std::pair<torch::Tensor, torch::Tensor> load_batch(const Pairs& pairs,
     xs.push_back(torch::from_blob(const_cast<float*>(x.ptr<float>()), {h, w, 3}, torch::kFloat32)
                      .permute({2, 0, 1})
                      .clone());
-    ys.push_back(torch::from_blob(const_cast<float*>(y.ptr<float>()), {1, h, w}, torch::kFloat32)
-                     .clone());
+    ys.push_back(
+        torch::from_blob(const_cast<float*>(y.ptr<float>()), {1, h, w}, torch::kFloat32).clone());
   }
   return {torch::stack(xs), torch::stack(ys)};
 }
@@ -88,8 +88,9 @@ void load_optimizer(torch::optim::Adam& opt, const std::string& bytes, const std
     archive.load_from(is);
     opt.load(archive);
   } catch (const c10::Error& e) {
-    throw Error(ErrorCode::kWeights, "checkpoint '" + origin +
-                                         "' has a damaged optimiser state; delete it to start over");
+    throw Error(
+        ErrorCode::kWeights,
+        "checkpoint '" + origin + "' has a damaged optimiser state; delete it to start over");
   }
 }
 
@@ -111,7 +112,6 @@ void write_history(const fs::path& dir, const CheckpointMeta& meta) {
   }
 }
 
-
 // Initial weights of a fresh run.
 void initialise(model::MSINet& net, const TrainData& data, const TrainOptions& o) {
   std::string init = o.init;
@@ -128,7 +128,8 @@ void initialise(model::MSINet& net, const TrainData& data, const TrainOptions& o
     if (!fs::is_regular_file(best, ec)) {
       throw Error(ErrorCode::kWeights,
                   "fine-tuning on '" + data.name + "' starts from the best SALICON checkpoint '" +
-                      best.string() + "', which does not exist: run `msinet train -d salicon` "
+                      best.string() +
+                      "', which does not exist: run `msinet train -d salicon` "
                       "first, give --init FILE, or pass --init random to train from scratch");
     }
     infer::load_weights_file(net, best);
@@ -145,11 +146,13 @@ double validate(model::MSINet& net, const TrainData& data, const TrainOptions& o
   net->eval();
   double sum = 0;
   size_t count = 0;
-  util::Progress progress("valid", static_cast<int64_t>(data.valid.size()), o.progress && util::stderr_is_terminal());
+  util::Progress progress("valid", static_cast<int64_t>(data.valid.size()),
+                          o.progress && util::stderr_is_terminal());
   for (size_t i = 0; i < data.valid.size(); i += static_cast<size_t>(o.batch_size)) {
     if (util::interrupt_requested()) return NAN;
     std::vector<size_t> idx;
-    for (size_t j = i; j < std::min(data.valid.size(), i + static_cast<size_t>(o.batch_size)); ++j) idx.push_back(j);
+    for (size_t j = i; j < std::min(data.valid.size(), i + static_cast<size_t>(o.batch_size)); ++j)
+      idx.push_back(j);
     auto [x, y] = load_batch(data.valid, idx, data.height, data.width);
     const torch::Tensor pred = net->forward(x.to(device));
     sum += kld_loss(y.to(device), pred).item<double>() * static_cast<double>(idx.size());
@@ -164,9 +167,12 @@ double validate(model::MSINet& net, const TrainData& data, const TrainOptions& o
 }  // namespace
 
 TrainResult run_train(const TrainData& data, const TrainOptions& o) {
-  if (data.train.empty()) throw Error(ErrorCode::kInput, "dataset '" + data.name + "' has no training images");
-  if (data.valid.empty()) throw Error(ErrorCode::kInput, "dataset '" + data.name + "' has no validation images");
-  if (o.batch_size < 1 || o.epochs < 1) throw Error(ErrorCode::kUsage, "epochs and batch size must be at least 1");
+  if (data.train.empty())
+    throw Error(ErrorCode::kInput, "dataset '" + data.name + "' has no training images");
+  if (data.valid.empty())
+    throw Error(ErrorCode::kInput, "dataset '" + data.name + "' has no validation images");
+  if (o.batch_size < 1 || o.epochs < 1)
+    throw Error(ErrorCode::kUsage, "epochs and batch size must be at least 1");
   const torch::Device device = infer::resolve_device(o.device);
   TrainResult result;
   result.latest = latest_checkpoint_path(o.results_dir, data.name);
@@ -185,16 +191,19 @@ TrainResult run_train(const TrainData& data, const TrainOptions& o) {
     Checkpoint ckpt = read_checkpoint(result.latest);
     if (ckpt.meta.height != data.height || ckpt.meta.width != data.width) {
       throw Error(ErrorCode::kUsage,
-                  "'" + result.latest.string() + "' was trained at " + std::to_string(ckpt.meta.height) +
-                      "x" + std::to_string(ckpt.meta.width) + ", not " + std::to_string(data.height) +
-                      "x" + std::to_string(data.width) + ": use the same --size, or another --results folder");
+                  "'" + result.latest.string() + "' was trained at " +
+                      std::to_string(ckpt.meta.height) + "x" + std::to_string(ckpt.meta.width) +
+                      ", not " + std::to_string(data.height) + "x" + std::to_string(data.width) +
+                      ": use the same --size, or another --results folder");
     }
     model::deserialize_state(net, ckpt.model, result.latest.string());
     meta = ckpt.meta;
     resume_optimizer = std::move(ckpt.optimizer);
     spdlog::info("resuming '{}' from '{}': {} epoch(s) done{}", data.name, result.latest.string(),
                  meta.epochs_done,
-                 meta.step_in_epoch ? ", " + std::to_string(meta.step_in_epoch) + " step(s) into the next" : "");
+                 meta.step_in_epoch
+                     ? ", " + std::to_string(meta.step_in_epoch) + " step(s) into the next"
+                     : "");
   } else {
     initialise(net, data, o);
     meta.dataset = data.name;
@@ -205,20 +214,23 @@ TrainResult run_train(const TrainData& data, const TrainOptions& o) {
   net->to(device);
   net->train();
   torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(o.learning_rate));
-  if (!resume_optimizer.empty()) load_optimizer(optimizer, resume_optimizer, result.latest.string());
+  if (!resume_optimizer.empty())
+    load_optimizer(optimizer, resume_optimizer, result.latest.string());
   data::Split audit;
   audit.valid = data.valid;
   data::write_validation_list(audit, result.history_dir / "valid_files.txt");
 
   auto save_latest = [&]() {
     net->to(torch::kCPU);
-    write_checkpoint(result.latest, Checkpoint{model::serialize_state(net), optimizer_bytes(optimizer), meta});
+    write_checkpoint(result.latest,
+                     Checkpoint{model::serialize_state(net), optimizer_bytes(optimizer), meta});
     net->to(device);
   };
   const size_t steps = (data.train.size() + o.batch_size - 1) / static_cast<size_t>(o.batch_size);
-  spdlog::info("train '{}': {} train / {} valid images, {}x{}, batch {}, lr {}, epochs {} (done {})",
-               data.name, data.train.size(), data.valid.size(), data.height, data.width,
-               o.batch_size, o.learning_rate, o.epochs, meta.epochs_done);
+  spdlog::info(
+      "train '{}': {} train / {} valid images, {}x{}, batch {}, lr {}, epochs {} (done {})",
+      data.name, data.train.size(), data.valid.size(), data.height, data.width, o.batch_size,
+      o.learning_rate, o.epochs, meta.epochs_done);
   while (meta.epochs_done < o.epochs) {
     const auto t0 = std::chrono::steady_clock::now();
     const int64_t epoch = meta.epochs_done;
@@ -229,13 +241,14 @@ TrainResult run_train(const TrainData& data, const TrainOptions& o) {
       if (util::interrupt_requested()) {
         progress.finish();
         save_latest();
-        throw Error(ErrorCode::kInterrupted,
-                    "interrupted in epoch " + std::to_string(epoch + 1) + " after step " +
-                        std::to_string(step) + "; saved '" + result.latest.string() +
-                        "': run the same command again to resume");
+        throw Error(ErrorCode::kInterrupted, "interrupted in epoch " + std::to_string(epoch + 1) +
+                                                 " after step " + std::to_string(step) +
+                                                 "; saved '" + result.latest.string() +
+                                                 "': run the same command again to resume");
       }
-      std::vector<size_t> idx(order.begin() + static_cast<long>(step * o.batch_size),
-                              order.begin() + static_cast<long>(std::min(order.size(), (step + 1) * o.batch_size)));
+      std::vector<size_t> idx(
+          order.begin() + static_cast<long>(step * o.batch_size),
+          order.begin() + static_cast<long>(std::min(order.size(), (step + 1) * o.batch_size)));
       auto [x, y] = load_batch(data.train, idx, data.height, data.width);
       optimizer.zero_grad();
       const torch::Tensor loss = kld_loss(y.to(device), net->forward(x.to(device)));
@@ -264,9 +277,9 @@ TrainResult run_train(const TrainData& data, const TrainOptions& o) {
                                                result.latest.string() + "': run again to resume");
     }
     if (!std::isfinite(valid)) {
-      throw Error(ErrorCode::kDiverged, "validation loss is not finite in epoch " +
-                                            std::to_string(epoch + 1) + "; '" + result.latest.string() +
-                                            "' keeps the last good state; try a lower --lr");
+      throw Error(ErrorCode::kDiverged,
+                  "validation loss is not finite in epoch " + std::to_string(epoch + 1) + "; '" +
+                      result.latest.string() + "' keeps the last good state; try a lower --lr");
     }
     const double train_loss = meta.partial_train_sum / static_cast<double>(steps);
     meta.train_history.push_back(train_loss);
@@ -283,7 +296,8 @@ TrainResult run_train(const TrainData& data, const TrainOptions& o) {
       net->to(device);
     }
     write_history(result.history_dir, meta);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     spdlog::info("epoch {}/{}: train {:.5f}, valid {:.5f}{} ({})", epoch + 1, o.epochs, train_loss,
                  valid, is_best ? " (best)" : "", util::format_duration(secs));
   }

@@ -29,8 +29,8 @@ void rename_replace(const fs::path& from, const fs::path& to) {
   std::error_code ec;
   fs::rename(from, to, ec);
   if (ec) {
-    throw Error(ErrorCode::kIo, "cannot move '" + from.string() + "' to '" + to.string() +
-                                    "': " + ec.message());
+    throw Error(ErrorCode::kIo,
+                "cannot move '" + from.string() + "' to '" + to.string() + "': " + ec.message());
   }
 }
 
@@ -39,8 +39,8 @@ void write_file_atomic(const fs::path& path, std::string_view bytes) {
   if (!path.parent_path().empty()) {
     fs::create_directories(path.parent_path(), ec);
     if (ec) {
-      throw Error(ErrorCode::kIo, "cannot create folder '" + path.parent_path().string() +
-                                      "': " + ec.message());
+      throw Error(ErrorCode::kIo,
+                  "cannot create folder '" + path.parent_path().string() + "': " + ec.message());
     }
   }
   const fs::path tmp = temp_path_beside(path);
@@ -57,8 +57,8 @@ void write_file_atomic(const fs::path& path, std::string_view bytes) {
       const std::string why = errno_text();
       ::close(fd);
       fs::remove(tmp, ec);
-      throw Error(ErrorCode::kIo, "cannot write '" + path.string() + "': " + why +
-                                      " (is the disk full?)");
+      throw Error(ErrorCode::kIo,
+                  "cannot write '" + path.string() + "': " + why + " (is the disk full?)");
     }
     p += n;
     left -= static_cast<size_t>(n);
@@ -78,7 +78,9 @@ void write_file_atomic(const fs::path& path, std::string_view bytes) {
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorCode::kInput, "cannot read '" + path.string() + "': no such file or no permission");
+  if (!in)
+    throw Error(ErrorCode::kInput,
+                "cannot read '" + path.string() + "': no such file or no permission");
   std::ostringstream ss;
   ss << in.rdbuf();
   if (in.bad()) throw Error(ErrorCode::kInput, "cannot read '" + path.string() + "'");
@@ -99,14 +101,17 @@ bool has_image_extension(const fs::path& path) {
 std::vector<fs::path> list_images(const fs::path& root) {
   std::error_code ec;
   if (!fs::exists(root, ec)) {
-    throw Error(ErrorCode::kInput, "'" + root.string() + "' does not exist: give an image file or a folder of images");
+    throw Error(ErrorCode::kInput,
+                "'" + root.string() + "' does not exist: give an image file or a folder of images");
   }
   std::vector<fs::path> out;
   if (fs::is_regular_file(root, ec)) {
     out.push_back(root);
     return out;
   }
-  for (fs::recursive_directory_iterator it(root, fs::directory_options::follow_directory_symlink, ec), end;
+  for (fs::recursive_directory_iterator
+           it(root, fs::directory_options::follow_directory_symlink, ec),
+       end;
        it != end; it.increment(ec)) {
     if (ec) break;
     if (it->is_regular_file(ec) && has_image_extension(it->path())) out.push_back(it->path());

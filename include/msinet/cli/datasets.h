@@ -12,9 +12,9 @@ namespace msinet::cli {
 
 /// The dataset a command works on.
 struct DatasetChoice {
-  std::string name;                 ///< built-in name, or the YAML file's stem
-  std::filesystem::path yaml;       ///< set for user datasets
-  int height = 0;                   ///< input size after --size / size key
+  std::string name;            ///< built-in name, or the YAML file's stem
+  std::filesystem::path yaml;  ///< set for user datasets
+  int height = 0;              ///< input size after --size / size key
   int width = 0;
 };
 

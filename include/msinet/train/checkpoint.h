@@ -12,14 +12,14 @@ namespace msinet::train {
 
 /// Training progress stored with a checkpoint.
 struct CheckpointMeta {
-  std::string dataset;           ///< dataset name (or the YAML file's stem)
-  int height = 0;                ///< input size trained at
+  std::string dataset;  ///< dataset name (or the YAML file's stem)
+  int height = 0;       ///< input size trained at
   int width = 0;
-  int64_t epochs_done = 0;       ///< completed epochs
-  int64_t step_in_epoch = 0;     ///< training steps done in the unfinished epoch (0 = none)
-  double partial_train_sum = 0;  ///< summed train loss of those steps
-  double best_valid = -1;        ///< lowest validation loss so far (-1 = none yet)
-  uint64_t seed = 42;            ///< shuffle seed of the run
+  int64_t epochs_done = 0;            ///< completed epochs
+  int64_t step_in_epoch = 0;          ///< training steps done in the unfinished epoch (0 = none)
+  double partial_train_sum = 0;       ///< summed train loss of those steps
+  double best_valid = -1;             ///< lowest validation loss so far (-1 = none yet)
+  uint64_t seed = 42;                 ///< shuffle seed of the run
   std::vector<double> train_history;  ///< mean train loss per completed epoch
   std::vector<double> valid_history;  ///< mean validation loss per completed epoch
 };

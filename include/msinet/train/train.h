@@ -49,8 +49,11 @@ struct TrainResult {
 TrainResult run_train(const TrainData& data, const TrainOptions& options);
 
 /// Paths of the run's files under `results_dir`.
-std::filesystem::path latest_checkpoint_path(const std::filesystem::path& results_dir, const std::string& name);
-std::filesystem::path best_checkpoint_path(const std::filesystem::path& results_dir, const std::string& name);
-std::filesystem::path history_dir(const std::filesystem::path& results_dir, const std::string& name);
+std::filesystem::path latest_checkpoint_path(const std::filesystem::path& results_dir,
+                                             const std::string& name);
+std::filesystem::path best_checkpoint_path(const std::filesystem::path& results_dir,
+                                           const std::string& name);
+std::filesystem::path history_dir(const std::filesystem::path& results_dir,
+                                  const std::string& name);
 
 }  // namespace msinet::train
