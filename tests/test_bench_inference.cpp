@@ -245,6 +245,31 @@ TEST_F(InferenceTest, PrecisionNamesAndMessages) {
   }
 }
 
+TEST_F(InferenceTest, FreedLargeBlocksAreReusedBySize) {
+  reuse_freed_memory();
+  reuse_freed_memory();  // once only
+  const void* first = nullptr;
+  {
+    torch::Tensor a = torch::empty({3 << 20}, torch::kFloat32);  // 12 MiB
+    first = a.data_ptr();
+  }
+  torch::Tensor b = torch::full({3 << 20}, 2.5f);
+  EXPECT_EQ(b.data_ptr(), first);
+  EXPECT_EQ(b.sum().item<double>(), 2.5 * (3 << 20));
+  torch::Tensor c = torch::empty({3 << 20}, torch::kFloat32);  // the block is taken: a new one
+  EXPECT_NE(c.data_ptr(), first);
+  torch::Tensor small = torch::arange(10);
+  EXPECT_EQ(small.sum().item<int64_t>(), 45);
+  // The network still computes the same maps through the allocator.
+  MSINet net = random_net();
+  const torch::Tensor rgb = photo_like(1, 32, 48);
+  const Expected expected = reference_maps(net, rgb);
+  InferenceNet fast(net, torch::Device(torch::kCPU));
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_LT((fast.forward(rgb) - expected.maps).abs().max().item<double>(), 1e-5);
+  }
+}
+
 TEST_F(InferenceTest, FlopCountMatchesThePublishedFigure) {
   // 91.1 GFLOP at 240x320 (issue figure); by hand, conv1_1 alone is 2*9*3*64*240*320.
   EXPECT_NEAR(forward_flops(240, 320) / 1e9, 91.1, 0.05);

@@ -9,10 +9,6 @@
 #include <cpuid.h>
 #endif
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-
 #include <array>
 
 #include "msinet/model/nhwc_ops.h"
@@ -152,14 +148,6 @@ std::string precision_unsupported_reason(Precision precision, const torch::Devic
 void check_precision(Precision precision, const torch::Device& device) {
   const std::string why = precision_unsupported_reason(precision, device);
   if (!why.empty()) throw Error(ErrorCode::kUsage, why);
-}
-
-void reuse_freed_memory() {
-#if defined(__GLIBC__)
-  mallopt(M_MMAP_MAX, 0);              // large blocks from the heap, not fresh mappings
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);  // keep freed memory at the top of the heap
-  mallopt(M_TOP_PAD, 64 << 20);        // grow the heap in large steps
-#endif
 }
 
 double forward_flops(int64_t h, int64_t w) {
