@@ -22,27 +22,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A scratch folder under the system temporary folder, removed at destruction.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() /
-            ("msinet-bench-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 std::vector<std::string> split_list(const std::string& text) {
   std::vector<std::string> out;
   std::stringstream ss(text);
@@ -153,7 +132,7 @@ Command register_bench(CLI::App& root) {
     // The test job first, so that the peak memory after it is its own.
     std::vector<bench::TestJobResult> test_job;
     if (args->test_images > 0) {
-      ScratchDir scratch;
+      util::ScratchDir scratch(std::filesystem::temp_directory_path() / "msinet-bench");
       fill_test_folder(scratch.path() / "images", bench::list_photos(o.photos), args->test_images);
       bench::write_random_weights(scratch.path() / "bench.msinet", o.seed);
       infer::InferOptions io;

@@ -25,6 +25,19 @@ fs::path temp_path_beside(const fs::path& path) {
   return path.parent_path() / name;
 }
 
+ScratchDir::ScratchDir(const fs::path& beside) : path_(temp_path_beside(beside)) {
+  std::error_code ec;
+  fs::create_directories(path_, ec);
+  if (ec) {
+    throw Error(ErrorCode::kIo, "cannot create folder '" + path_.string() + "': " + ec.message());
+  }
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
 void rename_replace(const fs::path& from, const fs::path& to) {
   std::error_code ec;
   fs::rename(from, to, ec);

@@ -15,28 +15,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A scratch folder inside the weights folder, removed when it goes out of scope.
-class ScratchDir {
- public:
-  explicit ScratchDir(const fs::path& weights_dir, const std::string& stem)
-      : path_(util::temp_path_beside(weights_dir / stem)) {
-    std::error_code ec;
-    fs::create_directories(path_, ec);
-    if (ec) {
-      throw Error(ErrorCode::kIo, "cannot create folder '" + path_.string() + "': " + ec.message());
-    }
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using util::ScratchDir;
 
 std::string base_name(const std::string& entry) {
   const size_t slash = entry.find_last_of("/\\");
@@ -69,7 +48,7 @@ void fetch_zip(const std::string& gdrive_id, const fs::path& weights_dir, const 
                const data::DownloadOptions& options, Keep keep, Verify verify) {
   const fs::path zip = weights_dir / (stem + ".zip");
   data::download(data::Source{"", gdrive_id}, zip, options);
-  ScratchDir scratch(weights_dir, stem);
+  ScratchDir scratch(weights_dir / stem);
   std::vector<std::string> kept;
   try {
     data::extract_zip(zip, scratch.path(), [&](const std::string& entry) -> std::string {
@@ -187,7 +166,7 @@ fs::path ensure_published_model(const std::string& dataset, const fs::path& weig
   }
   if (dataset == "salicon") {
     try {
-      ScratchDir scratch(weights_dir, hf_dir.filename().string());
+      ScratchDir scratch(weights_dir / hf_dir.filename());
       for (const PublishedFile& f : huggingface_salicon_files()) {
         data::download(data::Source{f.url, ""}, scratch.path() / f.relative_path, options);
       }

@@ -30,6 +30,21 @@ bool has_image_extension(const fs::path& path);
 /// one image file. Throws Error(kInput) when `root` does not exist.
 std::vector<fs::path> list_images(const fs::path& root);
 
+/// A scratch folder at temp_path_beside(`beside`), created at once (Error(kIo) naming it when it
+/// cannot be) and removed with its contents at destruction.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const fs::path& beside);
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  /// The folder.
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
 /// Lower-cases ASCII.
 std::string to_lower(std::string s);
 
