@@ -7,12 +7,14 @@
 
 #include "msinet/data/archive.h"
 #include "msinet/util/error.h"
+#include "test_support.h"
 #include "tools/http_server.h"
 
 namespace fs = std::filesystem;
 using msinet::Error;
 using msinet::ErrorCode;
 using msinet::data::extract_zip;
+using msinet::testing::thrown_error;
 
 namespace {
 
@@ -111,17 +113,6 @@ bool contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
 }
 
-template <typename F>
-Error expect_error(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no msinet::Error thrown";
-  return Error(ErrorCode::kOk, "");
-}
-
 class Archive : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -149,7 +140,7 @@ class Archive : public ::testing::Test {
   // Extraction must be refused naming `entry`, and nothing may appear in or beside dest.
   void expect_refused(const std::string& zip_name, const std::string& entry,
                       const std::string& reason) {
-    const auto e = expect_error([&] { extract_zip(zip(zip_name), dest_); });
+    const auto e = thrown_error([&] { extract_zip(zip(zip_name), dest_); });
     EXPECT_EQ(e.code(), ErrorCode::kData);
     EXPECT_TRUE(contains(e.what(), "refusing entry '" + entry + "'")) << e.what();
     EXPECT_TRUE(contains(e.what(), reason)) << e.what();
@@ -196,7 +187,7 @@ TEST_F(Archive, MapperRenamesAndSkipsEntries) {
 }
 
 TEST_F(Archive, MapperLeadingOutsideIsRefused) {
-  const auto e = expect_error([&] {
+  const auto e = thrown_error([&] {
     extract_zip(zip("normal.zip"), dest_, [](const std::string& n) { return "../" + n; });
   });
   EXPECT_EQ(e.code(), ErrorCode::kData);
@@ -228,7 +219,7 @@ TEST_F(Archive, SymlinkEntryThatIsSkippedIsHarmless) {
 }
 
 TEST_F(Archive, CrcErrorIsADataErrorAndLeavesNoPartialFile) {
-  const auto e = expect_error([&] { extract_zip(zip("crc.zip"), dest_); });
+  const auto e = thrown_error([&] { extract_zip(zip("crc.zip"), dest_); });
   EXPECT_EQ(e.code(), ErrorCode::kData);
   EXPECT_TRUE(contains(e.what(), zip("crc.zip").string())) << e.what();
   EXPECT_TRUE(contains(e.what(), "entry 'data.bin' is corrupt")) << e.what();
@@ -237,7 +228,7 @@ TEST_F(Archive, CrcErrorIsADataErrorAndLeavesNoPartialFile) {
 }
 
 TEST_F(Archive, TruncatedZipIsADataError) {
-  const auto e = expect_error([&] { extract_zip(zip("truncated.zip"), dest_); });
+  const auto e = thrown_error([&] { extract_zip(zip("truncated.zip"), dest_); });
   EXPECT_EQ(e.code(), ErrorCode::kData);
   EXPECT_TRUE(contains(e.what(), "cannot open archive '" + zip("truncated.zip").string() + "'"))
       << e.what();
@@ -246,13 +237,13 @@ TEST_F(Archive, TruncatedZipIsADataError) {
 }
 
 TEST_F(Archive, NonZipIsADataError) {
-  const auto e = expect_error([&] { extract_zip(zip("notzip.zip"), dest_); });
+  const auto e = thrown_error([&] { extract_zip(zip("notzip.zip"), dest_); });
   EXPECT_EQ(e.code(), ErrorCode::kData);
   EXPECT_TRUE(contains(e.what(), zip("notzip.zip").string())) << e.what();
 }
 
 TEST_F(Archive, MissingArchiveIsAnInputError) {
-  const auto e = expect_error([&] { extract_zip(zip("absent.zip"), dest_); });
+  const auto e = thrown_error([&] { extract_zip(zip("absent.zip"), dest_); });
   EXPECT_EQ(e.code(), ErrorCode::kInput);
   EXPECT_TRUE(contains(e.what(), zip("absent.zip").string())) << e.what();
 }
@@ -260,7 +251,7 @@ TEST_F(Archive, MissingArchiveIsAnInputError) {
 TEST_F(Archive, DeclaredSizeOverTheCapIsRefusedBeforeWriting) {
   msinet::data::ExtractLimits limits;
   limits.max_total_bytes = (1 << 20) - 1;
-  const auto e = expect_error([&] { extract_zip(zip("big.zip"), dest_, {}, limits); });
+  const auto e = thrown_error([&] { extract_zip(zip("big.zip"), dest_, {}, limits); });
   EXPECT_EQ(e.code(), ErrorCode::kData);
   EXPECT_TRUE(contains(e.what(), "unpacks to more than 1048575 bytes, over the limit")) << e.what();
   EXPECT_EQ(count_files(box_), 0u);
@@ -272,7 +263,7 @@ TEST_F(Archive, DeclaredSizeOverTheCapIsRefusedBeforeWriting) {
 TEST_F(Archive, DataLargerThanDeclaredIsADataError) {
   msinet::data::ExtractLimits limits;
   limits.max_total_bytes = 1000;
-  const auto e = expect_error([&] { extract_zip(zip("liar.zip"), dest_, {}, limits); });
+  const auto e = thrown_error([&] { extract_zip(zip("liar.zip"), dest_, {}, limits); });
   EXPECT_EQ(e.code(), ErrorCode::kData);
   EXPECT_TRUE(contains(e.what(), zip("liar.zip").string())) << e.what();
   EXPECT_TRUE(
@@ -284,7 +275,7 @@ TEST_F(Archive, DataLargerThanDeclaredIsADataError) {
 TEST_F(Archive, TooManyEntriesIsRefused) {
   msinet::data::ExtractLimits limits;
   limits.max_entries = 19;
-  const auto e = expect_error([&] { extract_zip(zip("many.zip"), dest_, {}, limits); });
+  const auto e = thrown_error([&] { extract_zip(zip("many.zip"), dest_, {}, limits); });
   EXPECT_EQ(e.code(), ErrorCode::kData);
   EXPECT_TRUE(contains(e.what(), "20 entries, over the limit of 19")) << e.what();
   limits.max_entries = 20;
@@ -296,7 +287,7 @@ TEST_F(Archive, LinkInsideTheTargetCannotRedirectFiles) {
   fs::create_directories(dest_);
   fs::create_directories(box_ / "elsewhere");
   fs::create_directory_symlink(box_ / "elsewhere", dest_ / "top");
-  const auto e = expect_error([&] { extract_zip(zip("normal.zip"), dest_); });
+  const auto e = thrown_error([&] { extract_zip(zip("normal.zip"), dest_); });
   EXPECT_EQ(e.code(), ErrorCode::kData);
   EXPECT_TRUE(contains(e.what(), "resolves outside")) << e.what();
   EXPECT_EQ(count_files(box_ / "elsewhere"), 0u);

@@ -13,6 +13,7 @@
 #include "msinet/data/checksums.h"
 #include "msinet/data/download.h"
 #include "msinet/util/error.h"
+#include "test_support.h"
 #include "tools/http_server.h"
 
 namespace fs = std::filesystem;
@@ -20,6 +21,7 @@ using msinet::Error;
 using msinet::ErrorCode;
 using msinet::data::DownloadOptions;
 using msinet::data::Source;
+using msinet::testing::thrown_error;
 
 namespace {
 
@@ -42,17 +44,6 @@ std::string make_bytes(size_t n, uint32_t seed) {
     s[i] = static_cast<char>(x >> 24);
   }
   return s;
-}
-
-template <typename F>
-Error expect_error(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no msinet::Error thrown";
-  return Error(ErrorCode::kOk, "");
 }
 
 bool contains(const std::string& s, const std::string& part) {
@@ -149,13 +140,13 @@ TEST(ResolveUrl, DriveUrlsAreRecognisedAsDriveIds) {
 
 TEST(ResolveUrl, BadInputIsAConfigErrorNamingIt) {
   using msinet::data::resolve_url;
-  auto e = expect_error([] { resolve_url({"", "../../etc"}, ""); });
+  auto e = thrown_error([] { resolve_url({"", "../../etc"}, ""); });
   EXPECT_EQ(e.code(), ErrorCode::kConfig);
   EXPECT_TRUE(contains(e.what(), "'../../etc' is not a Google Drive file id")) << e.what();
-  e = expect_error([] { resolve_url({"https://a.b/c.zip", ""}, "ftp://mirror"); });
+  e = thrown_error([] { resolve_url({"https://a.b/c.zip", ""}, "ftp://mirror"); });
   EXPECT_EQ(e.code(), ErrorCode::kConfig);
   EXPECT_TRUE(contains(e.what(), "ftp://mirror")) << e.what();
-  e = expect_error([] { resolve_url({"", ""}, ""); });
+  e = thrown_error([] { resolve_url({"", ""}, ""); });
   EXPECT_EQ(e.code(), ErrorCode::kConfig);
 }
 
@@ -177,7 +168,7 @@ TEST(Sha256, KnownVectors) {
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
   EXPECT_EQ(sha256_file(dir / "million"),
             "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
-  const auto e = expect_error([&] { sha256_file(dir / "missing"); });
+  const auto e = thrown_error([&] { sha256_file(dir / "missing"); });
   EXPECT_EQ(e.code(), ErrorCode::kInput);
   EXPECT_TRUE(contains(e.what(), (dir / "missing").string())) << e.what();
   fs::remove_all(dir);
@@ -196,7 +187,7 @@ TEST(Checksums, RegistryHoldsTheOsieArchive) {
 
 TEST(Checksums, MalformedRegistryIsAConfigError) {
   const auto e =
-      expect_error([] { msinet::data::parse_checksums("\"https://a/b.zip\": 1234\n", "my.yaml"); });
+      thrown_error([] { msinet::data::parse_checksums("\"https://a/b.zip\": 1234\n", "my.yaml"); });
   EXPECT_EQ(e.code(), ErrorCode::kConfig);
   EXPECT_TRUE(contains(e.what(), "my.yaml")) << e.what();
   EXPECT_TRUE(contains(e.what(), "https://a/b.zip")) << e.what();
@@ -228,7 +219,7 @@ TEST_F(Download, ChecksumMismatchIsADataErrorAndLeavesNoFile) {
   auto o = fast(server_->base());
   o.expected_sha256 = std::string(64, '0');
   const fs::path dest = out_ / "b.bin";
-  const auto e = expect_error([&] {
+  const auto e = thrown_error([&] {
     msinet::data::download({"https://example.org/plain/b.bin", ""}, dest, o);
   });
   EXPECT_EQ(e.code(), ErrorCode::kData);
@@ -243,7 +234,7 @@ TEST_F(Download, RegistryChecksumIsUsedWhenNoneIsGiven) {
   // Something other than the OSIE archive at its mirror path must be refused.
   serve("github.com/NUS-VIP/predicting-human-gaze-beyond-pixels/archive/master.zip", 1000);
   const fs::path dest = out_ / "osie.zip";
-  const auto e = expect_error([&] {
+  const auto e = thrown_error([&] {
     msinet::data::download(
         {"https://github.com/NUS-VIP/predicting-human-gaze-beyond-pixels/archive/master.zip", ""},
         dest, fast(server_->base()));
@@ -296,7 +287,7 @@ TEST_F(Download, ExistingFileWithAnotherChecksumIsRefused) {
   write_bytes(out_ / "e.bin", "something else");
   auto o = fast(server_->base());
   o.expected_sha256 = msinet::testing::python_sha256(dir_ / "root/example.org/plain/e.bin");
-  const auto e = expect_error([&] {
+  const auto e = thrown_error([&] {
     msinet::data::download({"https://example.org/plain/e.bin", ""}, out_ / "e.bin", o);
   });
   EXPECT_EQ(e.code(), ErrorCode::kData);
@@ -356,7 +347,7 @@ TEST_F(Download, CompletePartialFileIsVerifiedAfterA416) {
 }
 
 TEST_F(Download, NotFoundIsFinalAndNamesTheUrl) {
-  const auto e = expect_error([&] {
+  const auto e = thrown_error([&] {
     msinet::data::download({"https://example.org/missing/j.bin", ""}, out_ / "j.bin",
                            fast(server_->base() + "/_status=404"));
   });
@@ -387,7 +378,7 @@ TEST_F(Download, PersistentServerErrorFailsAfterTheRetries) {
   o.retries = 2;
   o.backoff_s = 0.05;
   const auto start = std::chrono::steady_clock::now();
-  const auto e = expect_error([&] {
+  const auto e = thrown_error([&] {
     msinet::data::download({"https://example.org/broken/l.bin", ""}, out_ / "l.bin", o);
   });
   const double secs =
@@ -430,7 +421,7 @@ TEST_F(Download, DriveConfirmationLinkWithCookieIsFollowed) {
 TEST_F(Download, DrivePageWithoutConfirmationIsAClearError) {
   serve("drive.google.com/QuotaId", 100);
   const fs::path dest = out_ / "quota.zip";
-  const auto e = expect_error([&] {
+  const auto e = thrown_error([&] {
     msinet::data::download({"", "QuotaId"}, dest, fast(server_->base() + "/_gd=refuse"));
   });
   EXPECT_EQ(e.code(), ErrorCode::kNetwork);
@@ -444,7 +435,7 @@ TEST_F(Download, AnnouncedSizeOverTheCapIsRefusedBeforeDownloading) {
   serve("example.org/big/m.bin", 100000);
   auto o = fast(server_->base());
   o.max_bytes = 99999;
-  const auto e = expect_error([&] {
+  const auto e = thrown_error([&] {
     msinet::data::download({"https://example.org/big/m.bin", ""}, out_ / "m.bin", o);
   });
   EXPECT_EQ(e.code(), ErrorCode::kData);
@@ -458,7 +449,7 @@ TEST_F(Download, StreamPastTheCapIsAborted) {
   serve("example.org/big/n.bin", 300000);
   auto o = fast(server_->base() + "/_nolength");
   o.max_bytes = 100000;
-  const auto e = expect_error([&] {
+  const auto e = thrown_error([&] {
     msinet::data::download({"https://example.org/big/n.bin", ""}, out_ / "n.bin", o);
   });
   EXPECT_EQ(e.code(), ErrorCode::kData);
@@ -504,7 +495,7 @@ TEST_F(Download, ConcurrentDownloadOfTheSameFileIsRefused) {
   const int fd = ::open((out_ / "r.bin.part").c_str(), O_RDWR);
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::flock(fd, LOCK_EX), 0);
-  const auto e = expect_error([&] {
+  const auto e = thrown_error([&] {
     msinet::data::download({"https://example.org/locked/r.bin", ""}, out_ / "r.bin",
                            fast(server_->base()));
   });

@@ -17,6 +17,10 @@
 #include <thread>
 #include <vector>
 
+#include <gtest/gtest.h>
+
+#include "msinet/util/error.h"
+
 extern char** environ;
 
 namespace msinet::testing {
@@ -104,6 +108,18 @@ inline int run_msinet(const std::vector<std::string>& args, const fs::path& log_
   const int rc = p.wait();
   if (output) *output = p.output();
   return rc;
+}
+
+/// The msinet::Error that `f` throws; a test failure (and an Error with code kOk) when none.
+template <typename F>
+Error thrown_error(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "no msinet::Error thrown";
+  return Error(ErrorCode::kOk, "");
 }
 
 /// Lines of a text file.

@@ -10,21 +10,21 @@ namespace msinet::data {
 
 /// Knobs for one download; defaults suit the public sources.
 struct DownloadOptions {
-  long connect_timeout_s = 30;        ///< give up connecting after this long
-  long stall_timeout_s = 60;          ///< abort when under 1 byte/s for this long
-  int retries = 4;                    ///< extra attempts after the first
-  double backoff_s = 1.0;             ///< first wait between attempts; doubles each time
-  uint64_t max_bytes = 8ull << 30;    ///< refuse anything larger (Error kData)
-  std::string expected_sha256;        ///< lower-case hex; empty = configs/checksums.yaml's value,
-                                      ///< or unknown there (logged, recorded beside the file)
-  std::string mirror;                 ///< MSINET_MIRROR base; empty = read the environment
-  bool progress = true;               ///< progress bar when stderr is a terminal
+  long connect_timeout_s = 30;      ///< give up connecting after this long
+  long stall_timeout_s = 60;        ///< abort when under 1 byte/s for this long
+  int retries = 4;                  ///< extra attempts after the first
+  double backoff_s = 1.0;           ///< first wait between attempts; doubles each time
+  uint64_t max_bytes = 8ull << 30;  ///< refuse anything larger (Error kData)
+  std::string expected_sha256;      ///< lower-case hex; empty = configs/checksums.yaml's value,
+                                    ///< or unknown there (logged, recorded beside the file)
+  std::string mirror;               ///< MSINET_MIRROR base; empty = read the environment
+  bool progress = true;             ///< progress bar when stderr is a terminal
 };
 
 /// Where a file comes from: a plain URL, or a Google Drive file id.
 struct Source {
-  std::string url;       ///< http(s) URL; used when gdrive_id is empty
-  std::string gdrive_id; ///< Google Drive id: https://drive.google.com/uc?id=<id>&export=download
+  std::string url;        ///< http(s) URL; used when gdrive_id is empty
+  std::string gdrive_id;  ///< Google Drive id: https://drive.google.com/uc?id=<id>&export=download
 };
 
 /// The Google Drive id of `source`: gdrive_id, or the id in a drive.google.com URL
