@@ -36,8 +36,8 @@ data::PrepareOptions prepare_options(const config::Config& cfg) {
   return o;
 }
 
-train::TrainData load_train_data(const DatasetChoice& choice, const std::string& path,
-                                 const config::Config& cfg) {
+PreparedDataset load_train_data(const DatasetChoice& choice, const std::string& path,
+                                const config::Config& cfg) {
   const data::DatasetSpec spec =
       choice.yaml.empty() ? data::builtin_spec(choice.name) : data::load_dataset_yaml(choice.yaml);
   fs::path dir;
@@ -52,13 +52,15 @@ train::TrainData load_train_data(const DatasetChoice& choice, const std::string&
   }
   const data::Split split = data::make_split(spec, dir);
   for (const auto& w : split.warnings) spdlog::warn("{}", w);
-  train::TrainData d;
-  d.name = spec.name;
-  d.height = choice.height;
-  d.width = choice.width;
-  d.train = split.train;
-  d.valid = split.valid;
-  return d;
+  PreparedDataset p;
+  p.data.name = spec.name;
+  p.data.height = choice.height;
+  p.data.width = choice.width;
+  p.data.train = split.train;
+  p.data.valid = split.valid;
+  p.saliency_dir = spec.builtin ? dir / "saliency" : spec.saliency_dir;
+  p.fixations_dir = spec.builtin ? dir / "fixations" : spec.fixations_dir;
+  return p;
 }
 
 }  // namespace msinet::cli

@@ -39,13 +39,17 @@ std::vector<std::string> split_list(const std::string& s) {
 eval::EvalResult eval_dataset(const DatasetChoice& ds, const std::string& path,
                               const std::string& weights, eval::EvalOptions options,
                               const config::Config& cfg) {
-  const train::TrainData data = load_train_data(ds, path, cfg);
-  const fs::path dir = data.valid.front().first.parent_path().parent_path();
-  if (options.fixations_dir.empty()) {
+  const PreparedDataset prepared = load_train_data(ds, path, cfg);
+  const train::TrainData& data = prepared.data;
+  // The validation maps' folder (saliency/val for SALICON) and its twin under fixations/, so
+  // that the matching keys are plain file stems.
+  const fs::path maps = data.valid.front().second.parent_path();
+  if (options.maps_dir.empty()) options.maps_dir = maps;
+  if (options.fixations_dir.empty() && !prepared.fixations_dir.empty()) {
+    const fs::path fix = prepared.fixations_dir / maps.lexically_relative(prepared.saliency_dir);
     std::error_code ec;
-    if (fs::is_directory(dir / "fixations", ec)) options.fixations_dir = dir / "fixations";
+    if (fs::is_directory(fix, ec)) options.fixations_dir = fix;
   }
-  if (options.maps_dir.empty()) options.maps_dir = data.valid.front().second.parent_path();
   // Ground truth of the validation images only.
   std::map<std::string, bool> wanted;
   for (const auto& p : data.valid) wanted[data::pairing_stem(p.first)] = true;

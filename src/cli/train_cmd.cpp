@@ -35,7 +35,7 @@ Command register_train(CLI::App& root) {
     const int threads = infer::configure_threads(cfg.get_int("threads"));
     spdlog::debug("threads: {}", threads);
     const DatasetChoice ds = choose_dataset(args->dataset, cfg);
-    const train::TrainData data = load_train_data(ds, args->path, cfg);
+    const train::TrainData data = load_train_data(ds, args->path, cfg).data;
     train::TrainOptions o;
     o.results_dir = cfg.get("results_dir");
     o.weights_dir = cfg.get("weights_dir");

@@ -34,8 +34,4 @@ fs::path ensure_published_weights(const std::string& dataset, const fs::path& we
   return native;
 }
 
-fs::path ensure_vgg16_weights(const fs::path& weights_dir) {
-  return weights::ensure_vgg16_checkpoint(weights_dir);
-}
-
 }  // namespace msinet::infer

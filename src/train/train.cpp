@@ -26,6 +26,7 @@
 #include "msinet/util/fs.h"
 #include "msinet/util/progress.h"
 #include "msinet/util/signals.h"
+#include "msinet/weights/published.h"
 #include "msinet/weights/readers.h"
 
 namespace msinet::train {
@@ -119,7 +120,7 @@ void initialise(model::MSINet& net, const TrainData& data, const TrainOptions& o
   if (init == "random") {
     spdlog::info("init: random (seed {})", o.seed);
   } else if (init == "vgg16") {
-    const fs::path vgg = infer::ensure_vgg16_weights(o.weights_dir);
+    const fs::path vgg = weights::ensure_vgg16_checkpoint(o.weights_dir);
     model::load_vgg16_weights(net, weights::read_weights(vgg), vgg.string());
     spdlog::info("init: VGG16 encoder from '{}'", vgg.string());
   } else if (init == "salicon") {

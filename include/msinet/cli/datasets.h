@@ -24,9 +24,16 @@ DatasetChoice choose_dataset(const std::string& dataset, const config::Config& c
 /// Download and unpacking settings from the configuration (size caps, URL overrides).
 data::PrepareOptions prepare_options(const config::Config& cfg);
 
+/// A dataset ready to train or score on: its split and the folders its maps came from.
+struct PreparedDataset {
+  train::TrainData data;
+  std::filesystem::path saliency_dir;   ///< root of the ground-truth maps
+  std::filesystem::path fixations_dir;  ///< root of the fixation maps; may not exist
+};
+
 /// Prepares (downloading when missing) and splits the dataset for training. `path` is the
 /// folder holding the dataset folder (default: data_dir), or the dataset folder itself.
-train::TrainData load_train_data(const DatasetChoice& choice, const std::string& path,
-                                 const config::Config& cfg);
+PreparedDataset load_train_data(const DatasetChoice& choice, const std::string& path,
+                                const config::Config& cfg);
 
 }  // namespace msinet::cli

@@ -13,10 +13,6 @@ namespace msinet::infer {
 std::filesystem::path ensure_published_weights(const std::string& dataset,
                                                const std::filesystem::path& weights_dir);
 
-/// The author's vgg16_hybrid checkpoint (TF checkpoint V2) under <weights_dir>, downloaded on
-/// first use; returns the path that weights::read_weights accepts.
-std::filesystem::path ensure_vgg16_weights(const std::filesystem::path& weights_dir);
-
 /// Imports any TensorFlow form (or an msinet checkpoint) into a native checkpoint at `out`.
 void import_weights(const std::filesystem::path& src, const std::filesystem::path& out);
 
