@@ -5,7 +5,7 @@
 #include <fstream>
 #include <string>
 
-#include "msinet/data/archive.h"
+#include "msinet/fetch/archive.h"
 #include "msinet/util/error.h"
 #include "test_support.h"
 #include "tools/http_server.h"
@@ -13,7 +13,7 @@
 namespace fs = std::filesystem;
 using msinet::Error;
 using msinet::ErrorCode;
-using msinet::data::extract_zip;
+using msinet::fetch::extract_zip;
 using msinet::testing::thrown_error;
 
 namespace {
@@ -249,7 +249,7 @@ TEST_F(Archive, MissingArchiveIsAnInputError) {
 }
 
 TEST_F(Archive, DeclaredSizeOverTheCapIsRefusedBeforeWriting) {
-  msinet::data::ExtractLimits limits;
+  msinet::fetch::ExtractLimits limits;
   limits.max_total_bytes = (1 << 20) - 1;
   const auto e = thrown_error([&] { extract_zip(zip("big.zip"), dest_, {}, limits); });
   EXPECT_EQ(e.code(), ErrorCode::kData);
@@ -261,7 +261,7 @@ TEST_F(Archive, DeclaredSizeOverTheCapIsRefusedBeforeWriting) {
 }
 
 TEST_F(Archive, DataLargerThanDeclaredIsADataError) {
-  msinet::data::ExtractLimits limits;
+  msinet::fetch::ExtractLimits limits;
   limits.max_total_bytes = 1000;
   const auto e = thrown_error([&] { extract_zip(zip("liar.zip"), dest_, {}, limits); });
   EXPECT_EQ(e.code(), ErrorCode::kData);
@@ -273,7 +273,7 @@ TEST_F(Archive, DataLargerThanDeclaredIsADataError) {
 }
 
 TEST_F(Archive, TooManyEntriesIsRefused) {
-  msinet::data::ExtractLimits limits;
+  msinet::fetch::ExtractLimits limits;
   limits.max_entries = 19;
   const auto e = thrown_error([&] { extract_zip(zip("many.zip"), dest_, {}, limits); });
   EXPECT_EQ(e.code(), ErrorCode::kData);

@@ -10,8 +10,10 @@
 #include <memory>
 #include <string>
 
-#include "msinet/data/checksums.h"
-#include "msinet/data/download.h"
+#include "msinet/fetch/checksums.h"
+#include "msinet/fetch/download.h"
+#include "msinet/fetch/drive_page.h"
+#include "msinet/fetch/url.h"
 #include "msinet/util/error.h"
 #include "test_support.h"
 #include "tools/http_server.h"
@@ -19,8 +21,8 @@
 namespace fs = std::filesystem;
 using msinet::Error;
 using msinet::ErrorCode;
-using msinet::data::DownloadOptions;
-using msinet::data::Source;
+using msinet::fetch::DownloadOptions;
+using msinet::fetch::Source;
 using msinet::testing::thrown_error;
 
 namespace {
@@ -102,7 +104,7 @@ class Download : public ::testing::Test {
 // ---------------------------------------------------------------------------------------------
 
 TEST(ResolveUrl, WithoutMirrorUrlsAreUnchangedAndDriveIdsUseTheDownloadForm) {
-  using msinet::data::resolve_url;
+  using msinet::fetch::resolve_url;
   EXPECT_EQ(
       resolve_url({"https://www.dropbox.com/s/30nxg2uwd1wpb80/webpage_dataset.zip?dl=1", ""}, ""),
       "https://www.dropbox.com/s/30nxg2uwd1wpb80/webpage_dataset.zip?dl=1");
@@ -111,7 +113,7 @@ TEST(ResolveUrl, WithoutMirrorUrlsAreUnchangedAndDriveIdsUseTheDownloadForm) {
 }
 
 TEST(ResolveUrl, MirrorTakesHostAndPathAndDropsTheQuery) {
-  using msinet::data::resolve_url;
+  using msinet::fetch::resolve_url;
   EXPECT_EQ(resolve_url({"https://github.com/NUS-VIP/predicting-human-gaze-beyond-pixels/archive/"
                          "master.zip",
                          ""},
@@ -128,8 +130,8 @@ TEST(ResolveUrl, MirrorTakesHostAndPathAndDropsTheQuery) {
 }
 
 TEST(ResolveUrl, DriveUrlsAreRecognisedAsDriveIds) {
-  using msinet::data::gdrive_id_of;
-  using msinet::data::resolve_url;
+  using msinet::fetch::gdrive_id_of;
+  using msinet::fetch::resolve_url;
   EXPECT_EQ(gdrive_id_of({"https://drive.google.com/uc?export=download&id=abc_-9", ""}), "abc_-9");
   EXPECT_EQ(gdrive_id_of({"https://drive.google.com/file/d/XYZ123/view?usp=sharing", ""}),
             "XYZ123");
@@ -139,7 +141,7 @@ TEST(ResolveUrl, DriveUrlsAreRecognisedAsDriveIds) {
 }
 
 TEST(ResolveUrl, BadInputIsAConfigErrorNamingIt) {
-  using msinet::data::resolve_url;
+  using msinet::fetch::resolve_url;
   auto e = thrown_error([] { resolve_url({"", "../../etc"}, ""); });
   EXPECT_EQ(e.code(), ErrorCode::kConfig);
   EXPECT_TRUE(contains(e.what(), "'../../etc' is not a Google Drive file id")) << e.what();
@@ -150,6 +152,130 @@ TEST(ResolveUrl, BadInputIsAConfigErrorNamingIt) {
   EXPECT_EQ(e.code(), ErrorCode::kConfig);
 }
 
+TEST(ResolveUrl, MirrorPathsAreNormalisedAndStayUnderTheHost) {
+  using msinet::fetch::resolve_url;
+  EXPECT_EQ(resolve_url({"https://a.example/x/../../etc/passwd", ""}, "http://m"),
+            "http://m/a.example/etc/passwd");
+  EXPECT_EQ(resolve_url({"https://Example.ORG/Files/A.zip", ""}, "http://m/"),
+            "http://m/example.org/Files/A.zip");
+  EXPECT_EQ(resolve_url({"https://u:p@h.example:8443/f.zip?x=1#y", ""}, "file:///m"),
+            "file:///m/h.example/f.zip");
+  auto e = thrown_error([] { resolve_url({"www.example.com/f.zip", ""}, "http://m"); });
+  EXPECT_EQ(e.code(), ErrorCode::kConfig);
+  EXPECT_TRUE(contains(e.what(), "cannot mirror 'www.example.com/f.zip'")) << e.what();
+  e = thrown_error([] { resolve_url({"https://a.b/c.zip", ""}, "/srv/mirror"); });
+  EXPECT_EQ(e.code(), ErrorCode::kConfig);
+  EXPECT_TRUE(contains(e.what(), "mirror '/srv/mirror' is not an http://")) << e.what();
+}
+
+TEST(ResolveUrl, DriveHostsAreMatchedWithoutCase) {
+  using msinet::fetch::gdrive_id_of;
+  EXPECT_EQ(gdrive_id_of({"https://DRIVE.Google.com/open?id=Abc-1", ""}), "Abc-1");
+  EXPECT_EQ(
+      gdrive_id_of({"https://drive.usercontent.google.com/download?id=U1&export=download", ""}),
+      "U1");
+  EXPECT_EQ(gdrive_id_of({"https://docs.google.com/file/d/D2/edit", ""}), "D2");
+  EXPECT_EQ(gdrive_id_of({"not a url", ""}), "");
+  const auto e = thrown_error([] { gdrive_id_of({"https://docs.google.com/uc?id=bad.id", ""}); });
+  EXPECT_EQ(e.code(), ErrorCode::kConfig);
+  EXPECT_TRUE(contains(e.what(), "'bad.id' is not a Google Drive file id")) << e.what();
+}
+
+TEST(Url, ParseSplitsAbsoluteUrls) {
+  using msinet::fetch::parse_url;
+  const auto a = parse_url("HTTPS://User:pw@Example.ORG:8080/A/./b/../c.zip?x=1&id=Q#frag");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->scheme, "https");
+  EXPECT_EQ(a->host, "example.org");
+  EXPECT_EQ(a->path, "/A/c.zip");
+  EXPECT_EQ(a->query, "x=1&id=Q");
+  const auto f = parse_url("file:///srv/m");
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->scheme, "file");
+  EXPECT_EQ(f->host, "");
+  EXPECT_EQ(f->path, "/srv/m");
+  EXPECT_EQ(f->query, "");
+  const auto v6 = parse_url("http://[::1]:8000");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->host, "[::1]");
+  EXPECT_EQ(v6->path, "/");
+  EXPECT_FALSE(parse_url(""));
+  EXPECT_FALSE(parse_url("/srv/mirror"));
+  EXPECT_FALSE(parse_url("example.org/x"));
+  EXPECT_FALSE(parse_url("https://a.b/a b"));
+}
+
+TEST(Url, QueryParamReturnsTheRawValue) {
+  using msinet::fetch::query_param;
+  EXPECT_EQ(query_param("export=download&id=abc&confirm=t", "id"), "abc");
+  EXPECT_EQ(query_param("xid=1&id=2", "id"), "2");
+  EXPECT_EQ(query_param("id=a%2Fb", "id"), "a%2Fb");
+  EXPECT_EQ(query_param("a=1&b", "b"), "");
+  EXPECT_EQ(query_param("", "id"), "");
+}
+
+TEST(Url, ReferencesResolveAgainstThePage) {
+  using msinet::fetch::resolve_reference;
+  const std::string page = "https://drive.google.com/uc?id=Y&export=download";
+  EXPECT_EQ(resolve_reference("/uc?export=download&confirm=X&id=Y", page),
+            "https://drive.google.com/uc?export=download&confirm=X&id=Y");
+  EXPECT_EQ(resolve_reference("download", "http://127.0.0.1:8000/_gd=form/drive.google.com/ID"),
+            "http://127.0.0.1:8000/_gd=form/drive.google.com/download");
+  EXPECT_EQ(resolve_reference("//other.example/p", "https://a.b/x"), "https://other.example/p");
+  EXPECT_EQ(resolve_reference("?confirm=t", "https://a.b/x/y?z=1"), "https://a.b/x/y?confirm=t");
+  EXPECT_EQ(resolve_reference("../up", "https://a.b/x/y/z"), "https://a.b/x/up");
+  EXPECT_EQ(resolve_reference("https://c.d/e", page), "https://c.d/e");
+  EXPECT_EQ(resolve_reference("rel", "not a url"), "rel");
+}
+
+TEST(Url, AppendQueryEncodesNameAndValue) {
+  using msinet::fetch::append_query;
+  EXPECT_EQ(append_query("https://a.b/download", "id", "X_1"), "https://a.b/download?id=X_1");
+  EXPECT_EQ(append_query("https://a.b/d?id=X", "uuid", "a b/&=~"),
+            "https://a.b/d?id=X&uuid=a%20b%2F%26%3D~");
+  EXPECT_EQ(append_query("https://a.b/d#top", "confirm", "t"), "https://a.b/d?confirm=t#top");
+  EXPECT_EQ(append_query("not a url", "a", "b"), "not a url");
+}
+
+TEST(DrivePage, DownloadFormBecomesItsQuery) {
+  const std::string html =
+      "<html><body><form id=\"other\" action=\"/nope\"><input name=\"q\" value=\"1\"></form>"
+      "<FORM ID='download-form' ACTION=\"https://drive.usercontent.google.com/download\" "
+      "method=\"get\"><input type=\"hidden\" name=\"id\" value=\"ID1\">"
+      "<input type=hidden name=export value=download><input type=\"hidden\" name=\"confirm\" "
+      "value=\"t\"><input type=\"hidden\" name=\"uuid\" value=\"a&amp;b\">"
+      "<input type=\"submit\" value=\"Download anyway\"></form></body></html>";
+  EXPECT_EQ(msinet::fetch::drive_confirmation_url(
+                html, "https://drive.google.com/uc?id=ID1&export=download"),
+            "https://drive.usercontent.google.com/download?id=ID1&export=download&confirm=t&uuid="
+            "a%26b");
+}
+
+TEST(DrivePage, ConfirmationLinkAndBareTokenAreFollowed) {
+  const std::string page = "https://drive.google.com/uc?id=H&export=download";
+  EXPECT_EQ(msinet::fetch::drive_confirmation_url(
+                "<p>too large</p><a id=\"uc-download-link\" "
+                "href=\"/uc?export=download&amp;confirm=Xk3_q9&amp;id=H\">Download anyway</a>",
+                page),
+            "https://drive.google.com/uc?export=download&confirm=Xk3_q9&id=H");
+  EXPECT_EQ(msinet::fetch::drive_confirmation_url(
+                "<script>location = 'x?confirm=AbC_9-x';</script>", page),
+            "https://drive.google.com/uc?id=H&export=download&confirm=AbC_9-x");
+}
+
+TEST(DrivePage, PageWithoutConfirmationGivesNothing) {
+  const std::string page = "https://drive.google.com/uc?id=Q&export=download";
+  EXPECT_EQ(msinet::fetch::drive_confirmation_url("<html><body><p>Quota exceeded</p></body></html>",
+                                                  page),
+            "");
+  EXPECT_EQ(msinet::fetch::drive_confirmation_url(
+                "<!-- <form id=\"download-form\" action=\"/x\"><input name=\"a\" value=\"b\">"
+                "</form> --><p>Sorry</p>",
+                page),
+            "");
+  EXPECT_EQ(msinet::fetch::drive_confirmation_url("", page), "");
+}
+
 TEST(Sha256, KnownVectors) {
   char tmpl[] = "/tmp/msinet_sha_test_XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
@@ -158,7 +284,7 @@ TEST(Sha256, KnownVectors) {
   write_bytes(dir / "abc", "abc");
   write_bytes(dir / "nist448", "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq");
   write_bytes(dir / "million", std::string(1000000, 'a'));
-  using msinet::data::sha256_file;
+  using msinet::fetch::sha256_file;
   // FIPS 180-2 test vectors.
   EXPECT_EQ(sha256_file(dir / "empty"),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
@@ -179,19 +305,19 @@ TEST(Checksums, RegistryHoldsTheOsieArchive) {
       "https://github.com/NUS-VIP/predicting-human-gaze-beyond-pixels/archive/"
       "master.zip",
       ""};
-  EXPECT_EQ(msinet::data::known_sha256(osie),
+  EXPECT_EQ(msinet::fetch::known_sha256(osie),
             "74df311e2d0ac343ce28d844950b89c890920164563690719eb460ff63521218");
-  EXPECT_EQ(msinet::data::known_sha256({"https://example.com/unknown.zip", ""}), "");
-  EXPECT_EQ(msinet::data::checksum_key({"", "abc"}), "abc");
+  EXPECT_EQ(msinet::fetch::known_sha256({"https://example.com/unknown.zip", ""}), "");
+  EXPECT_EQ(msinet::fetch::checksum_key({"", "abc"}), "abc");
 }
 
 TEST(Checksums, MalformedRegistryIsAConfigError) {
-  const auto e =
-      thrown_error([] { msinet::data::parse_checksums("\"https://a/b.zip\": 1234\n", "my.yaml"); });
+  const auto e = thrown_error(
+      [] { msinet::fetch::parse_checksums("\"https://a/b.zip\": 1234\n", "my.yaml"); });
   EXPECT_EQ(e.code(), ErrorCode::kConfig);
   EXPECT_TRUE(contains(e.what(), "my.yaml")) << e.what();
   EXPECT_TRUE(contains(e.what(), "https://a/b.zip")) << e.what();
-  const auto ok = msinet::data::parse_checksums(
+  const auto ok = msinet::fetch::parse_checksums(
       "# comment\nid1: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n", "x");
   ASSERT_EQ(ok.size(), 1u);
   EXPECT_EQ(ok.at("id1"), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
@@ -204,13 +330,13 @@ TEST_F(Download, ServedFileIsVerifiedAndRenamedIntoPlace) {
   auto o = fast(server_->base());
   o.expected_sha256 = sha;
   const fs::path dest = out_ / "a.bin";
-  EXPECT_EQ(msinet::data::download({"https://example.org/plain/a.bin?token=1", ""}, dest, o), sha);
+  EXPECT_EQ(msinet::fetch::download({"https://example.org/plain/a.bin?token=1", ""}, dest, o), sha);
   EXPECT_EQ(read_bytes(dest), make_bytes(200000, 7));
   EXPECT_FALSE(fs::exists(out_ / "a.bin.part"));
-  EXPECT_FALSE(fs::exists(out_ / msinet::data::kLocalChecksumsFile));
+  EXPECT_FALSE(fs::exists(out_ / msinet::fetch::kLocalChecksumsFile));
   // A second call finds the verified file and asks nothing of the server.
   const size_t before = requests("/example.org/plain/a.bin").size();
-  EXPECT_EQ(msinet::data::download({"https://example.org/plain/a.bin", ""}, dest, o), sha);
+  EXPECT_EQ(msinet::fetch::download({"https://example.org/plain/a.bin", ""}, dest, o), sha);
   EXPECT_EQ(requests("/example.org/plain/a.bin").size(), before);
 }
 
@@ -220,7 +346,7 @@ TEST_F(Download, ChecksumMismatchIsADataErrorAndLeavesNoFile) {
   o.expected_sha256 = std::string(64, '0');
   const fs::path dest = out_ / "b.bin";
   const auto e = thrown_error([&] {
-    msinet::data::download({"https://example.org/plain/b.bin", ""}, dest, o);
+    msinet::fetch::download({"https://example.org/plain/b.bin", ""}, dest, o);
   });
   EXPECT_EQ(e.code(), ErrorCode::kData);
   EXPECT_TRUE(contains(e.what(), "SHA-256")) << e.what();
@@ -235,7 +361,7 @@ TEST_F(Download, RegistryChecksumIsUsedWhenNoneIsGiven) {
   serve("github.com/NUS-VIP/predicting-human-gaze-beyond-pixels/archive/master.zip", 1000);
   const fs::path dest = out_ / "osie.zip";
   const auto e = thrown_error([&] {
-    msinet::data::download(
+    msinet::fetch::download(
         {"https://github.com/NUS-VIP/predicting-human-gaze-beyond-pixels/archive/master.zip", ""},
         dest, fast(server_->base()));
   });
@@ -255,7 +381,7 @@ TEST_F(Download, RealOsieArchiveMatchesTheRegistry) {
   fs::create_directories(link.parent_path());
   fs::create_symlink(fs::absolute(shared), link);
   const fs::path dest = out_ / "osie.zip";
-  const std::string sha = msinet::data::download(
+  const std::string sha = msinet::fetch::download(
       {"https://github.com/NUS-VIP/predicting-human-gaze-beyond-pixels/archive/master.zip", ""},
       dest, fast(server_->base() + "/osie-mirror"));
   EXPECT_EQ(sha, "74df311e2d0ac343ce28d844950b89c890920164563690719eb460ff63521218");
@@ -267,16 +393,16 @@ TEST_F(Download, UnknownChecksumIsRecordedBesideTheFile) {
   const std::string sha = serve("example.org/plain/c.bin", 3000);
   const fs::path dest = out_ / "c.bin";
   EXPECT_EQ(
-      msinet::data::download({"https://example.org/plain/c.bin", ""}, dest, fast(server_->base())),
+      msinet::fetch::download({"https://example.org/plain/c.bin", ""}, dest, fast(server_->base())),
       sha);
-  const auto record = msinet::data::read_local_checksums(out_ / "checksums.local.yaml");
+  const auto record = msinet::fetch::read_local_checksums(out_ / "checksums.local.yaml");
   ASSERT_EQ(record.count("https://example.org/plain/c.bin"), 1u);
   EXPECT_EQ(record.at("https://example.org/plain/c.bin"), sha);
   // A second source is added; the first stays.
   const std::string sha2 = serve("example.org/plain/d.bin", 10, 9);
-  msinet::data::download({"https://example.org/plain/d.bin", ""}, out_ / "d.bin",
-                         fast(server_->base()));
-  const auto record2 = msinet::data::read_local_checksums(out_ / "checksums.local.yaml");
+  msinet::fetch::download({"https://example.org/plain/d.bin", ""}, out_ / "d.bin",
+                          fast(server_->base()));
+  const auto record2 = msinet::fetch::read_local_checksums(out_ / "checksums.local.yaml");
   EXPECT_EQ(record2.size(), 2u);
   EXPECT_EQ(record2.at("https://example.org/plain/c.bin"), sha);
   EXPECT_EQ(record2.at("https://example.org/plain/d.bin"), sha2);
@@ -288,7 +414,7 @@ TEST_F(Download, ExistingFileWithAnotherChecksumIsRefused) {
   auto o = fast(server_->base());
   o.expected_sha256 = msinet::testing::python_sha256(dir_ / "root/example.org/plain/e.bin");
   const auto e = thrown_error([&] {
-    msinet::data::download({"https://example.org/plain/e.bin", ""}, out_ / "e.bin", o);
+    msinet::fetch::download({"https://example.org/plain/e.bin", ""}, out_ / "e.bin", o);
   });
   EXPECT_EQ(e.code(), ErrorCode::kData);
   EXPECT_TRUE(contains(e.what(), (out_ / "e.bin").string() + "' exists")) << e.what();
@@ -300,7 +426,7 @@ TEST_F(Download, DroppedConnectionResumesWithRange) {
   auto o = fast(server_->base() + "/_drop=100000");
   o.expected_sha256 = sha;
   const fs::path dest = out_ / "f.bin";
-  EXPECT_EQ(msinet::data::download({"https://example.org/drop/f.bin", ""}, dest, o), sha);
+  EXPECT_EQ(msinet::fetch::download({"https://example.org/drop/f.bin", ""}, dest, o), sha);
   EXPECT_EQ(read_bytes(dest), make_bytes(300000, 7));
   const auto lines = requests("/_drop=100000/example.org/drop/f.bin");
   ASSERT_EQ(lines.size(), 2u);
@@ -314,7 +440,7 @@ TEST_F(Download, PartialFileFromAnEarlierRunIsResumed) {
   write_bytes(out_ / "g.bin.part", make_bytes(50000, 7).substr(0, 12345));
   auto o = fast(server_->base());
   o.expected_sha256 = sha;
-  EXPECT_EQ(msinet::data::download({"https://example.org/resume/g.bin", ""}, out_ / "g.bin", o),
+  EXPECT_EQ(msinet::fetch::download({"https://example.org/resume/g.bin", ""}, out_ / "g.bin", o),
             sha);
   const auto lines = requests("/example.org/resume/g.bin");
   ASSERT_EQ(lines.size(), 1u);
@@ -327,7 +453,7 @@ TEST_F(Download, ServerIgnoringRangeRestartsCleanly) {
   write_bytes(out_ / "h.bin.part", "garbage that is not the start of the file");
   auto o = fast(server_->base() + "/_norange");
   o.expected_sha256 = sha;
-  EXPECT_EQ(msinet::data::download({"https://example.org/norange/h.bin", ""}, out_ / "h.bin", o),
+  EXPECT_EQ(msinet::fetch::download({"https://example.org/norange/h.bin", ""}, out_ / "h.bin", o),
             sha);
   EXPECT_EQ(read_bytes(out_ / "h.bin"), make_bytes(40000, 7));
   const auto lines = requests("/_norange/example.org/norange/h.bin");
@@ -340,7 +466,8 @@ TEST_F(Download, CompletePartialFileIsVerifiedAfterA416) {
   write_bytes(out_ / "i.bin.part", make_bytes(4000, 7));
   auto o = fast(server_->base());
   o.expected_sha256 = sha;
-  EXPECT_EQ(msinet::data::download({"https://example.org/full/i.bin", ""}, out_ / "i.bin", o), sha);
+  EXPECT_EQ(msinet::fetch::download({"https://example.org/full/i.bin", ""}, out_ / "i.bin", o),
+            sha);
   const auto lines = requests("/example.org/full/i.bin");
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_TRUE(contains(lines[0], "\"status\": 416")) << lines[0];
@@ -348,8 +475,8 @@ TEST_F(Download, CompletePartialFileIsVerifiedAfterA416) {
 
 TEST_F(Download, NotFoundIsFinalAndNamesTheUrl) {
   const auto e = thrown_error([&] {
-    msinet::data::download({"https://example.org/missing/j.bin", ""}, out_ / "j.bin",
-                           fast(server_->base() + "/_status=404"));
+    msinet::fetch::download({"https://example.org/missing/j.bin", ""}, out_ / "j.bin",
+                            fast(server_->base() + "/_status=404"));
   });
   EXPECT_EQ(e.code(), ErrorCode::kNetwork);
   EXPECT_TRUE(contains(e.what(), server_->base() + "/_status=404/example.org/missing/j.bin"))
@@ -364,7 +491,7 @@ TEST_F(Download, ServerErrorsAreRetriedWithBackoff) {
   const std::string sha = serve("example.org/flaky/k.bin", 1000);
   auto o = fast(server_->base() + "/_fail=2");
   o.expected_sha256 = sha;
-  EXPECT_EQ(msinet::data::download({"https://example.org/flaky/k.bin", ""}, out_ / "k.bin", o),
+  EXPECT_EQ(msinet::fetch::download({"https://example.org/flaky/k.bin", ""}, out_ / "k.bin", o),
             sha);
   const auto lines = requests("/_fail=2/example.org/flaky/k.bin");
   ASSERT_EQ(lines.size(), 3u);
@@ -379,7 +506,7 @@ TEST_F(Download, PersistentServerErrorFailsAfterTheRetries) {
   o.backoff_s = 0.05;
   const auto start = std::chrono::steady_clock::now();
   const auto e = thrown_error([&] {
-    msinet::data::download({"https://example.org/broken/l.bin", ""}, out_ / "l.bin", o);
+    msinet::fetch::download({"https://example.org/broken/l.bin", ""}, out_ / "l.bin", o);
   });
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -395,7 +522,7 @@ TEST_F(Download, DriveConfirmationFormIsFollowed) {
   const std::string sha = serve("drive.google.com/FormId_123", 70000);
   auto o = fast(server_->base());
   o.expected_sha256 = sha;
-  EXPECT_EQ(msinet::data::download({"", "FormId_123"}, out_ / "form.zip", o), sha);
+  EXPECT_EQ(msinet::fetch::download({"", "FormId_123"}, out_ / "form.zip", o), sha);
   EXPECT_EQ(read_bytes(out_ / "form.zip"), make_bytes(70000, 7));
   ASSERT_EQ(requests("/drive.google.com/FormId_123").size(), 1u);
   const auto real = requests("/download");
@@ -408,8 +535,8 @@ TEST_F(Download, DriveConfirmationLinkWithCookieIsFollowed) {
   const std::string sha = serve("drive.google.com/HrefId", 20000);
   auto o = fast(server_->base() + "/_gd=href");
   o.expected_sha256 = sha;
-  EXPECT_EQ(msinet::data::download({"https://drive.google.com/uc?id=HrefId&export=download", ""},
-                                   out_ / "href.zip", o),
+  EXPECT_EQ(msinet::fetch::download({"https://drive.google.com/uc?id=HrefId&export=download", ""},
+                                    out_ / "href.zip", o),
             sha);
   const auto real = requests("/_gd=href/uc");
   ASSERT_EQ(real.size(), 1u);
@@ -422,7 +549,7 @@ TEST_F(Download, DrivePageWithoutConfirmationIsAClearError) {
   serve("drive.google.com/QuotaId", 100);
   const fs::path dest = out_ / "quota.zip";
   const auto e = thrown_error([&] {
-    msinet::data::download({"", "QuotaId"}, dest, fast(server_->base() + "/_gd=refuse"));
+    msinet::fetch::download({"", "QuotaId"}, dest, fast(server_->base() + "/_gd=refuse"));
   });
   EXPECT_EQ(e.code(), ErrorCode::kNetwork);
   EXPECT_TRUE(contains(e.what(), "Google Drive refused the download of file id 'QuotaId'"))
@@ -436,7 +563,7 @@ TEST_F(Download, AnnouncedSizeOverTheCapIsRefusedBeforeDownloading) {
   auto o = fast(server_->base());
   o.max_bytes = 99999;
   const auto e = thrown_error([&] {
-    msinet::data::download({"https://example.org/big/m.bin", ""}, out_ / "m.bin", o);
+    msinet::fetch::download({"https://example.org/big/m.bin", ""}, out_ / "m.bin", o);
   });
   EXPECT_EQ(e.code(), ErrorCode::kData);
   EXPECT_TRUE(contains(e.what(), "100000 bytes, over the limit of 99999")) << e.what();
@@ -450,7 +577,7 @@ TEST_F(Download, StreamPastTheCapIsAborted) {
   auto o = fast(server_->base() + "/_nolength");
   o.max_bytes = 100000;
   const auto e = thrown_error([&] {
-    msinet::data::download({"https://example.org/big/n.bin", ""}, out_ / "n.bin", o);
+    msinet::fetch::download({"https://example.org/big/n.bin", ""}, out_ / "n.bin", o);
   });
   EXPECT_EQ(e.code(), ErrorCode::kData);
   EXPECT_TRUE(contains(e.what(), "past the limit of 100000 bytes")) << e.what();
@@ -463,7 +590,7 @@ TEST_F(Download, StalledTransferTimesOutAndResumes) {
   auto o = fast(server_->base() + "/_stall=50000");
   o.stall_timeout_s = 1;
   o.expected_sha256 = sha;
-  EXPECT_EQ(msinet::data::download({"https://example.org/stall/o.bin", ""}, out_ / "o.bin", o),
+  EXPECT_EQ(msinet::fetch::download({"https://example.org/stall/o.bin", ""}, out_ / "o.bin", o),
             sha);
   const auto lines = requests("/_stall=50000/example.org/stall/o.bin");
   ASSERT_EQ(lines.size(), 2u);
@@ -475,18 +602,28 @@ TEST_F(Download, FileMirrorWorksAndResumes) {
   write_bytes(out_ / "p.bin.part", make_bytes(30000, 7).substr(0, 1000));
   auto o = fast("file://" + (dir_ / "root" / "file-mirror").string());
   o.expected_sha256 = sha;
-  EXPECT_EQ(msinet::data::download({"https://example.org/p.bin", ""}, out_ / "p.bin", o), sha);
+  EXPECT_EQ(msinet::fetch::download({"https://example.org/p.bin", ""}, out_ / "p.bin", o), sha);
   EXPECT_EQ(read_bytes(out_ / "p.bin"), make_bytes(30000, 7));
 }
 
-TEST_F(Download, MirrorComesFromTheEnvironment) {
+TEST_F(Download, MirrorComesFromTheOptionsAndNotTheEnvironment) {
   const std::string sha = serve("env.example/q.bin", 500);
-  ::setenv("MSINET_MIRROR", server_->base().c_str(), 1);
-  auto o = fast("");
+  // A mirror in the environment that does not answer changes nothing.
+  ::setenv("MSINET_MIRROR", "http://127.0.0.1:9/nowhere", 1);
+  auto o = fast(server_->base());
   o.expected_sha256 = sha;
-  EXPECT_EQ(msinet::data::download({"https://env.example/q.bin", ""}, out_ / "q.bin", o), sha);
-  ::unsetenv("MSINET_MIRROR");
+  EXPECT_EQ(msinet::fetch::download({"https://env.example/q.bin", ""}, out_ / "q.bin", o), sha);
   EXPECT_EQ(requests("/env.example/q.bin").size(), 1u);
+  // Without a mirror in the options the source itself is fetched, whatever the environment says.
+  ::setenv("MSINET_MIRROR", server_->base().c_str(), 1);
+  const std::string sha2 = serve("env.example/q2.bin", 700, 3);
+  auto direct = fast("");
+  direct.expected_sha256 = sha2;
+  EXPECT_EQ(msinet::fetch::download({"file://" + (dir_ / "root/env.example/q2.bin").string(), ""},
+                                    out_ / "q2.bin", direct),
+            sha2);
+  ::unsetenv("MSINET_MIRROR");
+  EXPECT_TRUE(requests("/env.example/q2.bin").empty());
 }
 
 TEST_F(Download, ConcurrentDownloadOfTheSameFileIsRefused) {
@@ -496,8 +633,8 @@ TEST_F(Download, ConcurrentDownloadOfTheSameFileIsRefused) {
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::flock(fd, LOCK_EX), 0);
   const auto e = thrown_error([&] {
-    msinet::data::download({"https://example.org/locked/r.bin", ""}, out_ / "r.bin",
-                           fast(server_->base()));
+    msinet::fetch::download({"https://example.org/locked/r.bin", ""}, out_ / "r.bin",
+                            fast(server_->base()));
   });
   ::close(fd);
   EXPECT_EQ(e.code(), ErrorCode::kIo);

@@ -1,4 +1,4 @@
-// The real OSIE archive (../shared/data/osie), served at its mirror path through MSINET_MIRROR:
+// The real OSIE archive (../shared/data/osie), served at its mirror path through the mirror option:
 // the full recipe, checked against scipy.io.loadmat / numpy / scipy run on the same archive.
 
 #include <gtest/gtest.h>
@@ -93,14 +93,13 @@ TEST(RealOsie, FullRecipeThroughTheMirror) {
   ASSERT_EQ(perm.size(), 700u);
 
   HttpServer server(dir.path() / "mirror");
-  ::setenv("MSINET_MIRROR", server.base().c_str(), 1);
   PrepareOptions options;
+  options.download.mirror = server.base();
   options.download.progress = false;
   const auto t0 = std::chrono::steady_clock::now();
   const fs::path ds = prepare_dataset("osie", dir.path() / "data", options);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  ::unsetenv("MSINET_MIRROR");
   RecordProperty("prepare_seconds", std::to_string(seconds));
   std::printf("OSIE prepared in %.1f s\n", seconds);
   EXPECT_LT(seconds, 120.0);

@@ -114,17 +114,17 @@ struct Context {
 
 // Unpacks archive `index` with `map`, skipping metadata entries and polling for cancellation.
 // A damaged archive is removed, so the next run downloads it afresh.
-uint64_t extract(const Context& ctx, size_t index, const ExtractLimits& limits,
+uint64_t extract(const Context& ctx, size_t index, const fetch::ExtractLimits& limits,
                  const std::function<std::string(const std::string&)>& map) {
   const fs::path& zip = ctx.archives.at(index);
   spdlog::info("{}: unpacking {}", ctx.name, zip.filename().string());
-  const EntryMapper mapper = [&](const std::string& entry) -> std::string {
+  const fetch::EntryMapper mapper = [&](const std::string& entry) -> std::string {
     ctx.check();
     if (is_metadata(entry)) return "";
     return map(entry);
   };
   try {
-    return extract_zip(zip, ctx.tmp, mapper, limits);
+    return fetch::extract_zip(zip, ctx.tmp, mapper, limits);
   } catch (const Error& e) {
     if (e.code() != ErrorCode::kData) throw;
     std::error_code ec;
@@ -585,13 +585,13 @@ fs::path prepare_dataset(const std::string& name, const fs::path& data_root,
   }
   for (const auto& src : dataset_sources(name)) {
     ctx.check();
-    Source source = src.source;
+    fetch::Source source = src.source;
     const auto override_it = options.urls.find(src.key);
-    if (override_it != options.urls.end()) source = Source{override_it->second, ""};
+    if (override_it != options.urls.end()) source = fetch::Source{override_it->second, ""};
     const fs::path dest = downloads / src.file_name;
     spdlog::info("{}: fetching {} ({})", name, src.file_name,
                  source.gdrive_id.empty() ? source.url : "Google Drive " + source.gdrive_id);
-    download(source, dest, options.download);
+    fetch::download(source, dest, options.download);
     ctx.archives.push_back(dest);
   }
   ctx.check();

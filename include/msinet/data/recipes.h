@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "msinet/data/archive.h"
-#include "msinet/data/download.h"
+#include "msinet/fetch/archive.h"
+#include "msinet/fetch/download.h"
 
 namespace msinet::data {
 
@@ -23,16 +23,16 @@ namespace fs = std::filesystem;
 /// One archive a dataset is made from.
 struct DatasetSource {
   std::string key;        ///< "<dataset>.<part>", e.g. "mit1003.stimuli"; used for URL overrides
-  Source source;          ///< where it comes from
+  fetch::Source source;   ///< where it comes from
   std::string file_name;  ///< its name in the downloads folder
 };
 
 /// How prepare_dataset fetches and converts.
 struct PrepareOptions {
-  DownloadOptions download;    ///< timeouts, retries, size cap, mirror (empty: MSINET_MIRROR)
-  ExtractLimits extract;       ///< bounds on every archive's unpacked size and entry count
-  fs::path downloads_dir;      ///< where archives are kept; empty: <data_root>/downloads
-  bool keep_archives = false;  ///< keep the archives after a successful preparation
+  fetch::DownloadOptions download;  ///< timeouts, retries, size cap, mirror (empty: none)
+  fetch::ExtractLimits extract;     ///< bounds on every archive's unpacked size and entry count
+  fs::path downloads_dir;           ///< where archives are kept; empty: <data_root>/downloads
+  bool keep_archives = false;       ///< keep the archives after a successful preparation
   std::map<std::string, std::string> urls;  ///< source key -> URL replacing the built-in source
   int threads = 0;                          ///< conversion threads; 0: one per core
   std::function<bool()> cancelled;  ///< polled between steps; empty: util::interrupt_requested

@@ -1,4 +1,4 @@
-#include "msinet/data/checksums.h"
+#include "msinet/fetch/checksums.h"
 
 #include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
@@ -9,7 +9,7 @@
 #include "msinet/util/error.h"
 #include "msinet/util/fs.h"
 
-namespace msinet::data {
+namespace msinet::fetch {
 
 namespace detail {
 extern const char* const kChecksumsYaml;  // generated from configs/checksums.yaml
@@ -129,4 +129,4 @@ void record_local_checksum(const Source& source, const std::filesystem::path& fi
   util::write_file_atomic(record, out.str());
 }
 
-}  // namespace msinet::data
+}  // namespace msinet::fetch

@@ -6,9 +6,9 @@
 #include <map>
 #include <string>
 
-#include "msinet/data/download.h"
+#include "msinet/fetch/download.h"
 
-namespace msinet::data {
+namespace msinet::fetch {
 
 /// Key -> lower-case hex SHA-256.
 using ChecksumMap = std::map<std::string, std::string>;
@@ -37,4 +37,4 @@ void record_local_checksum(const Source& source, const std::filesystem::path& fi
 /// Reads a local record file; empty when it does not exist. Throws Error(kConfig) when malformed.
 ChecksumMap read_local_checksums(const std::filesystem::path& record_file);
 
-}  // namespace msinet::data
+}  // namespace msinet::fetch

@@ -7,7 +7,7 @@
 #include <functional>
 #include <string>
 
-namespace msinet::data {
+namespace msinet::fetch {
 
 /// Bounds for one archive.
 struct ExtractLimits {
@@ -26,4 +26,4 @@ using EntryMapper = std::function<std::string(const std::string& entry_name)>;
 uint64_t extract_zip(const std::filesystem::path& zip_path, const std::filesystem::path& dest_dir,
                      const EntryMapper& map = {}, const ExtractLimits& limits = {});
 
-}  // namespace msinet::data
+}  // namespace msinet::fetch

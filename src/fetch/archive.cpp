@@ -1,4 +1,4 @@
-#include "msinet/data/archive.h"
+#include "msinet/fetch/archive.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -15,7 +15,7 @@
 
 #include "msinet/util/error.h"
 
-namespace msinet::data {
+namespace msinet::fetch {
 
 namespace fs = std::filesystem;
 
@@ -299,4 +299,4 @@ uint64_t extract_zip(const fs::path& zip_path, const fs::path& dest_dir, const E
   return files;
 }
 
-}  // namespace msinet::data
+}  // namespace msinet::fetch
