@@ -5,8 +5,9 @@
 #include <cmath>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "msinet/weights/crc32c.h"
-#include "msinet/weights/json.h"
 #include "msinet/weights/proto_wire.h"
 #include "msinet/weights/readers.h"
 #include "msinet/weights/table.h"
@@ -295,39 +296,76 @@ TEST(WeightsGraphDef, ErrorsNameTheFileAndTheNode) {
   EXPECT_NE(m.find("node 'decoder/conv4/kernel' is cut short"), std::string::npos) << m;
 }
 
-// --- JSON ---------------------------------------------------------------------------------
+// --- TF.js manifests (JSON through nlohmann-json) ------------------------------------------
 
-TEST(WeightsJson, ParsesValues) {
-  const auto v = w::json::parse(
-      R"( {"a": [1, -2.5e3, 0.125, true, false, null], "s": "x\"\\\/\n\u00e9\ud83d\ude00", "o": {}} )");
-  ASSERT_TRUE(v.is_object());
-  const auto& a = v.find("a")->array();
-  ASSERT_EQ(a.size(), 6u);
-  EXPECT_EQ(a[0].number(), 1.0);
-  EXPECT_EQ(a[1].number(), -2500.0);
-  EXPECT_EQ(a[2].number(), 0.125);
-  EXPECT_TRUE(a[3].boolean());
-  EXPECT_TRUE(a[4].is_bool());
-  EXPECT_TRUE(a[5].is_null());
-  EXPECT_EQ(v.find("s")->string(), "x\"\\/\n\xC3\xA9\xF0\x9F\x98\x80");
-  EXPECT_TRUE(v.find("o")->is_object());
-  EXPECT_EQ(v.find("missing"), nullptr);
-  EXPECT_EQ(w::json::parse(w::json::quote("a\"b\\\x01")).string(), "a\"b\\\x01");
-  EXPECT_EQ(w::json::parse(w::json::number(0.1)).number(), 0.1);
+TEST(WeightsTfjs, MalformedManifestIsACleanErrorNamingTheFile) {
+  msinet::testing::ScratchFolder tmp("weights-tfjs-json");
+  const fs::path file = tmp.path() / "bad-weights_manifest.json";
+  auto error_for = [&](const std::string& text) {
+    spit(file, text);
+    const std::string m = expect_error([&] { w::read_weights(file); });
+    EXPECT_NE(m.find(file.string()), std::string::npos) << m;
+    EXPECT_NE(m.find("not valid JSON"), std::string::npos) << m;
+    return m;
+  };
+  for (const char* bad :
+       {"", "[1,]", "{\"a\" 1}", "[01]", "[1.]", "\"abc", "[\"\\x\"]", "tru", "[1] [2]",
+        "{\"a\":1,}", "\"\\ud800\"", "[1e999]", "\"a\tb\"", "[\"\xff\"]", "// comment\n[]"}) {
+    SCOPED_TRACE(bad);
+    error_for(bad);
+  }
+  const std::string m = error_for("[1,\n 2,,]");
+  EXPECT_NE(m.find("line 2, column 4"), std::string::npos) << m;
+  EXPECT_NE(m.find("at byte 8"), std::string::npos) << m;
+  error_for(std::string(100000, '['));
+  const std::string deep = error_for(std::string(300, '[') + std::string(300, ']'));
+  EXPECT_NE(deep.find("nested deeper than 256 levels"), std::string::npos) << deep;
+
+  // A manifest is bounded in size (a sparse file: nothing is written).
+  spit(file, "[]");
+  fs::resize_file(file, (size_t{64} << 20) + 1);
+  const std::string big = expect_error([&] { w::read_weights(file); });
+  EXPECT_NE(big.find(file.string()), std::string::npos) << big;
+  EXPECT_NE(big.find("more than the 67108864"), std::string::npos) << big;
 }
 
-TEST(WeightsJson, RejectsMalformedText) {
-  for (const char* bad : {"", "[1,]", "{\"a\" 1}", "[01]", "[1.]", "\"abc", "[\"\\x\"]", "tru",
-                          "[1] [2]", "{\"a\":1,}", "\"\\ud800\"", "[1e999]", "\"a\tb\""}) {
-    EXPECT_THROW(w::json::parse(bad), std::invalid_argument) << bad;
-  }
-  try {
-    w::json::parse("[1,\n 2,,]");
-    FAIL();
-  } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("line 2, column 4"), std::string::npos) << e.what();
-  }
-  EXPECT_THROW(w::json::parse(std::string(100000, '[')), std::invalid_argument);
+TEST(WeightsTfjs, ManifestEscapesNumbersAndOtherMembers) {
+  msinet::testing::ScratchFolder tmp("weights-tfjs-escapes");
+  spit(tmp.path() / "w.bin", hex({0, 8}));
+  spit(tmp.path() / "model.json", R"( {"format": "graph-model",
+    "modelTopology": {"a": [1, -2.5e3, 0.125, true, false, null], "o": {}},
+    "weightsManifest": [{"paths": ["w.bin"], "weights": [
+      {"name": "x\"\\\/\n\u00e9\ud83d\ude00", "shape": [1, 2e0], "dtype": "float32",
+       "quantization": {"dtype": "uint8", "scale": 0.125, "min": -2.5e3}}]}]} )");
+  const w::WeightFile f = w::read_weight_file(tmp.path());
+  const std::string name = "x\"\\/\n\xC3\xA9\xF0\x9F\x98\x80";
+  ASSERT_EQ(f.tensors.count(name), 1u);
+  EXPECT_EQ(f.tensors.at(name).shape, (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(f.tensors.at(name).values, (std::vector<float>{-2500.0f, -2499.0f}));
+  EXPECT_EQ(f.dtypes.at(name), "uint8-quantized float32");
+}
+
+TEST(WeightsTfjs, WriterManifestRoundTripsNamesAndNumbers) {
+  msinet::testing::ScratchFolder tmp("weights-tfjs-manifest");
+  const std::string name = "a\"b\\\x01/\xC3\xA9";
+  w::NamedTensors t;
+  t[name] = w::FloatTensor{{3}, {0.1f, 0.7f, -0.3f}};
+  w::TfjsWriteOptions o;
+  o.quantization = w::TfjsQuantization::kUint16;
+  w::write_tfjs(tmp.path() / "model.json", t, o);
+  const nlohmann::json doc = nlohmann::json::parse(slurp(tmp.path() / "model.json"));
+  const nlohmann::json& entry = doc.at("weightsManifest").at(0).at("weights").at(0);
+  EXPECT_EQ(entry.at("name").get<std::string>(), name);
+  const double lo = -0.3f, hi = 0.7f;
+  EXPECT_EQ(entry.at("quantization").at("min").get<double>(), lo);
+  EXPECT_EQ(entry.at("quantization").at("scale").get<double>(), (hi - lo) / 65535.0);
+  EXPECT_EQ(w::read_tfjs(tmp.path() / "model.json").tensors.count(name), 1u);
+
+  w::NamedTensors bad;
+  bad["not-utf8-\xff"] = w::FloatTensor{{1}, {1.0f}};
+  const std::string m = expect_error([&] { w::write_tfjs(tmp.path() / "bad.json", bad); });
+  EXPECT_NE(m.find("not valid UTF-8"), std::string::npos) << m;
+  EXPECT_FALSE(fs::exists(tmp.path() / "bad.json"));
 }
 
 // --- tables and checkpoints ----------------------------------------------------------------

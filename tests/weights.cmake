@@ -6,12 +6,12 @@ msinet_add_test(test_weights LABEL unit
     test_weights_corruption.cpp
     test_weights_fixtures.cpp
     test_weights_formats.cpp
-  LIBS msinet_weights)
+  LIBS msinet_weights nlohmann_json::nlohmann_json)
 
 # The round trip runs the network, so it needs LibTorch (msinet_core).
 msinet_add_test(test_weights_roundtrip LABEL unit
   SOURCES test_weights_roundtrip.cpp
-  LIBS msinet_core msinet_weights)
+  LIBS msinet_checkpoint)
 
 # Download on first use, against tests/tools/http_server.py (/usr/bin/python3) on loopback.
 msinet_add_test(test_weights_published LABEL unit

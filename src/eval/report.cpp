@@ -5,11 +5,13 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "msinet/eval/baselines.h"
 #include "msinet/util/fs.h"
-#include "msinet/util/json_text.h"
 
 namespace msinet::eval {
 
@@ -22,12 +24,9 @@ std::string number(double v, const char* format = "%.17g") {
   return buf;
 }
 
-std::string json_number(double v) {
-  const std::string s = number(v);
-  return s.empty() ? "null" : s;
-}
+using Json = nlohmann::ordered_json;  // members in report order
 
-std::string json_string(const std::string& s) { return util::json_quote(s); }
+Json json_number(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
 
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
@@ -123,34 +122,40 @@ std::string to_csv(const EvalResult& r) {
 }
 
 std::string to_json(const EvalResult& r) {
-  std::ostringstream o;
-  o << "{\n  \"seed\": " << r.seed << ",\n  \"predictor\": " << json_string(r.predictor)
-    << ",\n  \"ig_baseline\": " << json_string(r.ig_baseline)
-    << ",\n  \"center_sigma_fraction\": " << json_number(kCenterSigmaFraction)
-    << ",\n  \"resize\": \"bicubic (MATLAB imresize, antialiased when shrinking)\""
-    << ",\n  \"images\": " << r.images.size() << ",\n  \"metrics\": {";
-  for (size_t i = 0; i < r.summary.size(); ++i) {
-    const auto& s = r.summary[i];
-    o << (i ? "," : "") << "\n    " << json_string(s.metric)
-      << ": {\"mean\": " << json_number(s.mean) << ", \"std\": " << json_number(s.std)
-      << ", \"n\": " << s.n << "}";
+  Json metrics = Json::object();
+  for (const auto& s : r.summary) {
+    Json m;
+    m["mean"] = json_number(s.mean);
+    m["std"] = json_number(s.std);
+    m["n"] = s.n;
+    metrics[s.metric] = std::move(m);
   }
-  o << "\n  },\n  \"skipped\": {\n    \"images\": " << whole_images_skipped(r)
-    << ",\n    \"by_reason\": {";
-  const auto reasons = count_reasons(r);
-  for (size_t i = 0; i < reasons.size(); ++i) {
-    o << (i ? "," : "") << "\n      " << json_string(reasons[i].reason) << ": "
-      << reasons[i].images;
+  Json by_reason = Json::object();
+  for (const auto& c : count_reasons(r)) by_reason[c.reason] = c.images;
+  Json items = Json::array();
+  for (const auto& s : r.skipped) {
+    Json item;
+    item["image"] = s.image;
+    item["reason"] = s.reason;
+    item["metrics"] = s.metrics;
+    item["detail"] = s.detail;
+    items.push_back(std::move(item));
   }
-  o << "\n    },\n    \"items\": [";
-  for (size_t i = 0; i < r.skipped.size(); ++i) {
-    const auto& s = r.skipped[i];
-    o << (i ? "," : "") << "\n      {\"image\": " << json_string(s.image)
-      << ", \"reason\": " << json_string(s.reason) << ", \"metrics\": " << json_string(s.metrics)
-      << ", \"detail\": " << json_string(s.detail) << "}";
-  }
-  o << "\n    ]\n  }\n}\n";
-  return o.str();
+  Json skipped;
+  skipped["images"] = whole_images_skipped(r);
+  skipped["by_reason"] = std::move(by_reason);
+  skipped["items"] = std::move(items);
+  Json doc;
+  doc["seed"] = r.seed;
+  doc["predictor"] = r.predictor;
+  doc["ig_baseline"] = r.ig_baseline;
+  doc["center_sigma_fraction"] = json_number(kCenterSigmaFraction);
+  doc["resize"] = "bicubic (MATLAB imresize, antialiased when shrinking)";
+  doc["images"] = r.images.size();
+  doc["metrics"] = std::move(metrics);
+  doc["skipped"] = std::move(skipped);
+  // Paths and messages that are not UTF-8 are written with U+FFFD in place of the bad bytes.
+  return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 void write_csv(const std::filesystem::path& path, const EvalResult& result) {

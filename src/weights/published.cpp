@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <system_error>
 
-#include "msinet/data/archive.h"
+#include "msinet/fetch/archive.h"
 #include "msinet/util/error.h"
 #include "msinet/util/fs.h"
 #include "msinet/weights/readers.h"
@@ -45,13 +45,13 @@ bool has_weight_named(const WeightFile& file, const std::string& suffix) {
 // scratch folder, checks them with `verify`, and moves them into `weights_dir`.
 template <typename Keep, typename Verify>
 void fetch_zip(const std::string& gdrive_id, const fs::path& weights_dir, const std::string& stem,
-               const data::DownloadOptions& options, Keep keep, Verify verify) {
+               const fetch::DownloadOptions& options, Keep keep, Verify verify) {
   const fs::path zip = weights_dir / (stem + ".zip");
-  data::download(data::Source{"", gdrive_id}, zip, options);
+  fetch::download(fetch::Source{"", gdrive_id}, zip, options);
   ScratchDir scratch(weights_dir / stem);
   std::vector<std::string> kept;
   try {
-    data::extract_zip(zip, scratch.path(), [&](const std::string& entry) -> std::string {
+    fetch::extract_zip(zip, scratch.path(), [&](const std::string& entry) -> std::string {
       const std::string name = base_name(entry);
       if (name.empty() || !keep(name)) return {};
       if (std::find(kept.begin(), kept.end(), name) != kept.end()) return {};
@@ -128,8 +128,8 @@ std::string gdrive_url(const std::string& id) {
 }
 
 fs::path ensure_published_model(const std::string& dataset, const fs::path& weights_dir,
-                                const data::DownloadOptions& user_options) {
-  data::DownloadOptions options = user_options;
+                                const fetch::DownloadOptions& user_options) {
+  fetch::DownloadOptions options = user_options;
   options.expected_sha256.clear();  // several files: their checksums come from the registry
   const PublishedModel& model = published_model(dataset);
   const std::string cpu = "model_" + dataset + "_cpu";
@@ -143,8 +143,10 @@ fs::path ensure_published_model(const std::string& dataset, const fs::path& weig
 
   std::vector<std::string> failures;
   std::vector<ErrorCode> codes;
-  for (const auto& [stem, id] :
+  for (const auto& source :
        {std::pair{cpu, model.cpu_gdrive_id}, std::pair{gpu, model.gpu_gdrive_id}}) {
+    const std::string& stem = source.first;
+    const std::string& id = source.second;  // a plain reference: lambdas below capture it
     const std::string file = stem + ".pb";
     try {
       fetch_zip(
@@ -168,7 +170,7 @@ fs::path ensure_published_model(const std::string& dataset, const fs::path& weig
     try {
       ScratchDir scratch(weights_dir / hf_dir.filename());
       for (const PublishedFile& f : huggingface_salicon_files()) {
-        data::download(data::Source{f.url, ""}, scratch.path() / f.relative_path, options);
+        fetch::download(fetch::Source{f.url, ""}, scratch.path() / f.relative_path, options);
       }
       const WeightFile w = read_saved_model(scratch.path());
       if (!has_weight_named(w, "conv1/conv1_1/kernel")) {
@@ -202,8 +204,8 @@ fs::path ensure_published_model(const std::string& dataset, const fs::path& weig
 }
 
 fs::path ensure_vgg16_checkpoint(const fs::path& weights_dir,
-                                 const data::DownloadOptions& user_options) {
-  data::DownloadOptions options = user_options;
+                                 const fetch::DownloadOptions& user_options) {
+  fetch::DownloadOptions options = user_options;
   options.expected_sha256.clear();
   const std::string stem = "vgg16_hybrid.ckpt";
   const fs::path prefix = weights_dir / stem;

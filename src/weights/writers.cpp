@@ -4,16 +4,19 @@
 #include <cmath>
 #include <cstring>
 
+#include <nlohmann/json.hpp>
+
 #include "msinet/util/error.h"
 #include "msinet/util/fs.h"
 #include "msinet/weights/crc32c.h"
-#include "msinet/weights/json.h"
 #include "msinet/weights/proto_wire.h"
 #include "msinet/weights/tf_dtype.h"
 #include "msinet/weights/tf_proto.h"
 
 namespace msinet::weights {
 namespace {
+
+using Json = nlohmann::ordered_json;  // members in TF.js converter order
 
 void check_tensor(const std::string& name, const FloatTensor& t) {
   int64_t n = 0;
@@ -29,6 +32,16 @@ void check_tensor(const std::string& name, const FloatTensor& t) {
   }
 }
 
+// A TF.js manifest is UTF-8 JSON: `text` must be valid UTF-8.
+void check_utf8(const std::string& text, const std::string& what) {
+  try {
+    (void)Json(text).dump();
+  } catch (const Json::type_error&) {
+    throw Error(ErrorCode::kWeights,
+                "cannot write " + what + " to a TF.js manifest: it is not valid UTF-8; rename it");
+  }
+}
+
 std::string_view float_bytes(const std::vector<float>& v) {
   return {reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float)};
 }
@@ -38,14 +51,14 @@ std::string_view float_bytes(const std::vector<float>& v) {
 void write_tfjs(const std::filesystem::path& json_path, const NamedTensors& tensors,
                 const TfjsWriteOptions& options) {
   std::string data;
-  std::string entries;
+  Json entries = Json::array();
   for (const auto& [name, t] : tensors) {
     check_tensor(name, t);
-    std::string entry = "{\"name\":" + json::quote(name) + ",\"shape\":[";
-    for (size_t i = 0; i < t.shape.size(); ++i) {
-      entry += (i ? "," : "") + std::to_string(t.shape[i]);
-    }
-    entry += "],\"dtype\":\"float32\"";
+    check_utf8(name, "tensor '" + name + "'");
+    Json entry;
+    entry["name"] = name;
+    entry["shape"] = t.shape;
+    entry["dtype"] = "float32";
     if (options.quantization == TfjsQuantization::kNone) {
       data.append(float_bytes(t.values));
     } else if (options.quantization == TfjsQuantization::kFloat16) {
@@ -54,7 +67,7 @@ void write_tfjs(const std::filesystem::path& json_path, const NamedTensors& tens
         data.push_back(static_cast<char>(h & 0xFF));
         data.push_back(static_cast<char>(h >> 8));
       }
-      entry += ",\"quantization\":{\"dtype\":\"float16\"}";
+      entry["quantization"]["dtype"] = "float16";
     } else {
       const bool u8 = options.quantization == TfjsQuantization::kUint8;
       const double levels = u8 ? 255.0 : 65535.0;
@@ -76,32 +89,41 @@ void write_tfjs(const std::filesystem::path& json_path, const NamedTensors& tens
         data.push_back(static_cast<char>(qi & 0xFF));
         if (!u8) data.push_back(static_cast<char>(qi >> 8));
       }
-      entry += std::string(",\"quantization\":{\"dtype\":\"") + (u8 ? "uint8" : "uint16") +
-               "\",\"scale\":" + json::number(scale) + ",\"min\":" + json::number(lo) + "}";
+      Json& quantization = entry["quantization"];
+      quantization["dtype"] = u8 ? "uint8" : "uint16";
+      quantization["scale"] = scale;
+      quantization["min"] = lo;
     }
-    entry += "}";
-    entries += (entries.empty() ? "" : ",") + entry;
+    entries.push_back(std::move(entry));
   }
   const size_t shard_bytes = std::max<size_t>(options.shard_bytes, 1);
   const size_t num_shards = std::max<size_t>(1, (data.size() + shard_bytes - 1) / shard_bytes);
   const std::filesystem::path dir = json_path.parent_path();
-  std::string paths;
+  Json paths = Json::array();
   for (size_t i = 0; i < num_shards; ++i) {
     const std::string file = options.shard_prefix + std::to_string(i + 1) + "of" +
                              std::to_string(num_shards) + options.shard_extension;
+    check_utf8(file, "shard name '" + file + "'");
     const size_t from = i * shard_bytes;
     const size_t count = std::min(shard_bytes, data.size() - std::min(from, data.size()));
     util::write_file_atomic(dir / file,
                             std::string_view(data).substr(std::min(from, data.size()), count));
-    paths += (i ? "," : "") + json::quote(file);
+    paths.push_back(file);
   }
-  const std::string manifest = "[{\"paths\":[" + paths + "],\"weights\":[" + entries + "]}]";
-  const std::string doc =
-      options.bare_manifest
-          ? manifest
-          : "{\"format\":\"graph-model\",\"generatedBy\":\"msinet\",\"weightsManifest\":" +
-                manifest + "}";
-  util::write_file_atomic(json_path, doc + "\n");
+  Json group;
+  group["paths"] = std::move(paths);
+  group["weights"] = std::move(entries);
+  Json manifest = Json::array();
+  manifest.push_back(std::move(group));
+  Json doc;
+  if (options.bare_manifest) {
+    doc = std::move(manifest);
+  } else {
+    doc["format"] = "graph-model";
+    doc["generatedBy"] = "msinet";
+    doc["weightsManifest"] = std::move(manifest);
+  }
+  util::write_file_atomic(json_path, doc.dump() + "\n");
 }
 
 void write_frozen_graph(const std::filesystem::path& pb_path, const NamedTensors& tensors) {

@@ -16,7 +16,7 @@ std::string format_table(const EvalResult& result);
 std::string to_csv(const EvalResult& result);
 
 /// JSON text: seed, predictor, IG baseline, metric summaries, image count, skipped counts by
-/// reason and the skipped list; undefined numbers are null.
+/// reason and the skipped list; undefined numbers are null, bytes that are not UTF-8 U+FFFD.
 std::string to_json(const EvalResult& result);
 
 /// Writes to_csv(result) to `path` atomically.

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "msinet/data/download.h"
+#include "msinet/fetch/download.h"
 
 namespace msinet::weights {
 
@@ -61,11 +61,11 @@ std::string gdrive_url(const std::string& id);
 /// (kNetwork or kData) that says which file to download by hand and where to put it.
 std::filesystem::path ensure_published_model(const std::string& dataset,
                                              const std::filesystem::path& weights_dir,
-                                             const data::DownloadOptions& options = {});
+                                             const fetch::DownloadOptions& options = {});
 
 /// The vgg16_hybrid checkpoint, downloaded and unzipped into `weights_dir` on first use;
 /// returns the prefix `<weights_dir>/vgg16_hybrid.ckpt` (keys conv1_1/weights, ...).
 std::filesystem::path ensure_vgg16_checkpoint(const std::filesystem::path& weights_dir,
-                                              const data::DownloadOptions& options = {});
+                                              const fetch::DownloadOptions& options = {});
 
 }  // namespace msinet::weights

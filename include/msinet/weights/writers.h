@@ -27,7 +27,8 @@ struct TfjsWriteOptions {
 /// Writes `tensors` (in name order, one weight group) as `json_path` (a model.json with a
 /// `weightsManifest`, or a bare manifest) plus its shards beside it. uint8/uint16 quantization
 /// maps [min, max] of each tensor affinely onto the integer range (value = q * scale + min).
-/// Throws Error(kWeights) for a non-finite value under quantization, Error(kIo) on write errors.
+/// Throws Error(kWeights) for a non-finite value under quantization or a tensor name that is
+/// not valid UTF-8, Error(kIo) on write errors.
 void write_tfjs(const std::filesystem::path& json_path, const NamedTensors& tensors,
                 const TfjsWriteOptions& options = {});
 
