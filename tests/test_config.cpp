@@ -6,6 +6,7 @@
 #include "msinet/config/config.h"
 #include "msinet/util/error.h"
 #include "msinet/util/fs.h"
+#include "msinet/util/size.h"
 #include "test_support.h"
 
 namespace msinet {
@@ -41,6 +42,37 @@ TEST(Config, ShippedDefaultYamlMatchesTheBuiltInDefaults) {
     EXPECT_EQ(n[k.key].as<std::string>(), c.get(k.key)) << k.key;
   }
   EXPECT_EQ(n.size(), config::known_keys().size());
+}
+
+TEST(Config, MirrorIsAKeyShownWithItsSource) {
+  Config c;
+  ::setenv("MSINET_MIRROR", "http://127.0.0.1:8080/m", 1);
+  c.load_environment();
+  ::unsetenv("MSINET_MIRROR");
+  EXPECT_EQ(c.get("mirror"), "http://127.0.0.1:8080/m");
+  const std::string d = c.describe();
+  EXPECT_NE(d.find("mirror: http://127.0.0.1:8080/m  # environment (MSINET_MIRROR)"),
+            std::string::npos)
+      << d;
+  EXPECT_THROW(c.set("mirror", "ftp://x", Source::kFlag), Error);
+  c.set("mirror", "", Source::kFlag);
+  EXPECT_EQ(c.get("mirror"), "");
+}
+
+TEST(Config, UnknownEnvironmentVariableWarnsNamingTheClosestKey) {
+  Config c;
+  ::setenv("MSINET_EPOHCS", "3", 1);
+  ::setenv("MSINET_BUILD_DIR", "build", 1);  // a script variable: no warning
+  c.load_environment();
+  ::unsetenv("MSINET_EPOHCS");
+  ::unsetenv("MSINET_BUILD_DIR");
+  ASSERT_EQ(c.warnings().size(), 1u);
+  EXPECT_NE(c.warnings()[0].find("MSINET_EPOHCS"), std::string::npos) << c.warnings()[0];
+  EXPECT_NE(c.warnings()[0].find("did you mean MSINET_EPOCHS?"), std::string::npos)
+      << c.warnings()[0];
+  EXPECT_EQ(c.get("epochs"), "10");
+  EXPECT_EQ(config::closest_key("batchsize"), "batch_size");
+  EXPECT_EQ(config::closest_key("mirorr"), "mirror");
 }
 
 TEST(Config, PrecedenceIsDefaultFileEnvironmentFlag) {
@@ -108,12 +140,12 @@ TEST(Config, SyntaxErrorNamesTheFile) {
 }
 
 TEST(Config, ParseSize) {
-  const auto s = config::parse_size("240x320", "--size");
+  const auto s = util::parse_size("240x320", "--size");
   EXPECT_EQ(s.h, 240);
   EXPECT_EQ(s.w, 320);
-  EXPECT_THROW(config::parse_size("241x320", "--size"), Error);
-  EXPECT_THROW(config::parse_size("240", "--size"), Error);
-  EXPECT_THROW(config::parse_size("-8x8", "--size"), Error);
+  EXPECT_THROW(util::parse_size("241x320", "--size"), Error);
+  EXPECT_THROW(util::parse_size("240", "--size"), Error);
+  EXPECT_THROW(util::parse_size("-8x8", "--size"), Error);
 }
 
 }  // namespace

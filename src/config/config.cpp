@@ -7,9 +7,13 @@
 #include <cmath>
 #include <cstdlib>
 #include <sstream>
+#include <vector>
+
+#include <unistd.h>
 
 #include "msinet/util/error.h"
 #include "msinet/util/fs.h"
+#include "msinet/util/size.h"
 
 namespace msinet::config {
 
@@ -69,7 +73,7 @@ std::string check_value(const KeySpec& spec, const std::string& value) {
       for (const auto& c : spec.choices) all += (all.empty() ? "" : "|") + c;
       return "expected one of " + all;
     }
-  } else if (spec.kind == "url") {
+  } else if (spec.kind == "url" || (spec.kind == "optional-url" && !value.empty())) {
     if (value.rfind("https://", 0) != 0 && value.rfind("http://", 0) != 0 &&
         value.rfind("file://", 0) != 0) {
       return "expected an http://, https:// or file:// URL";
@@ -77,7 +81,7 @@ std::string check_value(const KeySpec& spec, const std::string& value) {
   } else if (spec.kind == "size") {
     if (!value.empty()) {
       try {
-        parse_size(value, spec.key);
+        util::parse_size(value, spec.key);
       } catch (const Error& e) {
         return "expected HxW with both multiples of 8, e.g. 240x320, or empty";
       }
@@ -129,21 +133,14 @@ const std::vector<KeySpec>& known_keys() {
       {"results_dir", "results", "string", {}, "checkpoints, history and maps"},
       {"max_download_mb", "8192", "int>=1", {}, "refuse a download larger than this (MiB)"},
       {"max_unpacked_mb", "16384", "int>=1", {}, "refuse an archive that unpacks to more (MiB)"},
+      {"mirror",
+       "",
+       "optional-url",
+       {},
+       "base URL that serves every download as BASE/<host>/<path> (e.g. a local copy); empty = "
+       "the original sources"},
   };
   return keys;
-}
-
-Size parse_size(const std::string& text, const std::string& what) {
-  const auto x = text.find_first_of("xX");
-  long h = 0, w = 0;
-  if (x == std::string::npos || !parse_long(text.substr(0, x), h) ||
-      !parse_long(text.substr(x + 1), w) || h <= 0 || w <= 0 || h % 8 != 0 || w % 8 != 0 ||
-      h > 8192 || w > 8192) {
-    throw Error(ErrorCode::kUsage, "invalid " + what + " '" + text +
-                                       "': expected HEIGHTxWIDTH, both positive multiples of 8 "
-                                       "(e.g. 240x320)");
-  }
-  return Size{static_cast<int>(h), static_cast<int>(w)};
 }
 
 Config::Config() {
@@ -203,7 +200,64 @@ void Config::load_yaml(const std::filesystem::path& path) {
   }
 }
 
+namespace {
+
+// Levenshtein distance, for suggesting the key a misspelt variable meant.
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// Variables of the scripts, not configuration keys.
+const char* const kScriptVariables[] = {"MSINET_BUILD_DIR"};
+
+}  // namespace
+
+std::string closest_key(const std::string& name) {
+  std::string best;
+  size_t best_distance = std::string::npos;
+  for (const auto& k : known_keys()) {
+    const size_t d = edit_distance(name, k.key);
+    if (d < best_distance) {
+      best_distance = d;
+      best = k.key;
+    }
+  }
+  return best;
+}
+
 void Config::load_environment() {
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    const std::string entry = *e;
+    const std::string name = entry.substr(0, entry.find('='));
+    if (name.rfind("MSINET_", 0) != 0) continue;
+    if (std::find(std::begin(kScriptVariables), std::end(kScriptVariables), name) !=
+        std::end(kScriptVariables)) {
+      continue;
+    }
+    std::string key = name.substr(7);
+    std::transform(key.begin(), key.end(), key.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const auto& keys = known_keys();
+    if (std::none_of(keys.begin(), keys.end(), [&](const KeySpec& k) { return k.key == key; })) {
+      std::string closest = closest_key(key);
+      std::transform(closest.begin(), closest.end(), closest.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+      warnings_.push_back("environment variable " + name +
+                          " is not a configuration key and is ignored; did you mean MSINET_" +
+                          closest + "?");
+    }
+  }
   for (const auto& k : known_keys()) {
     std::string name = "MSINET_" + k.key;
     std::transform(name.begin(), name.end(), name.begin(),

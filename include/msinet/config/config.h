@@ -19,22 +19,14 @@ std::string source_name(Source s);
 struct KeySpec {
   std::string key;
   std::string default_value;
-  std::string kind;  ///< "int>=0", "int>=1", "float>0", "string", "size", "choice"
+  std::string kind;  ///< "int>=0", "int>=1", "float>0", "string", "size", "choice", "url",
+                     ///< "optional-url"
   std::vector<std::string> choices;
   std::string help;
 };
 
 /// Every key msinet understands, in display order.
 const std::vector<KeySpec>& known_keys();
-
-/// A height x width pair; 0 x 0 means "the dataset's own size".
-struct Size {
-  int h = 0;
-  int w = 0;
-};
-
-/// Parses "HxW" (e.g. "240x320"); throws Error(kUsage) naming `what` and the value otherwise.
-Size parse_size(const std::string& text, const std::string& what);
 
 /// The resolved configuration.
 class Config {
@@ -51,8 +43,12 @@ class Config {
   /// naming the file for syntax errors, unknown keys and bad values.
   void load_yaml(const std::filesystem::path& path);
 
-  /// Applies MSINET_<KEY> environment variables for every known key.
+  /// Applies MSINET_<KEY> environment variables for every known key; any other MSINET_*
+  /// variable adds a warning naming the closest key.
   void load_environment();
+
+  /// What resolving noticed but did not refuse (misspelt environment variables).
+  const std::vector<std::string>& warnings() const { return warnings_; }
 
   const std::string& get(const std::string& key) const;
   int get_int(const std::string& key) const;
@@ -73,6 +69,10 @@ class Config {
     std::string origin;
   };
   std::map<std::string, Entry> values_;
+  std::vector<std::string> warnings_;
 };
+
+/// The known key nearest to `name` by edit distance.
+std::string closest_key(const std::string& name);
 
 }  // namespace msinet::config
