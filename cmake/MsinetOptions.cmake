@@ -15,9 +15,15 @@ function(msinet_target_defaults target)
   endif()
 endfunction()
 
-# Precompiled LibTorch header for targets whose sources include LibTorch.
+# Precompiled LibTorch header for targets whose sources include LibTorch: made once, by
+# msinet_core, and reused by every other such target.
 function(msinet_torch_pch target)
-  if(MSINET_USE_PCH)
+  if(NOT MSINET_USE_PCH)
+    return()
+  endif()
+  if(target STREQUAL "msinet_core")
     target_precompile_headers(${target} PRIVATE <torch/torch.h>)
+  else()
+    target_precompile_headers(${target} REUSE_FROM msinet_core)
   endif()
 endfunction()

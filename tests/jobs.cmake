@@ -1,8 +1,33 @@
-msinet_add_test(test_jobs SOURCES test_train_checkpoint.cpp test_train_loss.cpp LIBS msinet_engine)
+# Tests of areas 'checkpoint' and 'train', and of the binary (see tests/CMakeLists.txt).
+msinet_add_test(test_checkpoint LABEL unit
+  SOURCES
+    test_checkpoint_container.cpp
+    test_checkpoint_state.cpp
+    test_checkpoint_tf_names.cpp
+    test_model_net.cpp
+  LIBS msinet_checkpoint)
+msinet_torch_pch(test_checkpoint)
+msinet_add_test(test_jobs SOURCES test_train_loss.cpp LIBS msinet_train)
 msinet_torch_pch(test_jobs)
 msinet_add_test(test_smoke LABEL smoke TIMEOUT 600 SOURCES test_cli_smoke.cpp LIBS ${OpenCV_LIBS})
 add_dependencies(test_smoke msinet)
+msinet_add_test(test_cli_eval_dataset LABEL smoke TIMEOUT 600 SOURCES test_cli_eval_dataset.cpp
+                LIBS msinet_checkpoint msinet_runtime ${OpenCV_LIBS})
+msinet_torch_pch(test_cli_eval_dataset)
+add_dependencies(test_cli_eval_dataset msinet)
 msinet_add_test(test_published LABEL smoke TIMEOUT 600 SOURCES test_cli_published.cpp
-                LIBS msinet_core msinet_weights ${OpenCV_LIBS})
+                LIBS msinet_checkpoint ${OpenCV_LIBS})
 msinet_torch_pch(test_published)
 add_dependencies(test_published msinet)
+# The layer check: the real tree passes, and a tree with an include against the layers or a
+# dependency cycle fails.
+add_test(NAME layers.RealTreeFollowsTheLayers
+  COMMAND ${CMAKE_COMMAND} -DMSINET_ROOT=${PROJECT_SOURCE_DIR}
+          -DMSINET_MANIFEST=${PROJECT_BINARY_DIR}/msinet_layers.cmake
+          -P ${PROJECT_SOURCE_DIR}/cmake/check_layers.cmake)
+add_test(NAME layers.ViolationsAreCaught
+  COMMAND ${CMAKE_COMMAND} -DMSINET_SOURCE_DIR=${PROJECT_SOURCE_DIR}
+          -DSCRATCH=${CMAKE_CURRENT_BINARY_DIR}/layers_check
+          -P ${PROJECT_SOURCE_DIR}/tests/tools/check_layers_catches.cmake)
+set_tests_properties(layers.RealTreeFollowsTheLayers layers.ViolationsAreCaught
+                     PROPERTIES LABELS unit)

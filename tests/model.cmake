@@ -1,9 +1,8 @@
-# Tests of area 'model' (see tests/CMakeLists.txt for msinet_add_test).
-msinet_add_test(test_model LABEL unit
-  SOURCES
-    test_model_checkpoint.cpp
-    test_model_net.cpp
-    test_model_ops.cpp
-    test_model_weights.cpp
-  LIBS msinet_core)
-msinet_torch_pch(test_model)
+# Tests of areas 'model' and 'runtime' (see tests/CMakeLists.txt for msinet_add_test); they need
+# LibTorch alone, so they also build with MSINET_CORE_ONLY.
+msinet_add_test(test_model_ops LABEL unit SOURCES test_model_ops.cpp LIBS msinet_core)
+msinet_torch_pch(test_model_ops)
+msinet_add_test(test_runtime LABEL unit
+  SOURCES test_runtime_inference.cpp test_runtime_matches_training.cpp
+  LIBS msinet_runtime)
+msinet_torch_pch(test_runtime)

@@ -10,7 +10,7 @@
 #include "msinet/bench/bench.h"
 #include "msinet/data/image.h"
 #include "msinet/infer/infer.h"
-#include "msinet/infer/threads.h"
+#include "msinet/runtime/threads.h"
 #include "msinet/util/error.h"
 #include "test_support.h"
 
@@ -23,7 +23,7 @@ using testing::TempDir;
 class TestPipeline : public ::testing::Test {
  protected:
   void SetUp() override {
-    infer::configure_threads(2);
+    runtime::configure_threads(2);
     fs::create_directories(images());
     cv::RNG rng(3);
     for (int i = 0; i < kImages; ++i) {

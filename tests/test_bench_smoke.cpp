@@ -5,14 +5,15 @@
 #include <fstream>
 #include <sstream>
 
-#include "msinet/weights/json.h"
+#include <nlohmann/json.hpp>
+
 #include "test_support.h"
 
 namespace msinet {
 namespace {
 
 namespace fs = std::filesystem;
-namespace json = weights::json;
+using Json = nlohmann::json;
 using testing::run_msinet;
 using testing::TempDir;
 
@@ -23,12 +24,18 @@ std::string read_text(const fs::path& p) {
   return ss.str();
 }
 
-double number_of(const json::Value& object, const std::string& key) {
-  const json::Value* v = object.find(key);
+// The member `key` of `object`, or nullptr.
+const Json* find(const Json& object, const std::string& key) {
+  const auto it = object.find(key);
+  return it == object.end() ? nullptr : &*it;
+}
+
+double number_of(const Json& object, const std::string& key) {
+  const Json* v = find(object, key);
   EXPECT_NE(v, nullptr) << key;
   if (v == nullptr) return -1;
   EXPECT_TRUE(v->is_number()) << key;
-  return v->number();
+  return v->get<double>();
 }
 
 class BenchSmoke : public ::testing::Test {
@@ -53,18 +60,18 @@ TEST_F(BenchSmoke, TinyRunReportsEveryFigure) {
     EXPECT_NE(out.find(text), std::string::npos) << text << "\n" << out;
   }
   ASSERT_TRUE(fs::exists(report)) << out;
-  const json::Value root = json::parse(read_text(report));
+  const Json root = Json::parse(read_text(report));
   ASSERT_TRUE(root.is_object());
-  EXPECT_EQ(root.find("device")->string(), "cpu");
+  EXPECT_EQ(find(root, "device")->get<std::string>(), "cpu");
   EXPECT_EQ(number_of(root, "threads"), 2);
   EXPECT_GT(number_of(root, "peak_rss_mb"), 0);
   EXPECT_GT(number_of(root, "seconds"), 0);
 
-  const json::Value* forward = root.find("forward");
-  ASSERT_TRUE(forward && forward->is_array() && !forward->array().empty());
+  const Json* forward = find(root, "forward");
+  ASSERT_TRUE(forward && forward->is_array() && !forward->empty());
   bool fp32 = false;
-  for (const json::Value& row : forward->array()) {
-    fp32 = fp32 || row.find("precision")->string() == "fp32";
+  for (const Json& row : *forward) {
+    fp32 = fp32 || find(row, "precision")->get<std::string>() == "fp32";
     EXPECT_EQ(number_of(row, "height"), 48);
     EXPECT_EQ(number_of(row, "width"), 64);
     EXPECT_EQ(number_of(row, "batch"), 1);
@@ -77,52 +84,52 @@ TEST_F(BenchSmoke, TinyRunReportsEveryFigure) {
   }
   EXPECT_TRUE(fp32);
 
-  const json::Value* compare = root.find("compare");
+  const Json* compare = find(root, "compare");
   ASSERT_TRUE(compare && compare->is_array());
   bool plain = false, msinet = false;
-  for (const json::Value& row : compare->array()) {
-    plain = plain || row.find("variant")->string() == "plain";
-    msinet = msinet || row.find("variant")->string() == "msinet";
+  for (const Json& row : *compare) {
+    plain = plain || find(row, "variant")->get<std::string>() == "plain";
+    msinet = msinet || find(row, "variant")->get<std::string>() == "msinet";
     EXPECT_GT(number_of(row, "ms_per_image"), 0);
   }
   EXPECT_TRUE(plain && msinet);
   // The plain loop computes the same maps.
   EXPECT_LT(number_of(root, "plain_max_abs_diff"), 1e-4);
 
-  const json::Value* train = root.find("train");
-  ASSERT_TRUE(train && train->array().size() == 1);
-  EXPECT_GT(number_of(train->array()[0], "step_ms"), 0);
+  const Json* train = find(root, "train");
+  ASSERT_TRUE(train && train->size() == 1);
+  EXPECT_GT(number_of(train->at(0), "step_ms"), 0);
 
-  const json::Value* pipeline = root.find("pipeline");
-  ASSERT_TRUE(pipeline && pipeline->array().size() == 1);
-  EXPECT_GT(number_of(pipeline->array()[0], "images"), 0);
-  EXPECT_GT(number_of(pipeline->array()[0], "preprocess_per_second"), 0);
-  EXPECT_GT(number_of(pipeline->array()[0], "postprocess_per_second"), 0);
+  const Json* pipeline = find(root, "pipeline");
+  ASSERT_TRUE(pipeline && pipeline->size() == 1);
+  EXPECT_GT(number_of(pipeline->at(0), "images"), 0);
+  EXPECT_GT(number_of(pipeline->at(0), "preprocess_per_second"), 0);
+  EXPECT_GT(number_of(pipeline->at(0), "postprocess_per_second"), 0);
 
-  const json::Value* job = root.find("test_job");
-  ASSERT_TRUE(job && job->array().size() == 1);
-  EXPECT_EQ(number_of(job->array()[0], "images"), 2);
-  EXPECT_GT(number_of(job->array()[0], "wall_seconds"), 0);
-  EXPECT_GT(number_of(job->array()[0], "forward_seconds"), 0);
-  EXPECT_GE(number_of(job->array()[0], "wall_seconds"),
-            number_of(job->array()[0], "forward_seconds"));
+  const Json* job = find(root, "test_job");
+  ASSERT_TRUE(job && job->size() == 1);
+  EXPECT_EQ(number_of(job->at(0), "images"), 2);
+  EXPECT_GT(number_of(job->at(0), "wall_seconds"), 0);
+  EXPECT_GT(number_of(job->at(0), "forward_seconds"), 0);
+  EXPECT_GE(number_of(job->at(0), "wall_seconds"), number_of(job->at(0), "forward_seconds"));
 
-  const json::Value* peak = root.find("peak");
+  const Json* peak = find(root, "peak");
   ASSERT_TRUE(peak && peak->is_object());
 #if defined(__x86_64__)
   EXPECT_GT(number_of(*peak, "fp32_gflops"), 0);
 #endif
   // Reduced precision is compared with fp32 wherever it ran.
-  for (const json::Value& row : forward->array()) {
-    if (row.find("precision")->string() == "fp32") continue;
+  for (const Json& row : *forward) {
+    if (find(row, "precision")->get<std::string>() == "fp32") continue;
     bool found = false;
-    for (const json::Value& a : root.find("accuracy")->array()) {
-      if (a.find("precision")->string() != row.find("precision")->string()) continue;
+    for (const Json& a : *find(root, "accuracy")) {
+      if (find(a, "precision")->get<std::string>() != find(row, "precision")->get<std::string>())
+        continue;
       found = true;
       EXPECT_GT(number_of(a, "cc_mean"), 0.9);
       EXPECT_GE(number_of(a, "max_abs_diff"), 0);
     }
-    EXPECT_TRUE(found) << row.find("precision")->string();
+    EXPECT_TRUE(found) << find(row, "precision")->get<std::string>();
   }
 }
 

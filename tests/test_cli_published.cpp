@@ -6,8 +6,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "msinet/checkpoint/tf_names.h"
 #include "msinet/model/msinet.h"
-#include "msinet/model/tf_weights.h"
 #include "msinet/weights/writers.h"
 #include "test_support.h"
 #include "tools/http_server.h"
@@ -36,7 +36,7 @@ class Published : public ::testing::Test {
     torch::manual_seed(3);
     model::MSINet net;
     const fs::path pb = dir() / "model_osie_cpu.pb";
-    weights::write_frozen_graph(pb, model::export_tf_weights(net));
+    weights::write_frozen_graph(pb, checkpoint::export_tf_weights(net));
     const auto r = testing::run_command(
         {"/usr/bin/python3", "-c",
          "import sys, zipfile\n"

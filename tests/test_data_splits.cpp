@@ -9,6 +9,7 @@
 #include "msinet/data/dataset.h"
 #include "msinet/data/splits.h"
 #include "msinet/util/error.h"
+#include "msinet/util/size.h"
 #include "test_support.h"
 #include "tools/http_server.h"
 
@@ -109,15 +110,15 @@ TEST(BuiltinDatasets, SizesAndUnknownName) {
   EXPECT_EQ(builtin_spec("osie").height, 240);
   const std::string msg = error_of([] { builtin_dataset("mit300"); }, ErrorCode::kUsage);
   EXPECT_TRUE(has(msg, "mit300") && has(msg, "salicon") && has(msg, "fiwi")) << msg;
-  int h = 0;
-  int w = 0;
-  parse_input_size("48x64", "--size", h, w);
-  EXPECT_EQ(h, 48);
-  EXPECT_EQ(w, 64);
-  EXPECT_TRUE(has(error_of([&] { parse_input_size("50x64", "--size", h, w); }, ErrorCode::kConfig),
+  const util::Size s = util::parse_size("48x64", "--size", ErrorCode::kConfig);
+  EXPECT_EQ(s.h, 48);
+  EXPECT_EQ(s.w, 64);
+  EXPECT_TRUE(has(error_of([&] { util::parse_size("50x64", "--size", ErrorCode::kConfig); },
+                           ErrorCode::kConfig),
                   "multiples of 8"));
-  EXPECT_TRUE(
-      has(error_of([&] { parse_input_size("48", "--size", h, w); }, ErrorCode::kConfig), "HxW"));
+  EXPECT_TRUE(has(
+      error_of([&] { util::parse_size("48", "--size", ErrorCode::kConfig); }, ErrorCode::kConfig),
+      "HxW"));
 }
 
 TEST(Pairing, StemsIgnoreFixMapAndFixPtsSuffixes) {

@@ -8,11 +8,12 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "msinet/checkpoint/tf_names.h"
 #include "msinet/model/msinet.h"
-#include "msinet/model/tf_weights.h"
 #include "msinet/util/error.h"
 
 namespace msinet::model {
+using namespace msinet::checkpoint;  // NOLINT(google-build-using-namespace)
 namespace {
 
 namespace F = torch::nn::functional;
@@ -258,7 +259,7 @@ TEST_F(ModelNetTest, TrainsWithAutogradAndRunsInInferenceMode) {
     ASSERT_TRUE(item.value().grad().defined()) << item.key();
     EXPECT_TRUE(torch::isfinite(item.value().grad()).all().item<bool>()) << item.key();
   }
-  EXPECT_GT(net->decoder->conv4->weight.grad().abs().sum().item<float>(), 0.0f);
+  EXPECT_GT(net->decoder->convs[3]->weight.grad().abs().sum().item<float>(), 0.0f);
   torch::Tensor expected;
   {
     torch::NoGradGuard no_grad;

@@ -157,9 +157,9 @@ TEST_F(ModelOpsTest, GlobalBranchIsMeanThenConvThenBroadcast) {
     torch::NoGradGuard no_grad;
     for (auto& p : aspp->parameters()) p.zero_();
     // conv1_5: 1*mean(ch0) - 1*mean(ch1) + 0.5; conv2 keeps 2 * branch 5 only.
-    aspp->conv1_5->weight.copy_(torch::tensor({1.0f, -1.0f}).view({1, 2, 1, 1}));
-    aspp->conv1_5->bias.fill_(0.5f);
-    aspp->conv2->weight.copy_(torch::tensor({0.0f, 0.0f, 0.0f, 0.0f, 2.0f}).view({1, 5, 1, 1}));
+    aspp->convs[4]->weight.copy_(torch::tensor({1.0f, -1.0f}).view({1, 2, 1, 1}));
+    aspp->convs[4]->bias.fill_(0.5f);
+    aspp->convs[5]->weight.copy_(torch::tensor({0.0f, 0.0f, 0.0f, 0.0f, 2.0f}).view({1, 5, 1, 1}));
   }
   torch::Tensor x = torch::empty({1, 2, 2, 3});
   x[0][0] = from_rows({{1, 2, 3}, {4, 5, 9}})[0][0];  // mean 4

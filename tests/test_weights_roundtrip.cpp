@@ -8,8 +8,8 @@
 
 #include <sstream>
 
+#include "msinet/checkpoint/tf_names.h"
 #include "msinet/model/msinet.h"
-#include "msinet/model/tf_weights.h"
 #include "msinet/weights/readers.h"
 #include "msinet/weights/writers.h"
 #include "tools/http_server.h"
@@ -40,7 +40,7 @@ class WeightsRoundTrip : public ::testing::Test {
   static torch::Tensor forward(const w::NamedTensors& tensors, const std::string& origin) {
     torch::NoGradGuard no_grad;
     msinet::model::MSINet net;
-    msinet::model::load_tf_weights(net, tensors, origin);
+    msinet::checkpoint::load_tf_weights(net, tensors, origin);
     net->eval();
     return net->forward(*image_);
   }
@@ -64,8 +64,8 @@ TEST_F(WeightsRoundTrip, GeneratedTensorsAreFullSizeMsiNet) {
   // The model exports what it was given (names, HWIO layout, values).
   torch::NoGradGuard no_grad;
   msinet::model::MSINet net;
-  msinet::model::load_tf_weights(net, *original_, "generated tensors");
-  EXPECT_TRUE(same_tensors(msinet::model::export_tf_weights(net), *original_));
+  msinet::checkpoint::load_tf_weights(net, *original_, "generated tensors");
+  EXPECT_TRUE(same_tensors(msinet::checkpoint::export_tf_weights(net), *original_));
 }
 
 TEST_F(WeightsRoundTrip, Float32FormsAreIdentical) {

@@ -22,17 +22,21 @@
 #include <sstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
+#include "msinet/checkpoint/container.h"
+#include "msinet/checkpoint/state.h"
 #include "msinet/data/image.h"
-#include "msinet/infer/runtime.h"
-#include "msinet/model/checkpoint.h"
-#include "msinet/model/inference.h"
+#include "msinet/model/layers.h"
 #include "msinet/model/msinet.h"
-#include "msinet/model/ops.h"
-#include "msinet/train/checkpoint.h"
+#include "msinet/pipeline/tensors.h"
+#include "msinet/runtime/device.h"
+#include "msinet/runtime/inference.h"
+#include "msinet/runtime/memory.h"
+#include "msinet/runtime/precision.h"
 #include "msinet/train/loss.h"
 #include "msinet/util/error.h"
 #include "msinet/util/fs.h"
-#include "msinet/weights/json.h"
 
 namespace msinet::bench {
 
@@ -172,7 +176,7 @@ PeakResult measure_peak(int threads) {
     }
   }
   p.method = fp32_method.empty() ? "no FMA loop for this CPU" : fp32_method;
-  if (model::cpu_has_bf16() && __builtin_cpu_supports("avx512f")) {
+  if (runtime::cpu_has_bf16() && __builtin_cpu_supports("avx512f")) {
     unsigned a = 0, b = 0, c = 0, d = 0;
     __cpuid_count(7, 1, a, b, c, d);
     if (a & (1u << 5)) {
@@ -186,88 +190,6 @@ PeakResult measure_peak(int threads) {
 #endif
   return p;
 }
-
-// ---- The plain LibTorch loop -------------------------------------------------------------------
-
-// The same layers as a straight sequence of torch::conv2d / relu / max_pool2d / cat calls, in
-// the default (NCHW) layout, fp32, without any of InferenceNet's preparation.
-class PlainNet {
- public:
-  PlainNet(const model::MSINet& net, const torch::Device& device) : device_(device) {
-    for (const auto& c : net->encoder->convs) add(c);
-    const model::ASPPImpl& a = *net->aspp;
-    for (const auto* c : {&a.conv1_1, &a.conv1_2, &a.conv1_3, &a.conv1_4, &a.conv1_5, &a.conv2})
-      add(*c);
-    const model::DecoderImpl& d = *net->decoder;
-    for (const auto* c : {&d.conv1, &d.conv2, &d.conv3, &d.conv4}) add(*c);
-    mean_ = torch::tensor({model::kRgbMean[0], model::kRgbMean[1], model::kRgbMean[2]})
-                .view({1, 3, 1, 1})
-                .to(device);
-  }
-
-  torch::Tensor forward(const torch::Tensor& rgb) {
-    c10::InferenceMode guard;
-    torch::Tensor x = rgb.to(device_).contiguous() - mean_;
-    x = conv(0, x);
-    x = torch::max_pool2d(conv(1, x), 2, 2);
-    x = conv(2, x);
-    x = torch::max_pool2d(conv(3, x), 2, 2);
-    x = conv(5, conv(4, x));
-    torch::Tensor p3 = torch::max_pool2d(conv(6, x), 2, 2);
-    x = conv(8, conv(7, p3));
-    torch::Tensor p4 = pool_same(conv(9, x));
-    x = conv(11, conv(10, p4));
-    torch::Tensor p5 = pool_same(conv(12, x));
-    torch::Tensor f = torch::cat({p3, p4, p5}, 1);
-    torch::Tensor b5 = conv(17, f.mean({2, 3}, true)).expand({-1, -1, f.size(2), f.size(3)});
-    x = conv(18, torch::cat({conv(13, f), conv(14, f), conv(15, f), conv(16, f), b5}, 1));
-    x = conv(19, upsample(x));
-    x = conv(20, upsample(x));
-    x = conv(21, upsample(x));
-    x = conv(22, x, /*relu=*/false);
-    torch::Tensor shifted = x - x.amin({1, 2, 3}, true);
-    return shifted / (shifted.amax({1, 2, 3}, true) + 1e-7);
-  }
-
- private:
-  struct Layer {
-    torch::Tensor weight, bias;
-    int64_t dilation;
-  };
-
-  void add(const torch::nn::Conv2d& c) {
-    layers_.push_back({c->weight.detach().to(device_).contiguous(), c->bias.detach().to(device_),
-                       (*c->options.dilation())[0]});
-  }
-
-  torch::Tensor conv(size_t i, const torch::Tensor& x, bool relu = true) const {
-    const Layer& l = layers_[i];
-    const int64_t pad = l.dilation * (l.weight.size(2) - 1) / 2;
-    torch::Tensor y = torch::conv2d(x, l.weight, l.bias, 1, pad, l.dilation);
-    return relu ? torch::relu(y) : y;
-  }
-
-  static torch::Tensor pool_same(const torch::Tensor& x) {
-    return torch::max_pool2d(
-        torch::constant_pad_nd(x, {0, 1, 0, 1}, -std::numeric_limits<double>::infinity()), 2, 1);
-  }
-
-  // TF1 legacy x2: out[2k] = in[k], out[2k+1] = (in[k] + in[k+1]) / 2, the last repeated.
-  static torch::Tensor upsample_axis(const torch::Tensor& x, int64_t dim) {
-    const int64_t n = x.size(dim);
-    torch::Tensor next = torch::cat({x.narrow(dim, 1, n - 1), x.narrow(dim, n - 1, 1)}, dim);
-    std::vector<int64_t> sizes = x.sizes().vec();
-    sizes[dim] *= 2;
-    return torch::stack({x, x + (next - x) * 0.5}, dim + 1).reshape(sizes);
-  }
-  static torch::Tensor upsample(const torch::Tensor& x) {
-    return upsample_axis(upsample_axis(x, 3), 2);
-  }
-
-  torch::Device device_;
-  std::vector<Layer> layers_;
-  torch::Tensor mean_;
-};
 
 // ---- Timing
 // --------------------------------------------------------------------------------------
@@ -368,17 +290,6 @@ std::vector<std::pair<std::string, std::string>> load_photos(const fs::path& fol
   return out;
 }
 
-// NCHW float batch from preprocessed HWC stimuli.
-torch::Tensor to_batch(const std::vector<cv::Mat>& stimuli) {
-  std::vector<torch::Tensor> items;
-  for (const cv::Mat& s : stimuli) {
-    items.push_back(
-        torch::from_blob(const_cast<float*>(s.ptr<float>()), {s.rows, s.cols, 3}, torch::kFloat32)
-            .permute({2, 0, 1}));
-  }
-  return torch::stack(items);
-}
-
 double correlation(const torch::Tensor& a, const torch::Tensor& b) {
   torch::Tensor x = a.flatten().to(torch::kFloat64), y = b.flatten().to(torch::kFloat64);
   x = x - x.mean();
@@ -394,25 +305,11 @@ torch::Tensor to_cpu(const torch::Tensor& t) { return t.to(torch::kCPU); }
 // ---- Options
 // ---------------------------------------------------------------------------------------
 
-std::vector<Size> parse_sizes(const std::string& text) {
-  std::vector<Size> out;
+std::vector<util::Size> parse_sizes(const std::string& text) {
+  std::vector<util::Size> out;
   std::stringstream ss(text);
   for (std::string item; std::getline(ss, item, ',');) {
-    const auto x = item.find_first_of("xX");
-    char* end = nullptr;
-    long h = -1, w = -1;
-    if (x != std::string::npos) {
-      h = std::strtol(item.substr(0, x).c_str(), &end, 10);
-      if (*end != '\0') h = -1;
-      w = std::strtol(item.substr(x + 1).c_str(), &end, 10);
-      if (*end != '\0') w = -1;
-    }
-    if (h <= 0 || w <= 0 || h % 8 || w % 8 || h > 4096 || w > 4096) {
-      throw Error(ErrorCode::kUsage, "invalid size '" + item +
-                                         "' in --sizes: expected HEIGHTxWIDTH, both positive "
-                                         "multiples of 8 (e.g. 240x320,360x360)");
-    }
-    out.push_back({static_cast<int>(h), static_cast<int>(w)});
+    out.push_back(util::parse_size(item, "size in --sizes"));
   }
   if (out.empty()) throw Error(ErrorCode::kUsage, "--sizes is empty: give e.g. 240x320");
   return out;
@@ -450,10 +347,10 @@ std::vector<fs::path> list_photos(const fs::path& folder) {
 
 void write_random_weights(const fs::path& path, uint64_t seed) {
   model::MSINet net = random_net(seed);
-  train::Checkpoint ckpt;
-  ckpt.model = model::serialize_state(net);
+  checkpoint::Checkpoint ckpt;
+  ckpt.model = checkpoint::serialize_state(net);
   ckpt.meta.dataset = "bench";
-  train::write_checkpoint(path, ckpt);
+  checkpoint::write_checkpoint(path, ckpt);
 }
 
 double peak_rss_mb() {
@@ -468,40 +365,40 @@ double peak_rss_mb() {
 void check_options(const BenchOptions& o) {
   if (o.iters < 1) throw Error(ErrorCode::kUsage, "--iters must be at least 1");
   if (o.sizes.empty() || o.batches.empty()) throw Error(ErrorCode::kUsage, "nothing to measure");
-  const torch::Device device = infer::resolve_device(o.device);
+  const torch::Device device = runtime::resolve_device(o.device);
   for (const std::string& name : o.precisions)
-    model::check_precision(model::parse_precision(name), device);
+    runtime::check_precision(runtime::parse_precision(name), device);
 }
 
 BenchReport run_bench(const BenchOptions& o) {
   check_options(o);
   const double start = wall_now();
-  model::reuse_freed_memory();
+  runtime::reuse_freed_memory();
   BenchReport report;
   report.load_before = load_average();
-  const torch::Device device = infer::resolve_device(o.device);
+  const torch::Device device = runtime::resolve_device(o.device);
   report.device = device.str();
   report.threads = torch::get_num_threads();
   report.cpu_flags = std::string("oneDNN ") + (at::hasMKLDNN() ? "yes" : "no") +
-                     ", bf16 instructions " + (model::cpu_has_bf16() ? "yes" : "no");
+                     ", bf16 instructions " + (runtime::cpu_has_bf16() ? "yes" : "no");
 
-  std::vector<model::Precision> precisions;
+  std::vector<runtime::Precision> precisions;
   if (o.precisions.empty()) {
-    precisions.push_back(model::Precision::kFloat32);
-    for (auto p : {model::Precision::kBFloat16, model::Precision::kFloat16}) {
-      if (model::precision_unsupported_reason(p, device).empty()) precisions.push_back(p);
+    precisions.push_back(runtime::Precision::kFloat32);
+    for (auto p : {runtime::Precision::kBFloat16, runtime::Precision::kFloat16}) {
+      if (runtime::precision_unsupported_reason(p, device).empty()) precisions.push_back(p);
     }
   } else {
     for (const std::string& name : o.precisions) {
-      const model::Precision p = model::parse_precision(name);
-      model::check_precision(p, device);
+      const runtime::Precision p = runtime::parse_precision(name);
+      runtime::check_precision(p, device);
       if (std::find(precisions.begin(), precisions.end(), p) == precisions.end())
         precisions.push_back(p);
     }
   }
 
   model::MSINet net = random_net(o.seed);
-  const Size first = o.sizes.front();
+  const util::Size first = o.sizes.front();
 
   if (device.is_cpu()) {
     spdlog::info("bench: measuring the peak arithmetic rate");
@@ -509,27 +406,27 @@ BenchReport run_bench(const BenchOptions& o) {
   } else {
     report.peak.method = "not measured on " + device.str();
   }
-  auto peak_of = [&](model::Precision p) {
+  auto peak_of = [&](runtime::Precision p) {
     if (!device.is_cpu()) return 0.0;
-    return p == model::Precision::kFloat32    ? report.peak.fp32_gflops
-           : p == model::Precision::kBFloat16 ? report.peak.bf16_gflops
-                                              : 0.0;
+    return p == runtime::Precision::kFloat32    ? report.peak.fp32_gflops
+           : p == runtime::Precision::kBFloat16 ? report.peak.bf16_gflops
+                                                : 0.0;
   };
 
   // Forward sweep: every precision, size and batch.
-  for (model::Precision p : precisions) {
-    model::InferenceOptions options;
+  for (runtime::Precision p : precisions) {
+    runtime::InferenceOptions options;
     options.precision = p;
-    model::InferenceNet fast(net, device, options);
-    if (p == model::Precision::kFloat32) report.fast_path = fast.describe();
-    for (const Size& s : o.sizes) {
+    runtime::InferenceNet fast(net, device, options);
+    if (p == runtime::Precision::kFloat32) report.fast_path = fast.describe();
+    for (const util::Size& s : o.sizes) {
       for (int b : o.batches) {
-        spdlog::info("bench: forward {} {} batch {}", model::precision_name(p), size_text(s.h, s.w),
-                     b);
+        spdlog::info("bench: forward {} {} batch {}", runtime::precision_name(p),
+                     size_text(s.h, s.w), b);
         const torch::Tensor input = torch::rand({b, 3, s.h, s.w}) * 255;
         const Sample sample = time_calls([&] { to_cpu(fast.forward(input)); }, o.iters);
         report.forward.push_back(
-            forward_row("msinet", model::precision_name(p), s.h, s.w, b, sample, peak_of(p)));
+            forward_row("msinet", runtime::precision_name(p), s.h, s.w, b, sample, peak_of(p)));
       }
     }
   }
@@ -537,31 +434,31 @@ BenchReport run_bench(const BenchOptions& o) {
   // msinet against the plain loop (and each optimisation alone at the first size), batch 1,
   // fp32, interleaved.
   if (o.plain || o.ablation) {
-    PlainNet plain(net, device);
+    runtime::InferenceNet plain(net, device, runtime::plain_options());
     struct Variant {
       std::string name;
-      model::InferenceOptions options;
+      runtime::InferenceOptions options;
     };
     std::vector<Variant> steps;
     if (o.ablation && device.is_cpu()) {
-      model::InferenceOptions nchw_packed;
+      runtime::InferenceOptions nchw_packed;
       nchw_packed.channels_last = false;
-      model::InferenceOptions cl;
+      runtime::InferenceOptions cl;
       cl.prepack = false;
       cl.nhwc_kernels = false;
-      model::InferenceOptions cl_packed;
+      runtime::InferenceOptions cl_packed;
       cl_packed.nhwc_kernels = false;
       steps = {{"NCHW + packed conv+ReLU", nchw_packed},
                {"channels-last", cl},
                {"channels-last + packed conv+ReLU", cl_packed}};
     }
     for (size_t si = 0; si < o.sizes.size(); ++si) {
-      const Size& s = o.sizes[si];
+      const util::Size& s = o.sizes[si];
       if (!o.plain && si > 0) break;
       spdlog::info("bench: msinet vs plain loop at {}", size_text(s.h, s.w));
       const torch::Tensor input = torch::rand({1, 3, s.h, s.w}) * 255;
-      model::InferenceNet fast(net, device);
-      std::vector<std::unique_ptr<model::InferenceNet>> ablations;
+      runtime::InferenceNet fast(net, device);
+      std::vector<std::unique_ptr<runtime::InferenceNet>> ablations;
       std::vector<std::string> names;
       std::vector<std::function<void()>> calls;
       if (o.plain) {
@@ -570,8 +467,8 @@ BenchReport run_bench(const BenchOptions& o) {
       }
       if (si == 0) {
         for (const Variant& v : steps) {
-          ablations.push_back(std::make_unique<model::InferenceNet>(net, device, v.options));
-          model::InferenceNet* a = ablations.back().get();
+          ablations.push_back(std::make_unique<runtime::InferenceNet>(net, device, v.options));
+          runtime::InferenceNet* a = ablations.back().get();
           names.push_back(v.name);
           calls.push_back([a, &input] { to_cpu(a->forward(input)); });
         }
@@ -581,7 +478,7 @@ BenchReport run_bench(const BenchOptions& o) {
       const std::vector<Sample> samples = time_interleaved(calls, o.iters);
       for (size_t k = 0; k < samples.size(); ++k) {
         report.compare.push_back(forward_row(names[k], "fp32", s.h, s.w, 1, samples[k],
-                                             peak_of(model::Precision::kFloat32)));
+                                             peak_of(runtime::Precision::kFloat32)));
       }
     }
   }
@@ -590,8 +487,8 @@ BenchReport run_bench(const BenchOptions& o) {
   const auto photos = load_photos(o.photos, &photo_source);
 
   // Reduced precision (and the plain loop) against msinet fp32 on photos at the first size.
-  const bool reduced = std::any_of(precisions.begin(), precisions.end(), [](model::Precision p) {
-    return p != model::Precision::kFloat32;
+  const bool reduced = std::any_of(precisions.begin(), precisions.end(), [](runtime::Precision p) {
+    return p != runtime::Precision::kFloat32;
   });
   if ((reduced || o.plain) && o.accuracy_photos > 0) {
     spdlog::info("bench: maps against fp32 on photos");
@@ -601,35 +498,38 @@ BenchReport run_bench(const BenchOptions& o) {
       stimuli.push_back(
           data::preprocess_stimulus(data::decode_image_bytes(bytes, 3, name), first.h, first.w));
     }
-    model::InferenceNet fp32(net, device);
+    runtime::InferenceNet fp32(net, device);
     std::vector<torch::Tensor> reference;
     for (size_t i = 0; i < stimuli.size(); i += 4) {
       const std::vector<cv::Mat> part(stimuli.begin() + i,
                                       stimuli.begin() + std::min(stimuli.size(), i + 4));
-      reference.push_back(to_cpu(fp32.forward(to_batch(part))));
+      reference.push_back(to_cpu(fp32.forward(pipeline::images_to_batch(part))));
     }
     const torch::Tensor ref = torch::cat(reference);
     if (o.plain) {
-      PlainNet plain(net, device);
+      runtime::InferenceNet plain(net, device, runtime::plain_options());
       const int64_t k = std::min<int64_t>(2, ref.size(0));
       const std::vector<cv::Mat> part(stimuli.begin(), stimuli.begin() + k);
       report.plain_max_abs_diff =
-          (to_cpu(plain.forward(to_batch(part))) - ref.narrow(0, 0, k)).abs().max().item<double>();
+          (to_cpu(plain.forward(pipeline::images_to_batch(part))) - ref.narrow(0, 0, k))
+              .abs()
+              .max()
+              .item<double>();
     }
-    for (model::Precision p : precisions) {
-      if (p == model::Precision::kFloat32) continue;
-      model::InferenceOptions options;
+    for (runtime::Precision p : precisions) {
+      if (p == runtime::Precision::kFloat32) continue;
+      runtime::InferenceOptions options;
       options.precision = p;
-      model::InferenceNet low(net, device, options);
+      runtime::InferenceNet low(net, device, options);
       std::vector<torch::Tensor> maps;
       for (size_t i = 0; i < stimuli.size(); i += 4) {
         const std::vector<cv::Mat> part(stimuli.begin() + i,
                                         stimuli.begin() + std::min(stimuli.size(), i + 4));
-        maps.push_back(to_cpu(low.forward(to_batch(part))));
+        maps.push_back(to_cpu(low.forward(pipeline::images_to_batch(part))));
       }
       const torch::Tensor m = torch::cat(maps);
       AccuracyResult a;
-      a.precision = model::precision_name(p);
+      a.precision = runtime::precision_name(p);
       a.images = static_cast<int>(m.size(0));
       a.cc_min = 1;
       double sum = 0;
@@ -755,7 +655,8 @@ std::string format_table(const BenchReport& r) {
         << rpad("speed-up vs plain", 19) << "\n";
     for (const auto& c : r.compare) {
       const ForwardResult* plain = find_compare(r, "plain", c.h, c.w);
-      const std::string name = c.variant == "plain" ? "plain loop (NCHW conv2d + relu)" : c.variant;
+      const std::string name =
+          c.variant == "plain" ? "plain loop (NCHW conv2d + relu, no packing)" : c.variant;
       out << pad(name, 34) << pad(size_text(c.h, c.w), 9) << rpad(fixed(c.ms_per_image, 1), 10)
           << rpad(fixed(c.cpu_ms_per_image, 1), 12)
           << rpad(plain ? fixed(plain->ms_per_image / c.ms_per_image, 2) + "x" : "-", 19) << "\n";
@@ -791,73 +692,70 @@ std::string format_table(const BenchReport& r) {
 }
 
 std::string to_json(const BenchReport& r) {
-  namespace json = weights::json;
-  auto num = [](double v) { return std::isfinite(v) ? json::number(v) : std::string("null"); };
+  using nlohmann::json;
+  auto num = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
   auto forward_list = [&](const std::vector<ForwardResult>& rows) {
-    std::string s = "[";
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const ForwardResult& f = rows[i];
-      s += std::string(i ? ",\n    " : "\n    ") + "{\"variant\": " + json::quote(f.variant) +
-           ", \"precision\": " + json::quote(f.precision) + ", \"height\": " + std::to_string(f.h) +
-           ", \"width\": " + std::to_string(f.w) + ", \"batch\": " + std::to_string(f.batch) +
-           ", \"ms_per_image\": " + num(f.ms_per_image) +
-           ", \"images_per_second\": " + num(f.images_per_second) +
-           ", \"cpu_ms_per_image\": " + num(f.cpu_ms_per_image) +
-           ", \"gflop_per_image\": " + num(f.gflop_per_image) + ", \"gflops\": " + num(f.gflops) +
-           ", \"peak_fraction\": " + num(f.peak_fraction) + "}";
+    json list = json::array();
+    for (const ForwardResult& f : rows) {
+      list.push_back({{"variant", f.variant},
+                      {"precision", f.precision},
+                      {"height", f.h},
+                      {"width", f.w},
+                      {"batch", f.batch},
+                      {"ms_per_image", num(f.ms_per_image)},
+                      {"images_per_second", num(f.images_per_second)},
+                      {"cpu_ms_per_image", num(f.cpu_ms_per_image)},
+                      {"gflop_per_image", num(f.gflop_per_image)},
+                      {"gflops", num(f.gflops)},
+                      {"peak_fraction", num(f.peak_fraction)}});
     }
-    return s + (rows.empty() ? "]" : "\n  ]");
+    return list;
   };
-  std::string s = "{\n";
-  s += "  \"device\": " + json::quote(r.device) + ",\n";
-  s += "  \"threads\": " + std::to_string(r.threads) + ",\n";
-  s += "  \"fast_path\": " + json::quote(r.fast_path) + ",\n";
-  s += "  \"machine\": " + json::quote(r.cpu_flags) + ",\n";
-  s += "  \"load_average\": {\"before\": " + num(r.load_before) +
-       ", \"after\": " + num(r.load_after) + "},\n";
-  s += "  \"peak\": {\"threads\": " + std::to_string(r.peak.threads) +
-       ", \"fp32_gflops\": " + num(r.peak.fp32_gflops) +
-       ", \"bf16_gflops\": " + num(r.peak.bf16_gflops) +
-       ", \"method\": " + json::quote(r.peak.method) + "},\n";
-  s += "  \"forward\": " + forward_list(r.forward) + ",\n";
-  s += "  \"compare\": " + forward_list(r.compare) + ",\n";
-  s += "  \"plain_max_abs_diff\": " +
-       (r.plain_max_abs_diff >= 0 ? num(r.plain_max_abs_diff) : "null") + ",\n";
-  s += "  \"accuracy\": [";
-  for (size_t i = 0; i < r.accuracy.size(); ++i) {
-    const auto& a = r.accuracy[i];
-    s += std::string(i ? ", " : "") + "{\"precision\": " + json::quote(a.precision) +
-         ", \"images\": " + std::to_string(a.images) + ", \"cc_mean\": " + num(a.cc_mean) +
-         ", \"cc_min\": " + num(a.cc_min) + ", \"max_abs_diff\": " + num(a.max_abs_diff) + "}";
+  json root;
+  root["device"] = r.device;
+  root["threads"] = r.threads;
+  root["fast_path"] = r.fast_path;
+  root["machine"] = r.cpu_flags;
+  root["load_average"] = {{"before", num(r.load_before)}, {"after", num(r.load_after)}};
+  root["peak"] = {{"threads", r.peak.threads},
+                  {"fp32_gflops", num(r.peak.fp32_gflops)},
+                  {"bf16_gflops", num(r.peak.bf16_gflops)},
+                  {"method", r.peak.method}};
+  root["forward"] = forward_list(r.forward);
+  root["compare"] = forward_list(r.compare);
+  root["plain_max_abs_diff"] = r.plain_max_abs_diff >= 0 ? num(r.plain_max_abs_diff) : json();
+  root["accuracy"] = json::array();
+  for (const auto& a : r.accuracy) {
+    root["accuracy"].push_back({{"precision", a.precision},
+                                {"images", a.images},
+                                {"cc_mean", num(a.cc_mean)},
+                                {"cc_min", num(a.cc_min)},
+                                {"max_abs_diff", num(a.max_abs_diff)}});
   }
-  s += "],\n  \"train\": [";
-  for (size_t i = 0; i < r.train.size(); ++i) {
-    const auto& t = r.train[i];
-    s += std::string(i ? ", " : "") + "{\"height\": " + std::to_string(t.h) +
-         ", \"width\": " + std::to_string(t.w) + ", \"batch\": " + std::to_string(t.batch) +
-         ", \"step_ms\": " + num(t.step_ms) + "}";
+  root["train"] = json::array();
+  for (const auto& t : r.train) {
+    root["train"].push_back(
+        {{"height", t.h}, {"width", t.w}, {"batch", t.batch}, {"step_ms", num(t.step_ms)}});
   }
-  s += "],\n  \"pipeline\": [";
-  for (size_t i = 0; i < r.pipeline.size(); ++i) {
-    const auto& p = r.pipeline[i];
-    s += std::string(i ? ", " : "") + "{\"images\": " + std::to_string(p.images) +
-         ", \"source\": " + json::quote(p.source) +
-         ", \"preprocess_per_second\": " + num(p.preprocess_per_second) +
-         ", \"postprocess_per_second\": " + num(p.postprocess_per_second) + "}";
+  root["pipeline"] = json::array();
+  for (const auto& p : r.pipeline) {
+    root["pipeline"].push_back({{"images", p.images},
+                                {"source", p.source},
+                                {"preprocess_per_second", num(p.preprocess_per_second)},
+                                {"postprocess_per_second", num(p.postprocess_per_second)}});
   }
-  s += "],\n  \"test_job\": [";
-  for (size_t i = 0; i < r.test_job.size(); ++i) {
-    const auto& t = r.test_job[i];
-    s += std::string(i ? ", " : "") + "{\"images\": " + std::to_string(t.images) +
-         ", \"batch\": " + std::to_string(t.batch) +
-         ", \"precision\": " + json::quote(t.precision) +
-         ", \"wall_seconds\": " + num(t.wall_seconds) +
-         ", \"forward_seconds\": " + num(t.forward_seconds) +
-         ", \"peak_rss_mb\": " + num(t.peak_rss_mb) + "}";
+  root["test_job"] = json::array();
+  for (const auto& t : r.test_job) {
+    root["test_job"].push_back({{"images", t.images},
+                                {"batch", t.batch},
+                                {"precision", t.precision},
+                                {"wall_seconds", num(t.wall_seconds)},
+                                {"forward_seconds", num(t.forward_seconds)},
+                                {"peak_rss_mb", num(t.peak_rss_mb)}});
   }
-  s += "],\n  \"peak_rss_mb\": " + num(r.peak_rss_mb) + ",\n";
-  s += "  \"seconds\": " + num(r.seconds) + "\n}\n";
-  return s;
+  root["peak_rss_mb"] = num(r.peak_rss_mb);
+  root["seconds"] = num(r.seconds);
+  return root.dump(2) + "\n";
 }
 
 }  // namespace msinet::bench

@@ -12,7 +12,8 @@
 #include "msinet/cli/common.h"
 #include "msinet/data/image.h"
 #include "msinet/infer/infer.h"
-#include "msinet/infer/threads.h"
+#include "msinet/runtime/memory.h"
+#include "msinet/runtime/threads.h"
 #include "msinet/util/error.h"
 #include "msinet/util/fs.h"
 
@@ -21,15 +22,6 @@ namespace msinet::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream ss(text);
-  for (std::string item; std::getline(ss, item, ',');) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
 
 // `count` images for the test job: the photos, repeated under numbered names, or generated ones.
 void fill_test_folder(const fs::path& dir, const std::vector<fs::path>& photos, int count) {
@@ -97,7 +89,8 @@ Command register_bench(CLI::App& root) {
       ->capture_default_str();
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config& cfg) {
-    const int threads = infer::configure_threads(cfg.get_int("threads"));
+    const int threads = runtime::configure_threads(cfg.get_int("threads"));
+    runtime::reuse_freed_memory();
     bench::BenchOptions o;
     o.sizes = bench::parse_sizes(args->sizes);
     o.batches = bench::parse_batches(args->batches);

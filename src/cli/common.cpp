@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <iostream>
+#include <sstream>
 
 #include "msinet/util/error.h"
 
@@ -48,8 +49,25 @@ config::Config resolve_config(const CommandState& state) {
   config::Config cfg;
   if (!state.config_file.empty()) cfg.load_yaml(state.config_file);
   cfg.load_environment();
+  for (const std::string& w : cfg.warnings()) spdlog::warn("{}", w);
   for (const auto& [key, value] : state.flags) cfg.set(key, value, config::Source::kFlag);
   return cfg;
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  for (std::string item; std::getline(ss, item, ',');) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+fetch::DownloadOptions download_options(const config::Config& cfg) {
+  fetch::DownloadOptions o;
+  o.max_bytes = static_cast<uint64_t>(cfg.get_int("max_download_mb")) << 20;
+  o.mirror = cfg.get("mirror");
+  return o;
 }
 
 void configure_logging(const CommandState& state) {

@@ -2,44 +2,36 @@
 
 #include <spdlog/spdlog.h>
 
-#include "msinet/data/dataset.h"
-#include "msinet/data/recipes.h"
-#include "msinet/data/splits.h"
+#include "msinet/cli/common.h"
 #include "msinet/util/error.h"
+#include "msinet/util/size.h"
 
 namespace msinet::cli {
 
 namespace fs = std::filesystem;
 
-DatasetChoice choose_dataset(const std::string& dataset, const config::Config& cfg) {
-  const data::DatasetSpec spec = data::dataset_spec_from_arg(dataset);
-  DatasetChoice c;
-  c.name = spec.name;
-  if (!spec.builtin) c.yaml = spec.source;
-  c.height = spec.height;
-  c.width = spec.width;
+data::DatasetSpec choose_dataset(const std::string& dataset, const config::Config& cfg) {
+  data::DatasetSpec spec = data::dataset_spec_from_arg(dataset);
   const std::string& size = cfg.get("size");
   if (!size.empty()) {
-    const config::Size s = config::parse_size(size, "--size");
-    c.height = s.h;
-    c.width = s.w;
+    const util::Size s = util::parse_size(size, "--size");
+    spec.height = s.h;
+    spec.width = s.w;
   }
-  return c;
+  return spec;
 }
 
 data::PrepareOptions prepare_options(const config::Config& cfg) {
   data::PrepareOptions o;
-  o.download.max_bytes = static_cast<uint64_t>(cfg.get_int("max_download_mb")) << 20;
+  o.download = download_options(cfg);
   o.extract.max_total_bytes = static_cast<uint64_t>(cfg.get_int("max_unpacked_mb")) << 20;
   o.urls = cfg.urls();
   o.threads = cfg.get_int("threads");
   return o;
 }
 
-PreparedDataset load_train_data(const DatasetChoice& choice, const std::string& path,
-                                const config::Config& cfg) {
-  const data::DatasetSpec spec =
-      choice.yaml.empty() ? data::builtin_spec(choice.name) : data::load_dataset_yaml(choice.yaml);
+data::PreparedDataset load_dataset(const data::DatasetSpec& spec, const std::string& path,
+                                   const config::Config& cfg) {
   fs::path dir;
   if (spec.builtin) {
     const fs::path root = path.empty() ? fs::path(cfg.get("data_dir")) : fs::path(path);
@@ -50,14 +42,12 @@ PreparedDataset load_train_data(const DatasetChoice& choice, const std::string& 
       dir = data::prepare_dataset(spec.name, root, prepare_options(cfg));
     }
   }
-  const data::Split split = data::make_split(spec, dir);
-  for (const auto& w : split.warnings) spdlog::warn("{}", w);
-  PreparedDataset p;
-  p.data.name = spec.name;
-  p.data.height = choice.height;
-  p.data.width = choice.width;
-  p.data.train = split.train;
-  p.data.valid = split.valid;
+  data::PreparedDataset p;
+  p.split = data::make_split(spec, dir);
+  for (const auto& w : p.split.warnings) spdlog::warn("{}", w);
+  p.name = spec.name;
+  p.height = spec.height;
+  p.width = spec.width;
   p.saliency_dir = spec.builtin ? dir / "saliency" : spec.saliency_dir;
   p.fixations_dir = spec.builtin ? dir / "fixations" : spec.fixations_dir;
   return p;

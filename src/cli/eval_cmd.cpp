@@ -3,109 +3,20 @@
 #include <spdlog/spdlog.h>
 
 #include <iostream>
-#include <map>
 #include <sstream>
 
 #include "msinet/cli/common.h"
 #include "msinet/cli/datasets.h"
-#include "msinet/data/dataset.h"
-#include "msinet/data/image.h"
-#include "msinet/data/splits.h"
 #include "msinet/eval/evaluate.h"
 #include "msinet/eval/report.h"
-#include "msinet/infer/infer.h"
-#include "msinet/infer/predictor.h"
-#include "msinet/infer/threads.h"
+#include "msinet/infer/eval_dataset.h"
+#include "msinet/runtime/memory.h"
+#include "msinet/runtime/threads.h"
 #include "msinet/util/error.h"
-#include "msinet/util/fs.h"
-#include "msinet/util/progress.h"
 
 namespace msinet::cli {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, ',');) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
-// Scores the model (or the chosen baseline) on the validation split of a prepared dataset.
-eval::EvalResult eval_dataset(const DatasetChoice& ds, const std::string& path,
-                              const std::string& weights, eval::EvalOptions options,
-                              const config::Config& cfg) {
-  const PreparedDataset prepared = load_train_data(ds, path, cfg);
-  const train::TrainData& data = prepared.data;
-  // The validation maps' folder (saliency/val for SALICON) and its twin under fixations/, so
-  // that the matching keys are plain file stems.
-  const fs::path maps = data.valid.front().second.parent_path();
-  if (options.maps_dir.empty()) options.maps_dir = maps;
-  if (options.fixations_dir.empty() && !prepared.fixations_dir.empty()) {
-    const fs::path fix = prepared.fixations_dir / maps.lexically_relative(prepared.saliency_dir);
-    std::error_code ec;
-    if (fs::is_directory(fix, ec)) options.fixations_dir = fix;
-  }
-  // Ground truth of the validation images only.
-  std::map<std::string, bool> wanted;
-  for (const auto& p : data.valid) wanted[data::pairing_stem(p.first)] = true;
-  std::vector<eval::GroundTruth> truths;
-  for (auto& t : eval::find_ground_truth(options)) {
-    if (wanted.count(data::pairing_stem(fs::path(t.image)))) truths.push_back(std::move(t));
-  }
-  if (truths.empty()) {
-    throw Error(ErrorCode::kInput, "no ground truth for the validation images of '" + ds.name +
-                                       "' in '" + options.fixations_dir.string() + "' / '" +
-                                       options.maps_dir.string() + "'");
-  }
-  eval::Evaluator evaluator(std::move(truths), options);
-  std::unique_ptr<infer::Predictor> predictor;
-  fs::path weights_path = weights;
-  if (options.baseline.empty()) {
-    if (weights_path.empty()) {
-      weights_path =
-          infer::resolve_weights(ds.name, cfg.get("results_dir"), cfg.get("weights_dir"));
-    }
-    predictor = std::make_unique<infer::Predictor>(weights_path, cfg.get("device"));
-    spdlog::info("eval: {} validation images of '{}' with '{}'", data.valid.size(), ds.name,
-                 weights_path.string());
-  }
-  util::Progress progress("eval", static_cast<int64_t>(data.valid.size()));
-  int64_t done = 0;
-  for (const auto& pair : data.valid) {
-    const std::string key = data::pairing_stem(pair.first);
-    if (!evaluator.knows(key)) continue;
-    if (!predictor) {
-      evaluator.add_baseline(key);
-    } else {
-      try {
-        const cv::Mat rgb = data::decode_image(pair.first, 3);
-        const cv::Mat pred =
-            predictor->predict({data::preprocess_stimulus(rgb, ds.height, ds.width)})[0];
-        cv::Mat restored = data::restore_map(pred, rgb.rows, rgb.cols);
-        cv::Mat as_double;
-        restored.convertTo(as_double, CV_64F);
-        evaluator.add(key, as_double, pair.first);
-      } catch (const Error& e) {
-        if (e.code() == ErrorCode::kIo) throw;
-        evaluator.skip(key, "unreadable stimulus", e.what());
-      }
-    }
-    progress.update(++done);
-  }
-  progress.finish();
-  eval::EvalResult result = evaluator.finish();
-  result.predictor = predictor ? weights_path.string() : options.baseline + " baseline";
-  if (!options.csv.empty()) eval::write_csv(options.csv, result);
-  if (!options.json.empty()) eval::write_json(options.json, result);
-  return result;
-}
-
-}  // namespace
 
 Command register_eval(CLI::App& root) {
   CLI::App* app = root.add_subcommand("eval", "score saliency maps with the benchmark metrics");
@@ -144,11 +55,13 @@ Command register_eval(CLI::App& root) {
       ->capture_default_str();
   app->add_flag("--no-jitter", args->no_jitter, "no tie-breaking noise in AUC-Judd");
   add_config_flag(*app, *state, "--size", "size");
+  add_config_flag(*app, *state, "--batch-size", "batch_size");
+  add_config_flag(*app, *state, "--precision", "precision");
   app->add_option("--csv", args->csv, "write one row per image to this CSV file");
   app->add_option("--json", args->json, "write the summary to this JSON file");
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config& cfg) {
-    infer::configure_threads(cfg.get_int("threads"));
+    runtime::configure_threads(cfg.get_int("threads"));
     eval::EvalOptions o;
     o.pred_dir = args->pred;
     o.fixations_dir = args->fixations;
@@ -165,7 +78,18 @@ Command register_eval(CLI::App& root) {
     if (!args->dataset.empty()) {
       if (!args->pred.empty())
         throw Error(ErrorCode::kUsage, "give either -d DATA or --pred DIR, not both");
-      r = eval_dataset(choose_dataset(args->dataset, cfg), args->path, args->weights, o, cfg);
+      runtime::reuse_freed_memory();
+      infer::EvalDatasetOptions eo;
+      eo.eval = o;
+      eo.weights = args->weights;
+      eo.results_dir = cfg.get("results_dir");
+      eo.weights_dir = cfg.get("weights_dir");
+      eo.device = cfg.get("device");
+      eo.precision = cfg.get("precision");
+      eo.batch_size = cfg.get_int("batch_size");
+      eo.download = download_options(cfg);
+      r = infer::run_eval_dataset(load_dataset(choose_dataset(args->dataset, cfg), args->path, cfg),
+                                  eo);
     } else {
       if (args->pred.empty() && args->baseline.empty()) {
         throw Error(ErrorCode::kUsage,

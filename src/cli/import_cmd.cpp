@@ -1,8 +1,8 @@
 // `msinet import`: TensorFlow / TF.js weights -> a native checkpoint.
 #include <spdlog/spdlog.h>
 
+#include "msinet/checkpoint/load.h"
 #include "msinet/cli/common.h"
-#include "msinet/infer/published.h"
 
 namespace msinet::cli {
 
@@ -23,7 +23,7 @@ Command register_import(CLI::App& root) {
       ->required();
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config&) {
-    infer::import_weights(args->src, args->out);
+    checkpoint::import_weights(args->src, args->out);
     spdlog::info("imported '{}' into '{}'", args->src, args->out);
     return 0;
   };

@@ -4,7 +4,8 @@
 #include "msinet/cli/common.h"
 #include "msinet/cli/datasets.h"
 #include "msinet/infer/infer.h"
-#include "msinet/infer/threads.h"
+#include "msinet/runtime/memory.h"
+#include "msinet/runtime/threads.h"
 #include "msinet/util/error.h"
 
 namespace msinet::cli {
@@ -39,8 +40,9 @@ Command register_test(CLI::App& root) {
   add_config_flag(*app, *state, "--precision", "precision");
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config& cfg) {
-    infer::configure_threads(cfg.get_int("threads"));
-    const DatasetChoice ds = choose_dataset(args->dataset, cfg);
+    runtime::configure_threads(cfg.get_int("threads"));
+    runtime::reuse_freed_memory();
+    const data::DatasetSpec ds = choose_dataset(args->dataset, cfg);
     infer::InferOptions o;
     o.input = args->path;
     o.dataset = ds.name;
@@ -55,6 +57,7 @@ Command register_test(CLI::App& root) {
     o.batch_size = cfg.get_int("batch_size");
     o.device = cfg.get("device");
     o.precision = cfg.get("precision");
+    o.download = download_options(cfg);
     const infer::InferResult r = infer::run_test(o);
     if (r.failed > 0) {
       spdlog::error("{} of {} image(s) could not be processed:", r.failed, r.failed + r.written);

@@ -3,7 +3,7 @@
 
 #include "msinet/cli/common.h"
 #include "msinet/cli/datasets.h"
-#include "msinet/infer/threads.h"
+#include "msinet/runtime/threads.h"
 #include "msinet/train/train.h"
 
 namespace msinet::cli {
@@ -32,10 +32,10 @@ Command register_train(CLI::App& root) {
   add_config_flag(*app, *state, "--seed", "seed");
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config& cfg) {
-    const int threads = infer::configure_threads(cfg.get_int("threads"));
+    const int threads = runtime::configure_threads(cfg.get_int("threads"));
     spdlog::debug("threads: {}", threads);
-    const DatasetChoice ds = choose_dataset(args->dataset, cfg);
-    const train::TrainData data = load_train_data(ds, args->path, cfg).data;
+    const data::PreparedDataset data =
+        load_dataset(choose_dataset(args->dataset, cfg), args->path, cfg);
     train::TrainOptions o;
     o.results_dir = cfg.get("results_dir");
     o.weights_dir = cfg.get("weights_dir");
@@ -45,6 +45,7 @@ Command register_train(CLI::App& root) {
     o.seed = static_cast<uint64_t>(std::stoull(cfg.get("seed")));
     o.init = cfg.get("init");
     o.device = cfg.get("device");
+    o.download = download_options(cfg);
     const train::TrainResult r = train::run_train(data, o);
     spdlog::info(
         "done: {} epoch(s), best validation KLD {:.5f}; best '{}', latest '{}', history '{}'",

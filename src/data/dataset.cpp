@@ -9,6 +9,7 @@
 
 #include "msinet/util/error.h"
 #include "msinet/util/fs.h"
+#include "msinet/util/size.h"
 
 namespace msinet::data {
 
@@ -111,27 +112,6 @@ DatasetSpec builtin_spec(const std::string& name) {
   return spec;
 }
 
-void parse_input_size(const std::string& text, const std::string& what, int& height, int& width) {
-  const auto bad = [&](const std::string& why) {
-    throw Error(ErrorCode::kConfig, what + ": '" + text + "' " + why);
-  };
-  const auto x = text.find_first_of("xX");
-  if (x == std::string::npos) bad("is not HxW (e.g. 240x320)");
-  const auto parse_side = [&](const std::string& s) {
-    if (s.empty() || s.size() > 6 || s.find_first_not_of("0123456789") != std::string::npos) {
-      bad("is not HxW (e.g. 240x320)");
-    }
-    return std::stoi(s);
-  };
-  const int h = parse_side(text.substr(0, x));
-  const int w = parse_side(text.substr(x + 1));
-  if (h <= 0 || w <= 0 || h % 8 != 0 || w % 8 != 0) {
-    bad("must have a height and width that are positive multiples of 8");
-  }
-  height = h;
-  width = w;
-}
-
 DatasetSpec load_dataset_yaml(const fs::path& yaml_file) {
   std::error_code ec;
   if (!fs::is_regular_file(yaml_file, ec)) {
@@ -195,8 +175,10 @@ DatasetSpec load_dataset_yaml(const fs::path& yaml_file) {
       } else {
         text = scalar_text(value, yaml_file, key);
       }
-      parse_input_size(text, "dataset file '" + yaml_file.string() + "': key 'size'", spec.height,
-                       spec.width);
+      const util::Size size = util::parse_size(
+          text, "dataset file '" + yaml_file.string() + "': key 'size'", ErrorCode::kConfig);
+      spec.height = size.h;
+      spec.width = size.w;
       has_size = true;
     } else if (key == "valid_fraction") {
       const std::string text = scalar_text(value, yaml_file, key);

@@ -15,3 +15,4 @@ target_link_libraries(msinet_datasets
 set_source_files_properties(blur.cpp PROPERTIES COMPILE_OPTIONS
   "$<$<CXX_COMPILER_ID:GNU,Clang>:-ffp-contract=off;-O3>")
 msinet_target_defaults(msinet_datasets)
+msinet_area(msinet_datasets AREA datasets HEADER_DIRS data DEPENDS util fetch image)

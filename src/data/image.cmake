@@ -9,3 +9,4 @@ target_link_libraries(msinet_image PUBLIC msinet_util ${OpenCV_LIBS})
 # The resize kernels must round every product and sum in float32 as TensorFlow does.
 target_compile_options(msinet_image PRIVATE $<$<CXX_COMPILER_ID:GNU,Clang>:-ffp-contract=off>)
 msinet_target_defaults(msinet_image)
+msinet_area(msinet_image AREA image HEADERS data/image.h DEPENDS util)

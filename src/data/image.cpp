@@ -304,6 +304,16 @@ void write_jpeg_u8(const fs::path& path, const cv::Mat& img, int quality) {
   util::write_file_atomic(path, encode_jpeg(img, quality));
 }
 
+cv::Mat unit_map(const cv::Mat& map255) {
+  require_channels(map255, 1, "unit_map");
+  cv::Mat unit = to_float(map255).clone();
+  for (int y = 0; y < unit.rows; ++y) {
+    float* p = unit.ptr<float>(y);
+    for (int x = 0; x < unit.cols; ++x) p[x] /= 255.0f;
+  }
+  return unit;
+}
+
 // ref: saliency/data.py postprocess_saliency_map (encode_jpeg grayscale, quality 100)
 void write_map(const fs::path& path, const cv::Mat& map255, MapFormat format) {
   require_channels(map255, 1, "write_map");
@@ -315,15 +325,9 @@ void write_map(const fs::path& path, const cv::Mat& map255, MapFormat format) {
     case MapFormat::kPng:
       bytes = encode_png(quantize_u8(map255));
       break;
-    case MapFormat::kNpy: {
-      cv::Mat unit = to_float(map255).clone();
-      for (int y = 0; y < unit.rows; ++y) {
-        float* p = unit.ptr<float>(y);
-        for (int x = 0; x < unit.cols; ++x) p[x] /= 255.0f;
-      }
-      bytes = encode_npy(unit);
+    case MapFormat::kNpy:
+      bytes = encode_npy(unit_map(map255));
       break;
-    }
   }
   util::write_file_atomic(path, bytes);
 }

@@ -2,31 +2,51 @@
 
 #include <torch/torch.h>
 
+#include "msinet/model/layers.h"
 #include "msinet/model/ops.h"
 
 namespace msinet::model {
 
+ASPPOptions::ASPPOptions()
+    : in_channels_(feature_channels()),
+      out_channels_(kLayers[layer_index(Part::kAspp, "conv2")].out) {}
+
 ASPPImpl::ASPPImpl(const ASPPOptions& options) {
-  const int64_t in = options.in_channels();
-  const int64_t out = options.out_channels();
-  conv1_1 = register_module("conv1_1", same_conv2d(in, out, /*kernel=*/1));
-  conv1_2 = register_module("conv1_2", same_conv2d(in, out, /*kernel=*/3, /*dilation=*/4));
-  conv1_3 = register_module("conv1_3", same_conv2d(in, out, /*kernel=*/3, /*dilation=*/8));
-  conv1_4 = register_module("conv1_4", same_conv2d(in, out, /*kernel=*/3, /*dilation=*/12));
-  conv1_5 = register_module("conv1_5", same_conv2d(in, out, /*kernel=*/1));
-  conv2 = register_module("conv2", same_conv2d(5 * out, out, /*kernel=*/1));
+  int64_t branch_channels = 0;
+  for (const Layer& l : kLayers) {
+    if (l.part != Part::kAspp) continue;
+    const int64_t in = l.input == Input::kAsppBranches ? branch_channels : options.in_channels();
+    if (l.input != Input::kAsppBranches) branch_channels += options.out_channels();
+    convs.push_back(
+        register_module(l.name, same_conv2d(in, options.out_channels(), l.kernel, l.dilation)));
+  }
 }
 
 // ref: saliency/model.py _aspp
 torch::Tensor ASPPImpl::forward(const torch::Tensor& x) {
-  torch::Tensor b1 = conv1_1->forward(x).relu_();
-  torch::Tensor b2 = conv1_2->forward(x).relu_();
-  torch::Tensor b3 = conv1_3->forward(x).relu_();
-  torch::Tensor b4 = conv1_4->forward(x).relu_();
-  torch::Tensor pooled = x.mean({2, 3}, /*keepdim=*/true);
-  torch::Tensor b5 =
-      resize_bilinear_tf_legacy(conv1_5->forward(pooled).relu_(), x.size(2), x.size(3));
-  return conv2->forward(torch::cat({b1, b2, b3, b4, b5}, /*dim=*/1)).relu_();
+  std::vector<torch::Tensor> branches;
+  torch::Tensor y;
+  size_t i = 0;
+  for (const Layer& l : kLayers) {
+    if (l.part != Part::kAspp) continue;
+    torch::nn::Conv2d& conv = convs[i++];
+    switch (l.input) {
+      case Input::kFeatureMean:
+        y = conv->forward(x.mean({2, 3}, /*keepdim=*/true));
+        if (l.relu) y.relu_();
+        branches.push_back(resize_bilinear_tf_legacy(y, x.size(2), x.size(3)));
+        continue;
+      case Input::kAsppBranches:
+        y = conv->forward(torch::cat(branches, /*dim=*/1));
+        break;
+      default:
+        y = conv->forward(x);
+        break;
+    }
+    if (l.relu) y.relu_();
+    if (l.input != Input::kAsppBranches) branches.push_back(y);
+  }
+  return y;
 }
 
 }  // namespace msinet::model

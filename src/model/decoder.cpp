@@ -2,23 +2,29 @@
 
 #include <torch/torch.h>
 
+#include "msinet/model/layers.h"
 #include "msinet/model/ops.h"
 
 namespace msinet::model {
 
 DecoderImpl::DecoderImpl() {
-  conv1 = register_module("conv1", same_conv2d(256, 128, /*kernel=*/3));
-  conv2 = register_module("conv2", same_conv2d(128, 64, /*kernel=*/3));
-  conv3 = register_module("conv3", same_conv2d(64, 32, /*kernel=*/3));
-  conv4 = register_module("conv4", same_conv2d(32, 1, /*kernel=*/3));
+  for (const Layer& l : kLayers) {
+    if (l.part != Part::kDecoder) continue;
+    convs.push_back(register_module(l.name, same_conv2d(l.in, l.out, l.kernel, l.dilation)));
+  }
 }
 
 // ref: saliency/model.py _decoder
 torch::Tensor DecoderImpl::forward(const torch::Tensor& x) {
-  torch::Tensor t = conv1->forward(upsample2x_tf_legacy(x)).relu_();
-  t = conv2->forward(upsample2x_tf_legacy(t)).relu_();
-  t = conv3->forward(upsample2x_tf_legacy(t)).relu_();
-  return conv4->forward(t);
+  torch::Tensor t = x;
+  size_t i = 0;
+  for (const Layer& l : kLayers) {
+    if (l.part != Part::kDecoder) continue;
+    if (l.input == Input::kUpsampled) t = upsample2x_tf_legacy(t);
+    t = convs[i++]->forward(t);
+    if (l.relu) t.relu_();
+  }
+  return t;
 }
 
 }  // namespace msinet::model

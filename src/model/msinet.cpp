@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include "msinet/model/layers.h"
 #include "msinet/model/ops.h"
 #include "msinet/util/error.h"
 
@@ -24,10 +25,12 @@ void check_rgb_input(const torch::Tensor& rgb) {
                                        std::string(c10::toString(rgb.scalar_type())));
   }
   const int64_t h = rgb.size(2), w = rgb.size(3);
-  if (h <= 0 || w <= 0 || h % 8 != 0 || w % 8 != 0) {
+  const int64_t m = input_multiple();
+  if (h <= 0 || w <= 0 || h % m != 0 || w % m != 0) {
     throw Error(ErrorCode::kUsage, "input size " + std::to_string(h) + "x" + std::to_string(w) +
                                        " (height x width) is not supported: sizes must be "
-                                       "multiples of 8; resize or pad the image");
+                                       "multiples of " +
+                                       std::to_string(m) + "; resize or pad the image");
   }
 }
 
@@ -47,6 +50,21 @@ torch::Tensor MSINetImpl::forward_raw(torch::Tensor rgb) {
 
 torch::Tensor MSINetImpl::forward(torch::Tensor rgb) {
   return normalize_maps(forward_raw(std::move(rgb)));
+}
+
+const torch::nn::Conv2d& MSINetImpl::conv(size_t index) const {
+  const Layer& layer = kLayers.at(index);
+  size_t in_part = 0;
+  for (size_t i = 0; i < index; ++i) in_part += kLayers[i].part == layer.part ? 1 : 0;
+  switch (layer.part) {
+    case Part::kEncoder:
+      return encoder->convs.at(in_part);
+    case Part::kAspp:
+      return aspp->convs.at(in_part);
+    case Part::kDecoder:
+      break;
+  }
+  return decoder->convs.at(in_part);
 }
 
 int64_t count_parameters(const MSINet& net) {

@@ -8,18 +8,25 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <numeric>
 #include <random>
 #include <sstream>
 
+#include "msinet/checkpoint/container.h"
+#include "msinet/checkpoint/load.h"
+#include "msinet/checkpoint/state.h"
+#include "msinet/checkpoint/tf_names.h"
 #include "msinet/data/image.h"
 #include "msinet/data/splits.h"
-#include "msinet/infer/published.h"
-#include "msinet/infer/runtime.h"
-#include "msinet/model/checkpoint.h"
 #include "msinet/model/msinet.h"
-#include "msinet/model/tf_weights.h"
-#include "msinet/train/checkpoint.h"
+#include "msinet/pipeline/pipeline.h"
+#include "msinet/pipeline/predictor.h"
+#include "msinet/pipeline/tensors.h"
+#include "msinet/runtime/device.h"
+#include "msinet/runtime/inference.h"
 #include "msinet/train/loss.h"
 #include "msinet/train/plot.h"
 #include "msinet/util/error.h"
@@ -33,36 +40,53 @@ namespace msinet::train {
 
 namespace fs = std::filesystem;
 
-fs::path latest_checkpoint_path(const fs::path& results_dir, const std::string& name) {
-  return results_dir / "ckpts" / "latest" / (name + kCheckpointSuffix);
-}
-
-fs::path best_checkpoint_path(const fs::path& results_dir, const std::string& name) {
-  return results_dir / "ckpts" / "best" / (name + kCheckpointSuffix);
-}
-
 fs::path history_dir(const fs::path& results_dir, const std::string& name) {
   return results_dir / "history" / name;
 }
 
 namespace {
 
-// One batch as tensors: stimuli [N,3,H,W] (RGB 0..255) and maps [N,1,H,W] (0..255).
+using checkpoint::Checkpoint;
+using checkpoint::CheckpointMeta;
+using Pairs = std::vector<data::FilePair>;
+
+// One batch as tensors: stimuli [N,3,H,W] (RGB 0..255) and maps [N,1,H,W] (0..255), contiguous.
 std::pair<torch::Tensor, torch::Tensor> load_batch(const Pairs& pairs,
                                                    const std::vector<size_t>& indices, int h,
                                                    int w) {
-  std::vector<torch::Tensor> xs, ys;
+  std::vector<cv::Mat> xs, ys;
   for (size_t i : indices) {
-    const cv::Mat x = data::preprocess_stimulus(data::decode_image(pairs[i].first, 3), h, w);
-    const cv::Mat y = data::preprocess_map(data::decode_image(pairs[i].second, 1), h, w);
-    xs.push_back(torch::from_blob(const_cast<float*>(x.ptr<float>()), {h, w, 3}, torch::kFloat32)
-                     .permute({2, 0, 1})
-                     .clone());
-    ys.push_back(
-        torch::from_blob(const_cast<float*>(y.ptr<float>()), {1, h, w}, torch::kFloat32).clone());
+    xs.push_back(data::preprocess_stimulus(data::decode_image(pairs[i].first, 3), h, w));
+    ys.push_back(data::preprocess_map(data::decode_image(pairs[i].second, 1), h, w));
   }
-  return {torch::stack(xs), torch::stack(ys)};
+  return {pipeline::images_to_batch(xs).contiguous(), pipeline::images_to_batch(ys).contiguous()};
 }
+
+// The validation loss: KLD of each map against its ground truth at the network size.
+class ValidationLoss : public pipeline::Sink {
+ public:
+  ValidationLoss(const Pairs& pairs, int h, int w) : h_(h), w_(w) {
+    for (const auto& [stimulus, map] : pairs) maps_[stimulus.string()] = map;
+  }
+
+  void consume(pipeline::Result&& r) override {
+    const cv::Mat y = data::preprocess_map(data::decode_image(maps_.at(r.name), 1), h_, w_);
+    const double v =
+        kld_loss(pipeline::images_to_batch({y}), pipeline::images_to_batch({r.map})).item<double>();
+    std::lock_guard<std::mutex> lock(mutex_);
+    sum_ += v;
+    ++count_;
+  }
+
+  double mean() const { return count_ ? sum_ / static_cast<double>(count_) : NAN; }
+
+ private:
+  int h_, w_;
+  std::map<std::string, fs::path> maps_;
+  std::mutex mutex_;
+  double sum_ = 0;
+  int64_t count_ = 0;
+};
 
 // The training order of one epoch: a permutation seeded by (seed, epoch), so that a resumed
 // epoch visits the same images in the same order.
@@ -114,17 +138,17 @@ void write_history(const fs::path& dir, const CheckpointMeta& meta) {
 }
 
 // Initial weights of a fresh run.
-void initialise(model::MSINet& net, const TrainData& data, const TrainOptions& o) {
+void initialise(model::MSINet& net, const data::PreparedDataset& data, const TrainOptions& o) {
   std::string init = o.init;
   if (init == "auto") init = data.name == "salicon" ? "vgg16" : "salicon";
   if (init == "random") {
     spdlog::info("init: random (seed {})", o.seed);
   } else if (init == "vgg16") {
-    const fs::path vgg = weights::ensure_vgg16_checkpoint(o.weights_dir);
-    model::load_vgg16_weights(net, weights::read_weights(vgg), vgg.string());
+    const fs::path vgg = weights::ensure_vgg16_checkpoint(o.weights_dir, o.download);
+    checkpoint::load_vgg16_weights(net, weights::read_weights(vgg), vgg.string());
     spdlog::info("init: VGG16 encoder from '{}'", vgg.string());
   } else if (init == "salicon") {
-    const fs::path best = best_checkpoint_path(o.results_dir, "salicon");
+    const fs::path best = checkpoint::best_checkpoint_path(o.results_dir, "salicon");
     std::error_code ec;
     if (!fs::is_regular_file(best, ec)) {
       throw Error(ErrorCode::kWeights,
@@ -133,51 +157,55 @@ void initialise(model::MSINet& net, const TrainData& data, const TrainOptions& o
                       "', which does not exist: run `msinet train -d salicon` "
                       "first, give --init FILE, or pass --init random to train from scratch");
     }
-    infer::load_weights_file(net, best);
+    checkpoint::load_weights_file(net, best);
     spdlog::info("init: best SALICON checkpoint '{}'", best.string());
   } else {
-    infer::load_weights_file(net, init);
+    checkpoint::load_weights_file(net, init);
     spdlog::info("init: '{}'", init);
   }
 }
 
-double validate(model::MSINet& net, const TrainData& data, const TrainOptions& o,
-                torch::Device device) {
-  torch::NoGradGuard no_grad;
-  net->eval();
-  double sum = 0;
-  size_t count = 0;
-  util::Progress progress("valid", static_cast<int64_t>(data.valid.size()),
-                          o.progress && util::stderr_is_terminal());
-  for (size_t i = 0; i < data.valid.size(); i += static_cast<size_t>(o.batch_size)) {
-    if (util::interrupt_requested()) return NAN;
-    std::vector<size_t> idx;
-    for (size_t j = i; j < std::min(data.valid.size(), i + static_cast<size_t>(o.batch_size)); ++j)
-      idx.push_back(j);
-    auto [x, y] = load_batch(data.valid, idx, data.height, data.width);
-    const torch::Tensor pred = net->forward(x.to(device));
-    sum += kld_loss(y.to(device), pred).item<double>() * static_cast<double>(idx.size());
-    count += idx.size();
-    progress.update(static_cast<int64_t>(count));
+// Mean validation KLD through the inference pipeline (no gradients); NaN when interrupted.
+double validate(const model::MSINet& net, const data::PreparedDataset& data, const TrainOptions& o,
+                const torch::Device& device) {
+  pipeline::Predictor predictor(std::make_unique<runtime::InferenceNet>(net, device));
+  std::vector<std::string> stimuli;
+  for (const auto& pair : data.split.valid) stimuli.push_back(pair.first.string());
+  pipeline::ImageFiles source(std::move(stimuli));
+  ValidationLoss loss(data.split.valid, data.height, data.width);
+  pipeline::PipelineOptions po;
+  po.height = data.height;
+  po.width = data.width;
+  po.batch_size = o.batch_size;
+  po.workers = std::max(1, o.workers);
+  po.restore = false;
+  po.label = "valid";
+  po.progress = o.progress;
+  try {
+    const pipeline::PipelineResult r = pipeline::run_pipeline(source, predictor, loss, po);
+    if (!r.failures.empty()) {
+      throw Error(ErrorCode::kInput, "validation of '" + data.name + "': " + r.failures[0].why);
+    }
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::kInterrupted) return NAN;
+    throw;
   }
-  progress.finish();
-  net->train();
-  return count ? sum / static_cast<double>(count) : NAN;
+  return loss.mean();
 }
 
 }  // namespace
 
-TrainResult run_train(const TrainData& data, const TrainOptions& o) {
-  if (data.train.empty())
+TrainResult run_train(const data::PreparedDataset& data, const TrainOptions& o) {
+  if (data.split.train.empty())
     throw Error(ErrorCode::kInput, "dataset '" + data.name + "' has no training images");
-  if (data.valid.empty())
+  if (data.split.valid.empty())
     throw Error(ErrorCode::kInput, "dataset '" + data.name + "' has no validation images");
   if (o.batch_size < 1 || o.epochs < 1)
     throw Error(ErrorCode::kUsage, "epochs and batch size must be at least 1");
-  const torch::Device device = infer::resolve_device(o.device);
+  const torch::Device device = runtime::resolve_device(o.device);
   TrainResult result;
-  result.latest = latest_checkpoint_path(o.results_dir, data.name);
-  result.best = best_checkpoint_path(o.results_dir, data.name);
+  result.latest = checkpoint::latest_checkpoint_path(o.results_dir, data.name);
+  result.best = checkpoint::best_checkpoint_path(o.results_dir, data.name);
   result.history_dir = history_dir(o.results_dir, data.name);
 
   // Adam's second moments of tiny gradients become denormal floats, which x86 computes ~100x
@@ -189,7 +217,7 @@ TrainResult run_train(const TrainData& data, const TrainOptions& o) {
   std::string resume_optimizer;
   std::error_code ec;
   if (fs::is_regular_file(result.latest, ec)) {
-    Checkpoint ckpt = read_checkpoint(result.latest);
+    Checkpoint ckpt = checkpoint::read_checkpoint(result.latest);
     if (ckpt.meta.height != data.height || ckpt.meta.width != data.width) {
       throw Error(ErrorCode::kUsage,
                   "'" + result.latest.string() + "' was trained at " +
@@ -197,7 +225,7 @@ TrainResult run_train(const TrainData& data, const TrainOptions& o) {
                       ", not " + std::to_string(data.height) + "x" + std::to_string(data.width) +
                       ": use the same --size, or another --results folder");
     }
-    model::deserialize_state(net, ckpt.model, result.latest.string());
+    checkpoint::deserialize_state(net, ckpt.model, result.latest.string());
     meta = ckpt.meta;
     resume_optimizer = std::move(ckpt.optimizer);
     spdlog::info("resuming '{}' from '{}': {} epoch(s) done{}", data.name, result.latest.string(),
@@ -218,24 +246,25 @@ TrainResult run_train(const TrainData& data, const TrainOptions& o) {
   if (!resume_optimizer.empty())
     load_optimizer(optimizer, resume_optimizer, result.latest.string());
   data::Split audit;
-  audit.valid = data.valid;
+  audit.valid = data.split.valid;
   data::write_validation_list(audit, result.history_dir / "valid_files.txt");
 
   auto save_latest = [&]() {
     net->to(torch::kCPU);
-    write_checkpoint(result.latest,
-                     Checkpoint{model::serialize_state(net), optimizer_bytes(optimizer), meta});
+    checkpoint::write_checkpoint(result.latest, Checkpoint{checkpoint::serialize_state(net),
+                                                           optimizer_bytes(optimizer), meta});
     net->to(device);
   };
-  const size_t steps = (data.train.size() + o.batch_size - 1) / static_cast<size_t>(o.batch_size);
+  const size_t steps =
+      (data.split.train.size() + o.batch_size - 1) / static_cast<size_t>(o.batch_size);
   spdlog::info(
       "train '{}': {} train / {} valid images, {}x{}, batch {}, lr {}, epochs {} (done {})",
-      data.name, data.train.size(), data.valid.size(), data.height, data.width, o.batch_size,
-      o.learning_rate, o.epochs, meta.epochs_done);
+      data.name, data.split.train.size(), data.split.valid.size(), data.height, data.width,
+      o.batch_size, o.learning_rate, o.epochs, meta.epochs_done);
   while (meta.epochs_done < o.epochs) {
     const auto t0 = std::chrono::steady_clock::now();
     const int64_t epoch = meta.epochs_done;
-    const std::vector<size_t> order = epoch_order(data.train.size(), meta.seed, epoch);
+    const std::vector<size_t> order = epoch_order(data.split.train.size(), meta.seed, epoch);
     util::Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs),
                             static_cast<int64_t>(steps), o.progress && util::stderr_is_terminal());
     for (size_t step = static_cast<size_t>(meta.step_in_epoch); step < steps; ++step) {
@@ -250,7 +279,7 @@ TrainResult run_train(const TrainData& data, const TrainOptions& o) {
       std::vector<size_t> idx(
           order.begin() + static_cast<long>(step * o.batch_size),
           order.begin() + static_cast<long>(std::min(order.size(), (step + 1) * o.batch_size)));
-      auto [x, y] = load_batch(data.train, idx, data.height, data.width);
+      auto [x, y] = load_batch(data.split.train, idx, data.height, data.width);
       optimizer.zero_grad();
       const torch::Tensor loss = kld_loss(y.to(device), net->forward(x.to(device)));
       const double value = loss.item<double>();
@@ -293,7 +322,8 @@ TrainResult run_train(const TrainData& data, const TrainOptions& o) {
     save_latest();
     if (is_best) {
       net->to(torch::kCPU);
-      write_checkpoint(result.best, Checkpoint{model::serialize_state(net), "", meta});
+      checkpoint::write_checkpoint(result.best,
+                                   Checkpoint{checkpoint::serialize_state(net), "", meta});
       net->to(device);
     }
     write_history(result.history_dir, meta);

@@ -1,7 +1,7 @@
 #pragma once
 // `msinet bench`: how fast this machine runs MSI-Net. Forward speed per input size, batch and
-// precision next to a plain LibTorch loop over the same layers and a peak measured in the same
-// run; training step; image pipeline; bf16/fp16 maps against fp32 on real photos; memory.
+// precision next to the plain loop (the runtime with every optimisation off) and a peak measured in
+// the same run; training step; image pipeline; bf16/fp16 maps against fp32 on real photos; memory.
 // Weights are random (seeded): speed does not depend on their values.
 
 #include <cstdint>
@@ -9,18 +9,14 @@
 #include <string>
 #include <vector>
 
-namespace msinet::bench {
+#include "msinet/util/size.h"
 
-/// An input size, height x width.
-struct Size {
-  int h = 0;  ///< rows
-  int w = 0;  ///< columns
-};
+namespace msinet::bench {
 
 /// What to measure.
 struct BenchOptions {
   /// Input sizes (the three distinct dataset sizes by default).
-  std::vector<Size> sizes = {{240, 320}, {360, 360}, {216, 384}};
+  std::vector<util::Size> sizes = {{240, 320}, {360, 360}, {216, 384}};
   /// Batch sizes.
   std::vector<int> batches = {1, 4, 8};
   /// fp32 | bf16 | fp16; empty = fp32 plus every reduced precision the device supports.
@@ -120,7 +116,7 @@ struct BenchReport {
 };
 
 /// Parses "240x320,360x360" (multiples of 8); throws Error(kUsage) naming the bad item.
-std::vector<Size> parse_sizes(const std::string& text);
+std::vector<util::Size> parse_sizes(const std::string& text);
 
 /// Parses "1,4,8" (positive); throws Error(kUsage) naming the bad item.
 std::vector<int> parse_batches(const std::string& text);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "msinet/config/config.h"
+#include "msinet/fetch/download.h"
 
 namespace msinet::cli {
 
@@ -39,6 +40,12 @@ CLI::Option* add_config_flag(CLI::App& app, CommandState& state, const std::stri
 
 /// defaults < --config file < MSINET_* environment < flags.
 config::Config resolve_config(const CommandState& state);
+
+/// The non-empty items of a comma-separated list ("a,b" -> {"a", "b"}).
+std::vector<std::string> split_list(const std::string& text);
+
+/// Download settings from the configuration: the mirror and the size cap.
+fetch::DownloadOptions download_options(const config::Config& cfg);
 
 /// Sets spdlog's level from -v / -q.
 void configure_logging(const CommandState& state);

@@ -91,7 +91,4 @@ DatasetSpec dataset_spec_from_arg(const std::string& arg);
 /// saliency/, else `path/name`.
 fs::path resolve_dataset_dir(const fs::path& path, const std::string& name);
 
-/// Parses "HxW" (e.g. "240x320"); both positive multiples of 8. Error(kConfig) naming `what`.
-void parse_input_size(const std::string& text, const std::string& what, int& height, int& width);
-
 }  // namespace msinet::data

@@ -75,6 +75,9 @@ MapFormat parse_map_format(const std::string& s);
 /// The file extension of a format: ".jpeg", ".png" or ".npy".
 std::string map_file_extension(MapFormat format);
 
+/// A map (CV_32FC1, 0..255) as float32 values in [0, 1], exactly as kNpy files store it.
+cv::Mat unit_map(const cv::Mat& map255);
+
 /// Writes a map (CV_32FC1, 0..255) atomically: kJpeg grayscale quality 100 and kPng 8-bit
 /// grayscale of quantize_u8(map255); kNpy float32 (h, w) array of map255 / 255.
 void write_map(const std::filesystem::path& path, const cv::Mat& map255, MapFormat format);

@@ -24,6 +24,17 @@ struct Split {
   std::vector<std::string> warnings;  ///< also logged: e.g. a subset of a built-in dataset
 };
 
+/// A dataset ready to train or score on: its split, its network input size, and the folders its
+/// maps came from.
+struct PreparedDataset {
+  std::string name;  ///< names checkpoints, histories and reports
+  int height = 0;    ///< network input size (multiples of 8)
+  int width = 0;
+  Split split;
+  fs::path saliency_dir;   ///< root of the ground-truth maps
+  fs::path fixations_dir;  ///< root of the fixation maps; may not exist
+};
+
 /// The name two paired files share: the file name without extension, with every `_fixMap` and
 /// `_fixPts` removed.
 std::string pairing_stem(const fs::path& path);

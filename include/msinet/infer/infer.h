@@ -6,13 +6,15 @@
 #include <string>
 #include <vector>
 
+#include "msinet/fetch/download.h"
+
 namespace msinet::infer {
 
 /// What `msinet test` needs; every field has the CLI's default.
 struct InferOptions {
   std::filesystem::path input;      ///< an image or a folder (recursive)
   std::string dataset = "salicon";  ///< picks the input size and default weights
-  std::filesystem::path weights;    ///< explicit weights; empty = resolve_weights()
+  std::filesystem::path weights;    ///< explicit weights; empty = checkpoint::resolve_weights()
   std::filesystem::path results_dir = "results";
   std::filesystem::path weights_dir = "weights";
   std::filesystem::path output_dir;  ///< empty = <results_dir>/images
@@ -22,9 +24,10 @@ struct InferOptions {
   int width = 0;
   int batch_size = 1;  ///< images per forward pass
   std::string device = "auto";
-  std::string precision = "fp32";  ///< fp32 | bf16 | fp16 (model::parse_precision)
+  std::string precision = "fp32";  ///< fp32 | bf16 | fp16 (runtime::parse_precision)
   int workers = 0;                 ///< decoding/writing threads; 0 = 2
   bool progress = true;
+  fetch::DownloadOptions download;  ///< for the published weights (mirror, size cap)
 };
 
 /// What happened.
@@ -38,16 +41,8 @@ struct InferResult {
   double total_seconds = 0;
 };
 
-/// The weights `test` uses for `dataset` when none are given: the best checkpoint trained here
-/// (<results>/ckpts/best/<dataset>.msinet), else the published model imported into
-/// <weights>/<dataset>.msinet, downloading and importing it on first use.
-std::filesystem::path resolve_weights(const std::string& dataset,
-                                      const std::filesystem::path& results_dir,
-                                      const std::filesystem::path& weights_dir);
-
-/// Runs the job: decoding and preprocessing (ahead of the network) and restoring and writing
-/// (behind it) run on `workers` threads while the network computes; at most a few batches are in
-/// flight, so memory stays bounded for any number of images. Unreadable images are reported and
+/// Runs the job through the inference pipeline (pipeline/pipeline.h) with a sink that writes
+/// files; memory stays bounded for any number of images. Unreadable images are reported and
 /// skipped (InferResult::failed); an Error(kIo) while writing stops the run.
 InferResult run_test(const InferOptions& options);
 

@@ -1,6 +1,8 @@
 #pragma once
-// The decoder of MSI-Net: three (x2 legacy bilinear upsampling -> 3x3 conv -> ReLU) stages and a
-// final 3x3 conv to one channel without activation.
+// The decoder of MSI-Net: the decoder rows of kLayers (layers.h): three (x2 legacy bilinear
+// upsampling -> 3x3 conv -> ReLU) stages and a final 3x3 conv to one channel without activation.
+
+#include <vector>
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/conv.h>
@@ -15,14 +17,8 @@ struct DecoderImpl : torch::nn::Module {
   /// ASPP output [N,256,h,w] -> raw saliency logits [N,1,8h,8w].
   torch::Tensor forward(const torch::Tensor& x);
 
-  /// After the first x2 upsampling.
-  torch::nn::Conv2d conv1{nullptr};
-  /// After the second x2 upsampling.
-  torch::nn::Conv2d conv2{nullptr};
-  /// After the third x2 upsampling.
-  torch::nn::Conv2d conv3{nullptr};
-  /// Output convolution, linear.
-  torch::nn::Conv2d conv4{nullptr};
+  /// The convolutions in table order, registered under their table names.
+  std::vector<torch::nn::Conv2d> convs;
 };
 TORCH_MODULE(Decoder);
 

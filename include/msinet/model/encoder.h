@@ -1,6 +1,6 @@
 #pragma once
-// The VGG16-based encoder of MSI-Net: 13 convolutions whose pooled outputs at three depths
-// (P3, P4, P5, all at 1/8 of the input size) are concatenated.
+// The VGG16-based encoder of MSI-Net: the encoder rows of kLayers (layers.h), whose pooled
+// outputs at three depths (P3, P4, P5, all at 1/8 of the input size) are concatenated.
 
 #include <vector>
 
@@ -11,16 +11,13 @@
 
 namespace msinet::model {
 
-/// Encoder: conv1_1 .. conv5_3 (conv5 dilated by 2); output concat(P3, P4, P5), 1280 channels.
+/// Encoder: conv1_1 .. conv5_3 (conv5 dilated by 2); output the concatenated features.
 struct EncoderImpl : torch::nn::Module {
-  /// Number of output channels (256 + 512 + 512).
-  static constexpr int64_t kOutChannels = 1280;
-
   EncoderImpl();
   /// Mean-subtracted RGB [N,3,H,W] (H, W multiples of 8) -> features [N,1280,H/8,W/8].
   torch::Tensor forward(const torch::Tensor& x);
 
-  /// The 13 convolutions in network order, registered as conv1_1 .. conv5_3.
+  /// The convolutions in table order, registered under their table names.
   std::vector<torch::nn::Conv2d> convs;
 };
 TORCH_MODULE(Encoder);

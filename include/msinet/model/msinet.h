@@ -1,6 +1,7 @@
 #pragma once
 // MSI-Net (Kroner et al. 2020): VGG16 encoder, ASPP, upsampling decoder, per-image normalisation.
 
+#include <cstddef>
 #include <cstdint>
 
 #include <torch/nn/module.h>
@@ -31,11 +32,14 @@ struct MSINetImpl : torch::nn::Module {
   ASPP aspp{nullptr};
   /// Upsampling decoder.
   Decoder decoder{nullptr};
+
+  /// The convolution of row `index` of kLayers (layers.h).
+  const torch::nn::Conv2d& conv(size_t index) const;
 };
 TORCH_MODULE(MSINet);
 
 /// Throws Error(kUsage) unless `rgb` is a floating-point [N, 3, H, W] batch with H and W positive
-/// multiples of 8.
+/// multiples of 8 (input_multiple() in layers.h).
 void check_rgb_input(const torch::Tensor& rgb);
 
 /// Number of scalar parameters (24,934,209 for MSI-Net).

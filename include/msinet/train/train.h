@@ -5,22 +5,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
-#include <utility>
-#include <vector>
+
+#include "msinet/data/splits.h"
+#include "msinet/fetch/download.h"
 
 namespace msinet::train {
-
-/// (stimulus, saliency map) pairs of one split.
-using Pairs = std::vector<std::pair<std::filesystem::path, std::filesystem::path>>;
-
-/// The data a run trains on, already split.
-struct TrainData {
-  std::string name;  ///< names the checkpoints and the history folder
-  int height = 0;    ///< input size (multiples of 8)
-  int width = 0;
-  Pairs train;
-  Pairs valid;
-};
 
 /// Knobs of one run; the CLI fills them from the resolved configuration.
 struct TrainOptions {
@@ -32,7 +21,9 @@ struct TrainOptions {
   uint64_t seed = 42;
   std::string init = "auto";  ///< auto | random | vgg16 | salicon | <weights file>
   std::string device = "auto";
+  int workers = 2;  ///< threads decoding ahead of the network (validation)
   bool progress = true;
+  fetch::DownloadOptions download;  ///< for the VGG16 checkpoint
 };
 
 /// What happened.
@@ -46,13 +37,9 @@ struct TrainResult {
 
 /// Runs (or resumes) training. Throws Error(kInterrupted) after saving `latest` when SIGINT or
 /// SIGTERM arrived, Error(kDiverged) on a non-finite loss (the last good checkpoint is kept).
-TrainResult run_train(const TrainData& data, const TrainOptions& options);
+TrainResult run_train(const data::PreparedDataset& data, const TrainOptions& options);
 
-/// Paths of the run's files under `results_dir`.
-std::filesystem::path latest_checkpoint_path(const std::filesystem::path& results_dir,
-                                             const std::string& name);
-std::filesystem::path best_checkpoint_path(const std::filesystem::path& results_dir,
-                                           const std::string& name);
+/// <results_dir>/history/<name>: the run's loss lists and curve.
 std::filesystem::path history_dir(const std::filesystem::path& results_dir,
                                   const std::string& name);
 

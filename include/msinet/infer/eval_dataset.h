@@ -1,0 +1,35 @@
+#pragma once
+// The `eval -d` job: a model (or a baseline) scored on the validation split of a prepared
+// dataset, through the inference pipeline, so that it batches, decodes ahead on worker threads
+// and runs in any precision exactly as `test` does.
+
+#include <filesystem>
+#include <string>
+
+#include "msinet/data/splits.h"
+#include "msinet/eval/evaluate.h"
+#include "msinet/fetch/download.h"
+
+namespace msinet::infer {
+
+/// What `msinet eval -d` needs besides the dataset.
+struct EvalDatasetOptions {
+  eval::EvalOptions eval;         ///< metrics, seed, baseline, reports; folders default to the
+                                  ///< dataset's
+  std::filesystem::path weights;  ///< empty = checkpoint::resolve_weights()
+  std::filesystem::path results_dir = "results";
+  std::filesystem::path weights_dir = "weights";
+  std::string device = "auto";
+  std::string precision = "fp32";   ///< fp32 | bf16 | fp16
+  int batch_size = 1;               ///< images per forward pass
+  int workers = 0;                  ///< decoding/scoring threads; 0 = 2
+  fetch::DownloadOptions download;  ///< for the published weights
+};
+
+/// Scores the validation images of `dataset` (with a model, or eval.baseline when set) against
+/// their ground truth and writes eval.csv / eval.json when set. A stimulus that cannot be read
+/// is reported as skipped. Throws Error(kInput) when there is no ground truth for the split.
+eval::EvalResult run_eval_dataset(const data::PreparedDataset& dataset,
+                                  const EvalDatasetOptions& options);
+
+}  // namespace msinet::infer

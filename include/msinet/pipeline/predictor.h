@@ -1,0 +1,47 @@
+#pragma once
+// A network prepared for inference behind a LibTorch-free interface: preprocessed images in,
+// maps out.
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+namespace msinet::runtime {
+class InferenceNet;
+}  // namespace msinet::runtime
+
+namespace msinet::pipeline {
+
+/// Holds MSI-Net prepared for inference (runtime::InferenceNet) on a device.
+class Predictor {
+ public:
+  /// Loads `weights` (any form checkpoint::load_weights_file accepts); `device` is
+  /// auto|cpu|cuda and `precision` fp32|bf16|fp16. Throws Error(kUsage) when the precision
+  /// cannot run there.
+  Predictor(const std::filesystem::path& weights, const std::string& device,
+            const std::string& precision = "fp32");
+  /// Runs an already prepared network.
+  explicit Predictor(std::unique_ptr<runtime::InferenceNet> net);
+  ~Predictor();
+  Predictor(const Predictor&) = delete;
+  Predictor& operator=(const Predictor&) = delete;
+
+  /// Maps (CV_32FC1, values [0, 1], same size as the inputs) for a batch of preprocessed
+  /// stimuli (CV_32FC3, RGB 0..255, all of one size that is a multiple of 8). Not thread-safe.
+  std::vector<cv::Mat> predict(const std::vector<cv::Mat>& stimuli);
+
+  /// "cpu" or "cuda:0".
+  std::string device_name() const;
+
+  /// Device, precision and the optimisations in use, in one line.
+  std::string describe() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace msinet::pipeline

@@ -1,0 +1,65 @@
+#pragma once
+// Fast inference: the network of model::MSINet, planned from its layer table (model/layers.h)
+// and prepared once for one device and precision. On the CPU: channels-last activations,
+// weights packed once for oneDNN with the ReLU fused into the convolution (when this LibTorch has
+// the mkldnn_prepacked operators), dedicated kernels for the TF1 pooling, concatenation and
+// upsampling, no autograd. On CUDA: channels-last, cuDNN benchmark mode, fp16/bf16 weights and
+// activations. With every option off it is a plain NCHW loop of torch::conv2d calls. The float32
+// result equals MSINet::forward up to float rounding (summation order inside the convolutions).
+
+#include <memory>
+#include <string>
+
+#include <torch/types.h>
+
+#include "msinet/model/msinet.h"
+#include "msinet/runtime/precision.h"
+
+namespace msinet::runtime {
+
+/// What InferenceNet uses; everything on by default, switches for measuring each part.
+struct InferenceOptions {
+  /// Arithmetic precision of weights and activations (the maps are normalised in float32).
+  Precision precision = Precision::kFloat32;
+  /// Channels-last (NHWC) activations and weights.
+  bool channels_last = true;
+  /// CPU: oneDNN weights packed once per input shape, ReLU fused into the convolution.
+  bool prepack = true;
+  /// CPU, channels-last: one-pass pooling, concatenation and upsampling kernels (nhwc_ops.h).
+  bool nhwc_kernels = true;
+};
+
+/// The options with every optimisation off: the plain NCHW loop that the others are measured
+/// against.
+InferenceOptions plain_options();
+
+/// MSI-Net prepared for inference on one device. Not thread-safe: one caller at a time.
+class InferenceNet {
+ public:
+  /// Copies the weights of `net` (in the layout and precision the options ask for) to `device`.
+  /// Throws Error(kUsage) when the precision cannot run there.
+  InferenceNet(const model::MSINet& net, const torch::Device& device,
+               const InferenceOptions& options = {});
+  ~InferenceNet();
+  InferenceNet(const InferenceNet&) = delete;
+  InferenceNet& operator=(const InferenceNet&) = delete;
+
+  /// RGB [N,3,H,W] float 0..255 (any layout, any device) -> float32 maps [N,1,H,W] in [0,1], on
+  /// the device. Throws Error(kUsage) for a shape MSINet does not accept.
+  torch::Tensor forward(const torch::Tensor& rgb);
+  /// As forward, before the final normalisation, in the compute precision.
+  torch::Tensor forward_raw(const torch::Tensor& rgb);
+
+  /// Where it runs.
+  const torch::Device& device() const;
+  /// The options in effect (prepack and nhwc_kernels off where they do not apply).
+  const InferenceOptions& options() const;
+  /// One line, e.g. "cpu, fp32, channels-last, oneDNN packed conv+ReLU, NHWC kernels".
+  std::string describe() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace msinet::runtime

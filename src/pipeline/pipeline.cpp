@@ -1,0 +1,170 @@
+#include "msinet/pipeline/pipeline.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <deque>
+#include <future>
+#include <mutex>
+
+#include "msinet/data/image.h"
+#include "msinet/util/error.h"
+#include "msinet/util/progress.h"
+#include "msinet/util/signals.h"
+#include "msinet/util/size.h"
+#include "msinet/util/task_pool.h"
+
+namespace msinet::pipeline {
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// An input decoded and preprocessed, or why it could not be.
+struct Prepared {
+  std::string name;
+  cv::Mat image;  // RGB, kept for restoring's size and for the sink when asked
+  cv::Mat stimulus;
+  ErrorCode code = ErrorCode::kOk;
+  std::string error;
+};
+
+// Outcome of restoring and consuming one map.
+struct Consumed {
+  std::string name;
+  ErrorCode code = ErrorCode::kOk;
+  std::string error;
+};
+
+Prepared prepare(const Input& input, const PipelineOptions& o) {
+  Prepared p;
+  p.name = input.name;
+  try {
+    p.image = input.decode();
+    p.stimulus = data::preprocess_stimulus(p.image, o.height, o.width);
+  } catch (const Error& e) {
+    p.code = e.code();
+    p.error = e.what();
+  }
+  return p;
+}
+
+}  // namespace
+
+void check_options(const PipelineOptions& o) {
+  util::check_input_size({o.height, o.width}, "the input size");
+  if (o.batch_size < 1) throw Error(ErrorCode::kUsage, "--batch-size must be at least 1");
+  if (o.workers < 1) throw Error(ErrorCode::kUsage, "workers must be at least 1");
+}
+
+PipelineResult run_pipeline(Source& source, Predictor& predictor, Sink& sink,
+                            const PipelineOptions& o) {
+  check_options(o);
+  const auto t0 = std::chrono::steady_clock::now();
+  PipelineResult result;
+  util::Progress progress(o.label, source.size(), o.progress && util::stderr_is_terminal());
+  int64_t finished = 0;
+  auto fail = [&](const std::string& name, const std::string& why) {
+    spdlog::error("{}", why);
+    result.failures.push_back({name, why});
+    ++result.failed;
+    progress.update(++finished);
+  };
+  // At most `depth` inputs decoded ahead of the network and `depth` maps waiting behind it.
+  const size_t depth = static_cast<size_t>(2 * o.batch_size + 2);
+  std::deque<std::future<Prepared>> ahead;
+  std::deque<std::future<Consumed>> behind;
+  std::mutex serial;  // held around consume() when the sink is not concurrent
+  util::TaskPool pool(o.workers);
+  bool exhausted = false;
+
+  auto collect = [&]() {
+    const Consumed c = behind.front().get();
+    behind.pop_front();
+    if (c.code == ErrorCode::kOk) {
+      ++result.done;
+      progress.update(++finished);
+      return;
+    }
+    if (c.code == ErrorCode::kIo) throw Error(c.code, c.error);  // a full disk stops the run
+    fail(c.name, c.error);
+  };
+  std::vector<Prepared> batch;
+  auto flush = [&]() {
+    if (batch.empty()) return;
+    std::vector<cv::Mat> stimuli;
+    for (const auto& b : batch) stimuli.push_back(b.stimulus);
+    const auto f0 = std::chrono::steady_clock::now();
+    const std::vector<cv::Mat> maps = predictor.predict(stimuli);
+    result.forward_seconds += seconds_since(f0);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      behind.push_back(pool.submit([&sink, &serial, &o, p = std::move(batch[i]), map = maps[i]]() {
+        Consumed c;
+        c.name = p.name;
+        try {
+          Result r;
+          r.name = p.name;
+          r.map = o.restore ? data::restore_map(map, p.image.rows, p.image.cols) : map;
+          if (o.keep_images) r.image = p.image;
+          if (sink.concurrent()) {
+            sink.consume(std::move(r));
+          } else {
+            std::lock_guard<std::mutex> lock(serial);
+            sink.consume(std::move(r));
+          }
+        } catch (const Error& e) {
+          c.code = e.code();
+          c.error = e.what();
+        }
+        return c;
+      }));
+    }
+    batch.clear();
+    while (behind.size() > depth) collect();
+  };
+  for (;;) {
+    while (!exhausted && ahead.size() < depth) {
+      std::optional<Input> input = source.next();
+      if (!input) {
+        exhausted = true;
+        break;
+      }
+      ahead.push_back(pool.submit([in = std::move(*input), &o]() { return prepare(in, o); }));
+    }
+    if (ahead.empty()) break;
+    if (util::interrupt_requested()) {
+      while (!behind.empty()) behind.front().wait(), behind.pop_front();
+      throw Error(ErrorCode::kInterrupted, o.label + " interrupted after " +
+                                               std::to_string(result.done) +
+                                               " result(s); those written so far are complete");
+    }
+    Prepared p = ahead.front().get();
+    ahead.pop_front();
+    if (p.code != ErrorCode::kOk) {
+      if (p.code == ErrorCode::kIo) throw Error(p.code, p.error);
+      fail(p.name, p.error);
+      continue;
+    }
+    batch.push_back(std::move(p));
+    if (static_cast<int>(batch.size()) >= o.batch_size) flush();
+  }
+  flush();
+  while (!behind.empty()) collect();
+  progress.finish();
+  result.total_seconds = seconds_since(t0);
+  return result;
+}
+
+ImageFiles::ImageFiles(std::vector<std::string> paths) : paths_(std::move(paths)) {}
+
+std::optional<Input> ImageFiles::next() {
+  if (next_ >= paths_.size()) return std::nullopt;
+  const std::string path = paths_[next_++];
+  return Input{path, [path] { return data::decode_image(path, 3); }};
+}
+
+int64_t ImageFiles::size() const { return static_cast<int64_t>(paths_.size()); }
+
+}  // namespace msinet::pipeline

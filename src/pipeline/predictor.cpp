@@ -1,0 +1,57 @@
+#include "msinet/pipeline/predictor.h"
+
+#include <torch/torch.h>
+
+#include "msinet/checkpoint/load.h"
+#include "msinet/model/msinet.h"
+#include "msinet/pipeline/tensors.h"
+#include "msinet/runtime/device.h"
+#include "msinet/runtime/inference.h"
+#include "msinet/runtime/precision.h"
+
+namespace msinet::pipeline {
+
+struct Predictor::Impl {
+  std::unique_ptr<runtime::InferenceNet> net;
+  torch::Tensor staging;  // [N, H, W, 3] float32 host buffer (pinned for CUDA), reused per shape
+};
+
+namespace {
+
+std::unique_ptr<runtime::InferenceNet> load(const std::filesystem::path& weights,
+                                            const std::string& device_name,
+                                            const std::string& precision) {
+  const torch::Device device = runtime::resolve_device(device_name);
+  runtime::InferenceOptions options;
+  options.precision = runtime::parse_precision(precision);
+  runtime::check_precision(options.precision, device);
+  model::MSINet net;
+  checkpoint::load_weights_file(net, weights);
+  net->eval();
+  return std::make_unique<runtime::InferenceNet>(net, device, options);
+}
+
+}  // namespace
+
+Predictor::Predictor(const std::filesystem::path& weights, const std::string& device,
+                     const std::string& precision)
+    : Predictor(load(weights, device, precision)) {}
+
+Predictor::Predictor(std::unique_ptr<runtime::InferenceNet> net) : impl_(std::make_unique<Impl>()) {
+  impl_->net = std::move(net);
+}
+
+Predictor::~Predictor() = default;
+
+std::string Predictor::device_name() const { return impl_->net->device().str(); }
+
+std::string Predictor::describe() const { return impl_->net->describe(); }
+
+std::vector<cv::Mat> Predictor::predict(const std::vector<cv::Mat>& stimuli) {
+  if (stimuli.empty()) return {};
+  const torch::Tensor rgb =
+      images_to_batch(stimuli, impl_->staging, /*pinned=*/impl_->net->device().is_cuda());
+  return batch_to_maps(impl_->net->forward(rgb));
+}
+
+}  // namespace msinet::pipeline

@@ -1,0 +1,183 @@
+// End-to-end: `msinet eval -d DATA` scores every validation image exactly as `msinet test
+// --format npy` followed by `msinet eval --pred` on those maps (to 1e-6), in fp32 and, where the
+// CPU has bfloat16 instructions, in bf16.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <sstream>
+
+#include "msinet/checkpoint/container.h"
+#include "msinet/checkpoint/state.h"
+#include "msinet/model/msinet.h"
+#include "msinet/runtime/precision.h"
+#include "test_support.h"
+
+namespace msinet {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::read_lines;
+using testing::run_msinet;
+using testing::TempDir;
+
+// A photo-like image, a blurred map and a binary fixation map around one bright disc.
+void make_item(const fs::path& dir, const std::string& stem, int h, int w, int seed) {
+  cv::RNG rng(seed);
+  cv::Mat img(h, w, CV_8UC3);
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      img.at<cv::Vec3b>(y, x) =
+          cv::Vec3b(static_cast<uchar>((x * 255) / w), static_cast<uchar>((y * 255) / h),
+                    static_cast<uchar>(rng.uniform(0, 256)));
+    }
+  }
+  const cv::Point c(rng.uniform(w / 4, 3 * w / 4), rng.uniform(h / 4, 3 * h / 4));
+  cv::circle(img, c, std::min(h, w) / 6, cv::Scalar(20, 200, 240), cv::FILLED);
+  cv::Mat fix(h, w, CV_8UC1, cv::Scalar(0));
+  for (int k = 0; k < 12; ++k) {
+    const int x = std::clamp(c.x + rng.uniform(-w / 8, w / 8 + 1), 0, w - 1);
+    const int y = std::clamp(c.y + rng.uniform(-h / 8, h / 8 + 1), 0, h - 1);
+    fix.at<uchar>(y, x) = 255;
+  }
+  fix.at<uchar>(rng.uniform(0, h), rng.uniform(0, w)) = 255;
+  cv::Mat map;
+  fix.convertTo(map, CV_32F);
+  cv::GaussianBlur(map, map, cv::Size(0, 0), std::min(h, w) / 12.0);
+  cv::normalize(map, map, 0, 255, cv::NORM_MINMAX);
+  map.convertTo(map, CV_8U);
+  for (const char* sub : {"stimuli", "maps", "fixations"}) fs::create_directories(dir / sub);
+  ASSERT_TRUE(cv::imwrite((dir / "stimuli" / (stem + ".jpg")).string(), img));
+  ASSERT_TRUE(cv::imwrite((dir / "maps" / (stem + ".png")).string(), map));
+  ASSERT_TRUE(cv::imwrite((dir / "fixations" / (stem + ".png")).string(), fix));
+}
+
+// image -> metric -> value, from an eval CSV report.
+std::map<std::string, std::map<std::string, double>> read_scores(const fs::path& csv) {
+  std::map<std::string, std::map<std::string, double>> out;
+  const std::vector<std::string> lines = read_lines(csv);
+  EXPECT_FALSE(lines.empty()) << csv;
+  if (lines.empty()) return out;
+  std::vector<std::string> header;
+  std::stringstream hs(lines[0]);
+  for (std::string f; std::getline(hs, f, ',');) header.push_back(f);
+  for (size_t i = 1; i < lines.size(); ++i) {
+    std::stringstream ls(lines[i]);
+    std::string image, f;
+    std::getline(ls, image, ',');
+    for (size_t k = 1; std::getline(ls, f, ','); ++k) {
+      out[image][header.at(k)] = f.empty() || f == "nan" ? NAN : std::stod(f);
+    }
+  }
+  return out;
+}
+
+class EvalDataset : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(fs::exists(testing::msinet_binary())) << "build the msinet target first";
+    const int sizes[][2] = {{60, 80}, {48, 64}, {90, 60}, {40, 100}, {64, 64},
+                            {50, 70}, {72, 96}, {30, 40}, {80, 60},  {56, 72}};
+    for (int i = 0; i < 10; ++i) {
+      make_item(dir(), "img" + std::to_string(i), sizes[i][0], sizes[i][1], i + 11);
+    }
+    std::ofstream(dir() / "tiny.yaml") << "stimuli: stimuli\nsaliency: maps\nfixations: "
+                                          "fixations\nsize: 48x64\nvalid_fraction: 0.3\nseed: 3\n";
+    // Random weights with random biases, so that the maps differ from image to image.
+    torch::manual_seed(17);
+    model::MSINet net;
+    {
+      torch::NoGradGuard no_grad;
+      for (auto& item : net->named_parameters()) {
+        const std::string& k = item.key();
+        if (k.size() > 5 && k.substr(k.size() - 5) == ".bias") item.value().uniform_(-0.1, 0.1);
+      }
+    }
+    checkpoint::Checkpoint ckpt;
+    ckpt.model = checkpoint::serialize_state(net);
+    ckpt.meta.dataset = "tiny";
+    checkpoint::write_checkpoint(weights(), ckpt);
+  }
+  const fs::path& dir() const { return tmp_.path(); }
+  fs::path weights() const { return dir() / "random.msinet"; }
+
+  void expect_same_scores(const std::string& precision) {
+    const fs::path out_dir = dir() / precision;
+    std::string log;
+    const std::vector<std::string> common = {"--weights",     weights().string(),
+                                             "--device",      "cpu",
+                                             "--threads",     "2",
+                                             "--precision",   precision,
+                                             "--results-dir", (out_dir / "results").string()};
+    std::vector<std::string> by_dataset = {
+        "eval", "-d",    (dir() / "tiny.yaml").string(),    "--batch-size",
+        "2",    "--csv", (out_dir / "dataset.csv").string()};
+    by_dataset.insert(by_dataset.end(), common.begin(), common.end());
+    ASSERT_EQ(run_msinet(by_dataset, dir(), &log), 0) << log;
+
+    // The same images on their own (sAUC draws its negatives from the other scored images), at
+    // the same batch size (oneDNN's sums depend on the batch shape at the 1e-7 level).
+    const auto scored = read_scores(out_dir / "dataset.csv");
+    ASSERT_EQ(scored.size(), 3u) << "30% of 10 images are validation images";
+    for (const auto& [image, metrics] : scored) {
+      for (const char* sub : {"stimuli", "maps", "fixations"}) {
+        fs::create_directories(out_dir / "valid" / sub);
+        const std::string ext = std::string(sub) == "stimuli" ? ".jpg" : ".png";
+        fs::copy_file(dir() / sub / (image + ext), out_dir / "valid" / sub / (image + ext));
+      }
+    }
+    std::vector<std::string> test = {"test",
+                                     "-d",
+                                     (dir() / "tiny.yaml").string(),
+                                     "-p",
+                                     (out_dir / "valid" / "stimuli").string(),
+                                     "--format",
+                                     "npy",
+                                     "--batch-size",
+                                     "2",
+                                     "-o",
+                                     (out_dir / "valid" / "pred").string()};
+    test.insert(test.end(), common.begin(), common.end());
+    ASSERT_EQ(run_msinet(test, dir(), &log), 0) << log;
+    ASSERT_EQ(run_msinet({"eval", "--pred", (out_dir / "valid" / "pred").string(), "--fixations",
+                          (out_dir / "valid" / "fixations").string(), "--maps",
+                          (out_dir / "valid" / "maps").string(), "--csv",
+                          (out_dir / "files.csv").string()},
+                         dir(), &log),
+              0)
+        << log;
+
+    const auto files = read_scores(out_dir / "files.csv");
+    EXPECT_EQ(files.size(), 3u);
+    int compared = 0;
+    for (const auto& [image, metrics] : scored) {
+      ASSERT_EQ(files.count(image), 1u) << image;
+      EXPECT_EQ(metrics.size(), 8u) << image;
+      for (const auto& [metric, value] : metrics) {
+        const double other = files.at(image).at(metric);
+        ASSERT_TRUE(std::isfinite(value)) << image << " " << metric;
+        EXPECT_NEAR(value, other, 1e-6) << precision << " " << image << " " << metric;
+        ++compared;
+      }
+    }
+    EXPECT_EQ(compared, 24);
+  }
+
+  TempDir tmp_{"eval-dataset"};
+};
+
+TEST_F(EvalDataset, ScoresEqualTestThenEvalPredInFloat32) { expect_same_scores("fp32"); }
+
+TEST_F(EvalDataset, ScoresEqualTestThenEvalPredInBfloat16) {
+  if (!runtime::cpu_has_bf16()) {
+    GTEST_SKIP() << "this CPU has no bfloat16 instructions: the bf16 path is NOT checked here";
+  }
+  expect_same_scores("bf16");
+}
+
+}  // namespace
+}  // namespace msinet
