@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -24,6 +25,7 @@
 #include "msinet/util/fs.h"
 #include "msinet/util/progress.h"
 #include "msinet/util/signals.h"
+#include "msinet/util/task_pool.h"
 
 namespace msinet::data {
 
@@ -163,10 +165,13 @@ void parallel_for(const Context& ctx, size_t n, const std::string& label,
     }
   };
   const int workers = static_cast<int>(std::min<size_t>(static_cast<size_t>(ctx.threads), n));
-  std::vector<std::thread> pool;
-  for (int t = 1; t < workers; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
+  {
+    util::TaskPool pool(std::max(1, workers - 1));
+    std::vector<std::future<void>> helpers;
+    for (int t = 1; t < workers; ++t) helpers.push_back(pool.submit(worker));
+    worker();
+    for (auto& h : helpers) h.get();
+  }
   if (first) std::rethrow_exception(first);
   progress.finish();
 }
