@@ -12,7 +12,7 @@ msinet_torch_pch(test_jobs)
 msinet_add_test(test_smoke LABEL smoke TIMEOUT 600 SOURCES test_cli_smoke.cpp LIBS ${OpenCV_LIBS})
 add_dependencies(test_smoke msinet)
 msinet_add_test(test_cli_eval_dataset LABEL smoke TIMEOUT 600 SOURCES test_cli_eval_dataset.cpp
-                LIBS msinet_checkpoint msinet_runtime ${OpenCV_LIBS})
+                LIBS msinet_bench ${OpenCV_LIBS})
 msinet_torch_pch(test_cli_eval_dataset)
 add_dependencies(test_cli_eval_dataset msinet)
 msinet_add_test(test_published LABEL smoke TIMEOUT 600 SOURCES test_cli_published.cpp

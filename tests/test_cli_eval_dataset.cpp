@@ -2,7 +2,6 @@
 // --format npy` followed by `msinet eval --pred` on those maps (to 1e-6), in fp32 and, where the
 // CPU has bfloat16 instructions, in bf16.
 #include <gtest/gtest.h>
-#include <torch/torch.h>
 
 #include <cmath>
 #include <fstream>
@@ -11,11 +10,10 @@
 #include <opencv2/imgproc.hpp>
 #include <sstream>
 
-#include "msinet/checkpoint/container.h"
-#include "msinet/checkpoint/state.h"
-#include "msinet/model/msinet.h"
+#include "msinet/bench/bench.h"
 #include "msinet/runtime/precision.h"
 #include "test_support.h"
+#include "tools/synthetic_photo.h"
 
 namespace msinet {
 namespace {
@@ -28,16 +26,8 @@ using testing::TempDir;
 // A photo-like image, a blurred map and a binary fixation map around one bright disc.
 void make_item(const fs::path& dir, const std::string& stem, int h, int w, int seed) {
   cv::RNG rng(seed);
-  cv::Mat img(h, w, CV_8UC3);
-  for (int y = 0; y < h; ++y) {
-    for (int x = 0; x < w; ++x) {
-      img.at<cv::Vec3b>(y, x) =
-          cv::Vec3b(static_cast<uchar>((x * 255) / w), static_cast<uchar>((y * 255) / h),
-                    static_cast<uchar>(rng.uniform(0, 256)));
-    }
-  }
-  const cv::Point c(rng.uniform(w / 4, 3 * w / 4), rng.uniform(h / 4, 3 * h / 4));
-  cv::circle(img, c, std::min(h, w) / 6, cv::Scalar(20, 200, 240), cv::FILLED);
+  cv::Point c;
+  const cv::Mat img = testing::synthetic_photo(h, w, rng, &c);
   cv::Mat fix(h, w, CV_8UC1, cv::Scalar(0));
   for (int k = 0; k < 12; ++k) {
     const int x = std::clamp(c.x + rng.uniform(-w / 8, w / 8 + 1), 0, w - 1);
@@ -88,19 +78,7 @@ class EvalDataset : public ::testing::Test {
     std::ofstream(dir() / "tiny.yaml") << "stimuli: stimuli\nsaliency: maps\nfixations: "
                                           "fixations\nsize: 48x64\nvalid_fraction: 0.3\nseed: 3\n";
     // Random weights with random biases, so that the maps differ from image to image.
-    torch::manual_seed(17);
-    model::MSINet net;
-    {
-      torch::NoGradGuard no_grad;
-      for (auto& item : net->named_parameters()) {
-        const std::string& k = item.key();
-        if (k.size() > 5 && k.substr(k.size() - 5) == ".bias") item.value().uniform_(-0.1, 0.1);
-      }
-    }
-    checkpoint::Checkpoint ckpt;
-    ckpt.model = checkpoint::serialize_state(net);
-    ckpt.meta.dataset = "tiny";
-    checkpoint::write_checkpoint(weights(), ckpt);
+    bench::write_random_weights(weights(), /*seed=*/17);
   }
   const fs::path& dir() const { return tmp_.path(); }
   fs::path weights() const { return dir() / "random.msinet"; }

@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "test_support.h"
+#include "tools/synthetic_photo.h"
 
 namespace msinet {
 namespace {
@@ -18,17 +19,9 @@ using testing::TempDir;
 
 // A small photo-like image (gradients and shapes) and a blob-shaped map.
 void make_pair(const fs::path& dir, const std::string& stem, int h, int w, int seed) {
-  cv::Mat img(h, w, CV_8UC3);
   cv::RNG rng(seed);
-  for (int y = 0; y < h; ++y) {
-    for (int x = 0; x < w; ++x) {
-      img.at<cv::Vec3b>(y, x) =
-          cv::Vec3b(static_cast<uchar>((x * 255) / w), static_cast<uchar>((y * 255) / h),
-                    static_cast<uchar>(rng.uniform(0, 256)));
-    }
-  }
-  const cv::Point c(rng.uniform(w / 4, 3 * w / 4), rng.uniform(h / 4, 3 * h / 4));
-  cv::circle(img, c, std::min(h, w) / 6, cv::Scalar(20, 200, 240), cv::FILLED);
+  cv::Point c;
+  const cv::Mat img = testing::synthetic_photo(h, w, rng, &c);
   cv::Mat map(h, w, CV_8UC1, cv::Scalar(0));
   cv::circle(map, c, std::min(h, w) / 5, cv::Scalar(255), cv::FILLED);
   cv::GaussianBlur(map, map, cv::Size(0, 0), std::min(h, w) / 10.0);

@@ -16,8 +16,6 @@
 
 namespace msinet::cli {
 
-namespace fs = std::filesystem;
-
 Command register_eval(CLI::App& root) {
   CLI::App* app = root.add_subcommand("eval", "score saliency maps with the benchmark metrics");
   auto state = add_common_options(*app);

@@ -218,6 +218,14 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
+// MSINET_<KEY>, upper case.
+std::string environment_name(const std::string& key) {
+  std::string name = "MSINET_" + key;
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return name;
+}
+
 // Variables of the scripts, not configuration keys.
 const char* const kScriptVariables[] = {"MSINET_BUILD_DIR"};
 
@@ -239,30 +247,23 @@ std::string closest_key(const std::string& name) {
 void Config::load_environment() {
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     const std::string entry = *e;
-    const std::string name = entry.substr(0, entry.find('='));
-    if (name.rfind("MSINET_", 0) != 0) continue;
-    if (std::find(std::begin(kScriptVariables), std::end(kScriptVariables), name) !=
-        std::end(kScriptVariables)) {
+    const size_t equals = entry.find('=');
+    const std::string name = entry.substr(0, equals);
+    if (name.rfind("MSINET_", 0) != 0 || equals == std::string::npos ||
+        std::find(std::begin(kScriptVariables), std::end(kScriptVariables), name) !=
+            std::end(kScriptVariables)) {
       continue;
     }
-    std::string key = name.substr(7);
-    std::transform(key.begin(), key.end(), key.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const std::string key = util::to_lower(name.substr(7));
     const auto& keys = known_keys();
-    if (std::none_of(keys.begin(), keys.end(), [&](const KeySpec& k) { return k.key == key; })) {
-      std::string closest = closest_key(key);
-      std::transform(closest.begin(), closest.end(), closest.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    if (name == environment_name(key) &&
+        std::any_of(keys.begin(), keys.end(), [&](const KeySpec& k) { return k.key == key; })) {
+      set(key, entry.substr(equals + 1), Source::kEnvironment, name);
+    } else {
       warnings_.push_back("environment variable " + name +
-                          " is not a configuration key and is ignored; did you mean MSINET_" +
-                          closest + "?");
+                          " is not a configuration key and is ignored; did you mean " +
+                          environment_name(closest_key(key)) + "?");
     }
-  }
-  for (const auto& k : known_keys()) {
-    std::string name = "MSINET_" + k.key;
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    if (const char* v = std::getenv(name.c_str())) set(k.key, v, Source::kEnvironment, name);
   }
 }
 

@@ -52,7 +52,8 @@ class MapFiles : public pipeline::Sink {
 
 InferResult run_test(const InferOptions& o) {
   InferResult result;
-  data::parse_map_format(o.format);
+  result.output_dir = o.output_dir.empty() ? o.results_dir / "images" : o.output_dir;
+  MapFiles sink(o, result.output_dir);  // checks the format before any weights are fetched
   pipeline::PipelineOptions po;
   po.height = o.height;
   po.width = o.width;
@@ -70,7 +71,6 @@ InferResult run_test(const InferOptions& o) {
   result.weights = o.weights.empty() ? checkpoint::resolve_weights(o.dataset, o.results_dir,
                                                                    o.weights_dir, o.download)
                                      : o.weights;
-  result.output_dir = o.output_dir.empty() ? o.results_dir / "images" : o.output_dir;
   spdlog::info("test: {} image(s) from '{}', input {}x{}, weights '{}'", images.size(),
                o.input.string(), o.height, o.width, result.weights.string());
   pipeline::Predictor predictor(result.weights, o.device, o.precision);
@@ -79,7 +79,6 @@ InferResult run_test(const InferOptions& o) {
   std::vector<std::string> paths;
   for (const fs::path& p : images) paths.push_back(p.string());
   pipeline::ImageFiles source(std::move(paths));
-  MapFiles sink(o, result.output_dir);
   const pipeline::PipelineResult r = pipeline::run_pipeline(source, predictor, sink, po);
   result.written = r.done;
   result.failed = r.failed;

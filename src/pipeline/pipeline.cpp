@@ -25,7 +25,8 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 // An input decoded and preprocessed, or why it could not be.
 struct Prepared {
   std::string name;
-  cv::Mat image;  // RGB, kept for restoring's size and for the sink when asked
+  int height = 0, width = 0;  // of the decoded image, for restoring
+  cv::Mat image;              // the decoded RGB image, only when the sink asked for it
   cv::Mat stimulus;
   ErrorCode code = ErrorCode::kOk;
   std::string error;
@@ -42,8 +43,11 @@ Prepared prepare(const Input& input, const PipelineOptions& o) {
   Prepared p;
   p.name = input.name;
   try {
-    p.image = input.decode();
-    p.stimulus = data::preprocess_stimulus(p.image, o.height, o.width);
+    cv::Mat image = input.decode();
+    p.height = image.rows;
+    p.width = image.cols;
+    p.stimulus = data::preprocess_stimulus(image, o.height, o.width);
+    if (o.keep_images) p.image = std::move(image);
   } catch (const Error& e) {
     p.code = e.code();
     p.error = e.what();
@@ -106,8 +110,8 @@ PipelineResult run_pipeline(Source& source, Predictor& predictor, Sink& sink,
         try {
           Result r;
           r.name = p.name;
-          r.map = o.restore ? data::restore_map(map, p.image.rows, p.image.cols) : map;
-          if (o.keep_images) r.image = p.image;
+          r.map = o.restore ? data::restore_map(map, p.height, p.width) : map;
+          r.image = p.image;
           if (sink.concurrent()) {
             sink.consume(std::move(r));
           } else {
@@ -135,7 +139,7 @@ PipelineResult run_pipeline(Source& source, Predictor& predictor, Sink& sink,
     }
     if (ahead.empty()) break;
     if (util::interrupt_requested()) {
-      while (!behind.empty()) behind.front().wait(), behind.pop_front();
+      for (auto& consumed : behind) consumed.wait();
       throw Error(ErrorCode::kInterrupted, o.label + " interrupted after " +
                                                std::to_string(result.done) +
                                                " result(s); those written so far are complete");

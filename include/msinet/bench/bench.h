@@ -131,7 +131,8 @@ BenchReport run_bench(const BenchOptions& options);
 /// The photos run_bench uses: sorted images directly in `folder` (none when absent).
 std::vector<std::filesystem::path> list_photos(const std::filesystem::path& folder);
 
-/// Writes a checkpoint of MSI-Net with random weights from `seed` (for timing the test job).
+/// Writes a checkpoint of MSI-Net with random weights and biases from `seed` (for timing the
+/// test job, and for tests that need a network whose maps vary).
 void write_random_weights(const std::filesystem::path& path, uint64_t seed);
 
 /// Peak resident set size of this process so far, in MiB.

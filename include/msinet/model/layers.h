@@ -101,13 +101,6 @@ constexpr bool layers_are_consistent() {
 }
 static_assert(layers_are_consistent(), "kLayers: a layer's input channels do not match");
 
-/// Number of rows of `part`.
-constexpr size_t count_layers(Part part) {
-  size_t n = 0;
-  for (const Layer& l : kLayers) n += l.part == part ? 1 : 0;
-  return n;
-}
-
 /// Index into kLayers of the row `name` of `part`; kLayers.size() when there is none.
 constexpr size_t layer_index(Part part, std::string_view name) {
   for (size_t i = 0; i < kLayers.size(); ++i) {
