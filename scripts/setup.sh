@@ -11,10 +11,14 @@ with_tests=0
 
 packages=(build-essential cmake ninja-build ccache pkg-config ca-certificates
   libtorch-dev libopencv-dev libcli11-dev libyaml-cpp-dev libspdlog-dev libcurl4-openssl-dev
-  libzip-dev libmatio-dev libsnappy-dev zlib1g-dev nlohmann-json3-dev opencv-doc)
+  libzip-dev libmatio-dev libsnappy-dev zlib1g-dev nlohmann-json3-dev libonnx-dev opencv-doc)
 if [ "$with_tests" = 1 ]; then
   packages+=(googletest libgtest-dev python3 python3-numpy python3-scipy python3-h5py git
     clang-format clang-tidy)
+  # Node.js runs the independent runtimes of the export tests (tests/node); any Node >= 18 will
+  # do, so Debian's is installed only when there is none.
+  command -v node > /dev/null || packages+=(nodejs)
+  command -v npm > /dev/null || packages+=(npm)
 fi
 
 missing=()
@@ -40,6 +44,17 @@ if [ ! -d "$samples" ]; then
     if [ -f "$src/$f.gz" ]; then gzip -dc "$src/$f.gz" > "$samples.tmp/$f"; fi
   done
   mv "$samples.tmp" "$samples"
+fi
+
+# The export tests' runtimes, pinned by tests/node/package-lock.json: ONNX Runtime and
+# TensorFlow.js. --ignore-scripts: onnxruntime-node's install script only fetches optional CUDA
+# libraries from outside the npm registry; its CPU runtime is in the package itself.
+if [ "$with_tests" = 1 ]; then
+  stamp=tests/node/node_modules/.package-lock.json
+  if [ ! -f "$stamp" ] || [ tests/node/package-lock.json -nt "$stamp" ]; then
+    echo "setup: installing the Node packages of tests/node" >&2
+    npm ci --ignore-scripts --no-audit --no-fund --prefix tests/node >&2
+  fi
 fi
 
 build_dir=${MSINET_BUILD_DIR:-build}

@@ -33,8 +33,12 @@ void load_weights_file(model::MSINet& net, const fs::path& path) {
     return;
   }
   const weights::NamedTensors tensors = weights::read_weights(path);
-  load_tf_weights(net, tensors, path.string());
-  spdlog::debug("loaded {} TensorFlow tensors from '{}'", tensors.size(), path.string());
+  if (has_parameter_names(tensors)) {
+    load_parameter_weights(net, tensors, path.string());
+  } else {
+    load_tf_weights(net, tensors, path.string());
+  }
+  spdlog::debug("loaded {} tensors from '{}'", tensors.size(), path.string());
 }
 
 void import_weights(const fs::path& src, const fs::path& out) {

@@ -165,6 +165,41 @@ weights::NamedTensors export_tf_weights(const model::MSINet& net) {
   return out;
 }
 
+std::vector<Slot> parameter_slots() {
+  std::vector<Slot> slots;
+  for (const auto& [tf_name, param_name] : tf_name_table()) {
+    slots.push_back({param_name, param_name, /*kernel=*/false});
+  }
+  return slots;
+}
+
+bool has_parameter_names(const weights::NamedTensors& tensors) {
+  return tensors.count(model::module_path(model::kLayers.front()) + ".weight") != 0;
+}
+
+void load_parameter_weights(model::MSINet& net, const weights::NamedTensors& tensors,
+                            const std::string& origin) {
+  import_strict(
+      net, tensors, origin, "MSI-Net weights", parameter_slots(),
+      [](const std::string& name) {
+        return ends_with(name, ".weight") || ends_with(name, ".bias");
+      },
+      /*prefix=*/"");
+}
+
+weights::NamedTensors export_parameter_weights(const model::MSINet& net) {
+  const auto params = net->named_parameters(/*recurse=*/true);
+  weights::NamedTensors out;
+  for (const Slot& slot : parameter_slots()) {
+    const torch::Tensor p =
+        params[slot.param_name].detach().to(torch::kCPU, torch::kFloat32).contiguous();
+    weights::FloatTensor& t = out[slot.file_name];
+    t.shape = p.sizes().vec();
+    t.values.assign(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+  }
+  return out;
+}
+
 // ref: saliency/model.py _pretraining (vgg16_hybrid checkpoint names)
 void load_vgg16_weights(model::MSINet& net, const weights::NamedTensors& tensors,
                         const std::string& origin) {

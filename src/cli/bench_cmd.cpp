@@ -59,6 +59,7 @@ Command register_bench(CLI::App& root) {
     std::string photos = "/usr/share/doc/opencv-doc/examples/data";
     std::string skip;
     uint64_t seed = 42;
+    std::string save_weights;
   };
   auto args = std::make_shared<Args>();
   app->add_option("--sizes", args->sizes,
@@ -87,6 +88,9 @@ Command register_bench(CLI::App& root) {
       "parts to leave out, comma-separated: plain, ablation, accuracy, train, pipeline");
   app->add_option("--seed", args->seed, "seed of the random weights and inputs")
       ->capture_default_str();
+  app->add_option("--save-weights", args->save_weights,
+                  "also write the random weights of --seed to this checkpoint (to export them "
+                  "and time another runtime on the same network)");
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config& cfg) {
     const int threads = runtime::configure_threads(cfg.get_int("threads"));
@@ -121,6 +125,7 @@ Command register_bench(CLI::App& root) {
     }
     bench::check_options(o);
     spdlog::info("bench: {} thread(s)", threads);
+    if (!args->save_weights.empty()) bench::write_random_weights(args->save_weights, o.seed);
 
     // The test job first, so that the peak memory after it is its own.
     std::vector<bench::TestJobResult> test_job;

@@ -22,6 +22,8 @@ std::string format_name(WeightFormat format) {
       return "saved-model";
     case WeightFormat::kCheckpoint:
       return "checkpoint";
+    case WeightFormat::kOnnx:
+      return "onnx";
   }
   return "unknown";
 }
@@ -48,6 +50,7 @@ WeightFormat detect_weight_format(const fs::path& src) {
   if (fs::is_regular_file(src, ec)) {
     const std::string ext = util::to_lower(src.extension().string());
     if (ext == ".json") return WeightFormat::kTfjs;
+    if (ext == ".onnx") return WeightFormat::kOnnx;
     if (ext == ".pb") {
       if (src.filename() == "saved_model.pb") return WeightFormat::kSavedModel;
       std::ifstream in(src, std::ios::binary);
@@ -60,7 +63,7 @@ WeightFormat detect_weight_format(const fs::path& src) {
       return WeightFormat::kCheckpoint;
     throw Error(ErrorCode::kWeights, "cannot tell the weight format of '" + s +
                                          "': expected .json (TF.js), .pb (GraphDef or "
-                                         "SavedModel), or a checkpoint .index");
+                                         "SavedModel), .onnx, or a checkpoint .index");
   }
   if (fs::is_regular_file(s + ".index", ec)) return WeightFormat::kCheckpoint;
   throw Error(ErrorCode::kWeights, "weights '" + s + "' not found");
@@ -76,6 +79,8 @@ WeightFile read_weight_file(const fs::path& src) {
       return read_saved_model(fs::is_directory(src) ? src : src.parent_path());
     case WeightFormat::kCheckpoint:
       return read_checkpoint(src);
+    case WeightFormat::kOnnx:
+      return read_onnx(src);
   }
   throw Error(ErrorCode::kInternal, "unhandled weight format");
 }

@@ -96,6 +96,24 @@ void write_tfjs(const std::filesystem::path& json_path, const NamedTensors& tens
     }
     entries.push_back(std::move(entry));
   }
+  for (const auto& [name, t] : options.int32_tensors) {
+    check_utf8(name, "tensor '" + name + "'");
+    if (static_cast<size_t>(checked_num_elements(t.shape)) != t.values.size()) {
+      throw Error(ErrorCode::kWeights, "cannot write tensor '" + name + "': shape " +
+                                           shape_string(t.shape) + " does not match its " +
+                                           std::to_string(t.values.size()) + " values");
+    }
+    for (int32_t v : t.values) {
+      for (int byte = 0; byte < 4; ++byte) {
+        data.push_back(static_cast<char>((static_cast<uint32_t>(v) >> (8 * byte)) & 0xFF));
+      }
+    }
+    Json entry;
+    entry["name"] = name;
+    entry["shape"] = t.shape;
+    entry["dtype"] = "int32";
+    entries.push_back(std::move(entry));
+  }
   const size_t shard_bytes = std::max<size_t>(options.shard_bytes, 1);
   const size_t num_shards = std::max<size_t>(1, (data.size() + shard_bytes - 1) / shard_bytes);
   const std::filesystem::path dir = json_path.parent_path();
@@ -121,6 +139,10 @@ void write_tfjs(const std::filesystem::path& json_path, const NamedTensors& tens
   } else {
     doc["format"] = "graph-model";
     doc["generatedBy"] = "msinet";
+    if (!options.model_members.empty()) {
+      const Json members = Json::parse(options.model_members);
+      for (const auto& [key, value] : members.items()) doc[key] = value;
+    }
     doc["weightsManifest"] = std::move(manifest);
   }
   util::write_file_atomic(json_path, doc.dump() + "\n");

@@ -19,8 +19,9 @@ std::filesystem::path latest_checkpoint_path(const std::filesystem::path& result
 std::filesystem::path best_checkpoint_path(const std::filesystem::path& results_dir,
                                            const std::string& name);
 
-/// Loads weights into `net`: an msinet checkpoint, or any TensorFlow form that
-/// weights::read_weights understands (frozen GraphDef, SavedModel, TF.js, checkpoint V2).
+/// Loads weights into `net`: an msinet checkpoint, or any form that weights::read_weights
+/// understands (frozen GraphDef, SavedModel, TF.js, checkpoint V2, ONNX), with TensorFlow names
+/// or parameter names (checkpoint/tf_names.h).
 void load_weights_file(model::MSINet& net, const std::filesystem::path& path);
 
 /// Imports any TensorFlow form (or an msinet checkpoint) into a native checkpoint at `out`.

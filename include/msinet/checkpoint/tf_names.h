@@ -30,6 +30,18 @@ void load_tf_weights(model::MSINet& net, const weights::NamedTensors& tensors,
 /// The parameters of `net` under their TensorFlow names, kernels HWIO (inverse of load).
 weights::NamedTensors export_tf_weights(const model::MSINet& net);
 
+/// True when `tensors` are named by parameter, as msinet's ONNX export (and PyTorch) names them:
+/// they hold "encoder.conv1_1.weight".
+bool has_parameter_names(const weights::NamedTensors& tensors);
+
+/// Loads tensors named by parameter ("encoder.conv1_1.weight", kernels OIHW) into `net`, with the
+/// rules of load_tf_weights (names ending in ".weight"/".bias" are weights; strict).
+void load_parameter_weights(model::MSINet& net, const weights::NamedTensors& tensors,
+                            const std::string& origin);
+
+/// The parameters of `net` by parameter name, kernels OIHW (inverse of load_parameter_weights).
+weights::NamedTensors export_parameter_weights(const model::MSINet& net);
+
 /// Loads the 13 encoder convolutions from a VGG16 checkpoint named "conv1_1/weights",
 /// "conv1_1/biases", ... (HWIO). Names not starting with "conv" (fully connected layers,
 /// counters) are skipped; any other missing, unknown or mis-shaped tensor is an Error(kWeights).

@@ -54,6 +54,7 @@ Command register_test(CLI::App& root);
 Command register_train(CLI::App& root);
 Command register_download(CLI::App& root);
 Command register_import(CLI::App& root);
+Command register_export(CLI::App& root);
 Command register_eval(CLI::App& root);
 Command register_bench(CLI::App& root);
 

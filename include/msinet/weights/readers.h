@@ -15,10 +15,10 @@ namespace msinet::weights {
 
 namespace fs = std::filesystem;
 
-/// The four forms of published TensorFlow weights.
-enum class WeightFormat { kTfjs, kFrozenGraph, kSavedModel, kCheckpoint };
+/// The four forms of published TensorFlow weights, and ONNX models.
+enum class WeightFormat { kTfjs, kFrozenGraph, kSavedModel, kCheckpoint, kOnnx };
 
-/// "tfjs", "frozen-graph", "saved-model" or "checkpoint".
+/// "tfjs", "frozen-graph", "saved-model", "checkpoint" or "onnx".
 std::string format_name(WeightFormat format);
 
 /// What a reader found in one weight source.
@@ -32,7 +32,8 @@ struct WeightFile {
 };
 
 /// Which reader `src` needs: a folder with saved_model.pb or model.json, a *.json file, a
-/// *.pb file (GraphDef, or a SavedModel by content), or a checkpoint (prefix, *.index,
+/// *.pb file (GraphDef, or a SavedModel by content), a *.onnx file, or a checkpoint (prefix,
+/// *.index,
 /// *.data-*, or a folder with a `checkpoint` state file or a single *.index).
 /// Throws Error(kWeights) naming `src` when it is none of these.
 WeightFormat detect_weight_format(const fs::path& src);
@@ -57,6 +58,11 @@ WeightFile read_frozen_graph(const fs::path& pb_path);
 /// A SavedModel folder: Const nodes of the saved_model.pb graph (including its function
 /// library) plus the variables/ bundle when present; bundle values take precedence.
 WeightFile read_saved_model(const fs::path& dir);
+
+/// An ONNX model: its graph initializers (float32, float16 and int64), named and shaped as
+/// stored (for MSI-Net exported by msinet: parameter names such as "encoder.conv1_1.weight",
+/// kernels OIHW). Initializers kept in external files are refused.
+WeightFile read_onnx(const fs::path& path);
 
 /// A checkpoint V2 tensor bundle: `<prefix>.index` and `<prefix>.data-NNNNN-of-NNNNN`.
 /// `path` may be the prefix, the .index or a .data file, or a folder (see detect_weight_format).

@@ -4,8 +4,11 @@
 // are written atomically.
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "msinet/weights/float_tensor.h"
 #include "msinet/weights/table.h"
@@ -15,6 +18,12 @@ namespace msinet::weights {
 /// How TF.js weights are stored.
 enum class TfjsQuantization { kNone, kUint8, kUint16, kFloat16 };
 
+/// An int32 tensor, row-major (graph constants such as axes and sizes).
+struct Int32Tensor {
+  std::vector<int64_t> shape;
+  std::vector<int32_t> values;
+};
+
 /// Layout of a TF.js export.
 struct TfjsWriteOptions {
   TfjsQuantization quantization = TfjsQuantization::kNone;
@@ -22,12 +31,17 @@ struct TfjsWriteOptions {
   std::string shard_prefix = "group1-shard";  ///< shard i of n is "<prefix><i>of<n><extension>"
   std::string shard_extension = ".bin";       ///< "" writes extensionless shards
   bool bare_manifest = false;                 ///< write the weightsManifest array alone
+  /// int32 tensors, stored after the float ones and never quantized.
+  std::map<std::string, Int32Tensor> int32_tensors;
+  /// The text of a JSON object whose members are added to model.json before the manifest
+  /// ("modelTopology", "signature", "userDefinedMetadata", ...); empty adds none.
+  std::string model_members;
 };
 
-/// Writes `tensors` (in name order, one weight group) as `json_path` (a model.json with a
-/// `weightsManifest`, or a bare manifest) plus its shards beside it. uint8/uint16 quantization
-/// maps [min, max] of each tensor affinely onto the integer range (value = q * scale + min).
-/// Throws Error(kWeights) for a non-finite value under quantization or a tensor name that is
+/// Writes `tensors` (in name order, one weight group; then options.int32_tensors) as `json_path` (a
+/// model.json with a `weightsManifest`, or a bare manifest) plus its shards beside it. uint8/uint16
+/// quantization maps [min, max] of each tensor affinely onto the integer range (value = q * scale +
+/// min). Throws Error(kWeights) for a non-finite value under quantization or a tensor name that is
 /// not valid UTF-8, Error(kIo) on write errors.
 void write_tfjs(const std::filesystem::path& json_path, const NamedTensors& tensors,
                 const TfjsWriteOptions& options = {});
