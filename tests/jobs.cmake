@@ -11,6 +11,10 @@ msinet_add_test(test_jobs SOURCES test_train_loss.cpp LIBS msinet_train)
 msinet_torch_pch(test_jobs)
 msinet_add_test(test_smoke LABEL smoke TIMEOUT 600 SOURCES test_cli_smoke.cpp LIBS ${OpenCV_LIBS})
 add_dependencies(test_smoke msinet)
+msinet_add_test(test_cli_outputs LABEL smoke TIMEOUT 600 SOURCES test_cli_outputs.cpp
+                LIBS msinet_bench ${OpenCV_LIBS})
+msinet_torch_pch(test_cli_outputs)
+add_dependencies(test_cli_outputs msinet)
 msinet_add_test(test_cli_eval_dataset LABEL smoke TIMEOUT 600 SOURCES test_cli_eval_dataset.cpp
                 LIBS msinet_bench ${OpenCV_LIBS})
 msinet_torch_pch(test_cli_eval_dataset)

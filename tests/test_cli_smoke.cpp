@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <fstream>
+#include <iterator>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -148,6 +150,70 @@ TEST_F(Smoke, TrainInterruptResumeThenTestEveryFormat) {
       EXPECT_EQ(ov.cols, src.cols);
     }
   }
+}
+
+std::string file_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A non-finite loss stops with exit 9 and says what is really kept; temporaries that a killed
+// run left beside the checkpoints are removed at the next start.
+TEST_F(Smoke, DivergenceSaysWhatIsKept) {
+  std::vector<std::string> diverging = train_args(1);
+  diverging.insert(diverging.end(), {"--lr", "1e12"});  // weights overflow after one step
+  std::string out;
+  EXPECT_EQ(run_msinet(diverging, dir(), &out), 9) << out;
+  EXPECT_NE(out.find("no checkpoint was kept"), std::string::npos) << out;
+  const fs::path latest = dir() / "results" / "ckpts" / "latest" / "tiny.msinet";
+  EXPECT_FALSE(fs::exists(latest));
+
+  const fs::path stale = latest.parent_path() / ".tiny.msinet.999999999.0.tmp";  // no such PID
+  const fs::path live =
+      latest.parent_path() / (".tiny.msinet." + std::to_string(::getpid()) + ".0.tmp");
+  fs::create_directories(latest.parent_path());
+  std::ofstream(stale) << "left by kill -9";
+  std::ofstream(live) << "being written by a live process";
+  ASSERT_EQ(run_msinet(train_args(1), dir(), &out), 0) << out;
+  EXPECT_NE(out.find("removed '" + stale.string() + "'"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(live));
+  const std::string saved = file_bytes(latest);
+
+  diverging = train_args(2);
+  diverging.insert(diverging.end(), {"--lr", "1e12"});
+  EXPECT_EQ(run_msinet(diverging, dir(), &out), 9) << out;
+  EXPECT_NE(out.find("the last good state is kept in '" + latest.string() + "'"), std::string::npos)
+      << out;
+  EXPECT_EQ(file_bytes(latest), saved);
+}
+
+// Two runs on one results folder would overwrite each other's checkpoints: the second is refused
+// naming the first's PID; after a kill -9 the next run takes the lock over and says so.
+TEST_F(Smoke, ASecondRunOnTheSameResultsIsRefused) {
+  std::vector<std::string> args = {testing::msinet_binary()};
+  for (const auto& a : train_args(40)) args.push_back(a);
+  testing::Process first(args, dir());
+  const fs::path lock = dir() / "results" / ".tiny.train.lock";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  while (testing::read_lines(lock).empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const std::vector<std::string> holder = testing::read_lines(lock);
+  ASSERT_EQ(holder.size(), 1u) << first.output();
+  std::string out;
+  EXPECT_EQ(run_msinet(train_args(1), dir(), &out), 8) << out;
+  EXPECT_NE(out.find("another msinet process (PID " + holder[0] + ") is training 'tiny'"),
+            std::string::npos)
+      << out;
+  first.signal(SIGKILL);
+  EXPECT_EQ(first.wait(), 128 + SIGKILL);
+  ASSERT_EQ(testing::read_lines(lock), holder) << "kill -9 leaves the lock file behind";
+  EXPECT_EQ(run_msinet(train_args(1), dir(), &out), 0) << out;
+  EXPECT_NE(out.find("took over the lock '" + lock.string() + "' of PID " + holder[0]),
+            std::string::npos)
+      << out;
+  EXPECT_FALSE(fs::exists(lock)) << "a run that ends removes its lock";
 }
 
 TEST_F(Smoke, CommandLineErrorsHaveTheirExitCodes) {

@@ -1,7 +1,6 @@
 #include "msinet/data/recipes.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -23,6 +22,7 @@
 #include "msinet/data/matfile.h"
 #include "msinet/util/error.h"
 #include "msinet/util/fs.h"
+#include "msinet/util/process_lock.h"
 #include "msinet/util/progress.h"
 #include "msinet/util/signals.h"
 #include "msinet/util/task_pool.h"
@@ -483,29 +483,6 @@ Recipe recipe_for(const std::string& name) {
   return recipes.at(name);
 }
 
-// An exclusive lock on <data_root>/.<name>.lock for the life of the object.
-class DirLock {
- public:
-  DirLock(const fs::path& file, const std::string& name) {
-    fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw Error(ErrorCode::kIo, "cannot create lock file '" + file.string() + "'");
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      ::close(fd_);
-      throw Error(ErrorCode::kIo, "another msinet process is preparing " + name + " (lock '" +
-                                      file.string() + "'); wait for it to finish");
-    }
-  }
-  ~DirLock() {
-    ::flock(fd_, LOCK_UN);
-    ::close(fd_);
-  }
-  DirLock(const DirLock&) = delete;
-  DirLock& operator=(const DirLock&) = delete;
-
- private:
-  int fd_ = -1;
-};
-
 void remove_stale_temps(const fs::path& data_root, const std::string& name) {
   const std::string prefix = "." + name + ".tmp-";
   std::error_code ec;
@@ -570,7 +547,7 @@ fs::path prepare_dataset(const std::string& name, const fs::path& data_root,
     throw Error(ErrorCode::kIo,
                 "cannot create data folder '" + data_root.string() + "': " + ec.message());
   }
-  DirLock lock(data_root / ("." + name + ".lock"), name);
+  const util::ProcessLock lock(data_root / ("." + name + ".lock"), "preparing " + name);
   if (dataset_ready(target)) return target;
   remove_stale_temps(data_root, name);
 

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <map>
+
 #include "msinet/checkpoint/load.h"
 #include "msinet/data/image.h"
 #include "msinet/pipeline/pipeline.h"
@@ -48,6 +50,42 @@ class MapFiles : public pipeline::Sink {
   fs::path output_dir_;
 };
 
+// Every file the job would write, checked before anything is: an output that would replace an
+// input, or two outputs with one name (a.jpg and a.png both give a.jpeg; x_overlay.jpg's map is
+// x.jpg's overlay), is refused, naming the files.
+void check_outputs(const InferOptions& o, const std::vector<fs::path>& images,
+                   const fs::path& output_dir) {
+  const std::string extension = data::map_file_extension(data::parse_map_format(o.format));
+  std::error_code ec;
+  auto key = [&ec](const fs::path& p) { return fs::weakly_canonical(fs::absolute(p), ec); };
+  std::map<fs::path, fs::path> inputs, writers;
+  for (const fs::path& image : images) inputs[key(image)] = image;
+  std::vector<std::string> problems;
+  for (const fs::path& image : images) {
+    std::vector<fs::path> outputs = {output_path(o.input, image, output_dir, extension)};
+    if (o.overlay) outputs.push_back(output_path(o.input, image, output_dir, "_overlay.jpeg"));
+    for (const fs::path& out : outputs) {
+      const fs::path k = key(out);
+      if (const auto in = inputs.find(k); in != inputs.end()) {
+        problems.push_back("'" + out.string() + "' (from '" + image.string() +
+                           "') would replace the input '" + in->second.string() + "'");
+      } else if (const auto [at, fresh] = writers.emplace(k, image); !fresh) {
+        problems.push_back("'" + at->second.string() + "' and '" + image.string() +
+                           "' would both be written to '" + out.string() + "'");
+      }
+    }
+  }
+  if (problems.empty()) return;
+  std::string message = "test: nothing written, because " + std::to_string(problems.size()) +
+                        (problems.size() == 1 ? " output" : " outputs") +
+                        " would overwrite other files (choose another -o folder, or rename "
+                        "the inputs):";
+  for (size_t i = 0; i < problems.size() && i < 20; ++i) message += "\n  " + problems[i];
+  if (problems.size() > 20)
+    message += "\n  ... and " + std::to_string(problems.size() - 20) + " more";
+  throw Error(ErrorCode::kUsage, message);
+}
+
 }  // namespace
 
 InferResult run_test(const InferOptions& o) {
@@ -63,10 +101,22 @@ InferResult run_test(const InferOptions& o) {
   po.label = "test";
   po.progress = o.progress;
   pipeline::check_options(po);
-  const std::vector<fs::path> images = util::list_images(o.input);
+  util::ListingSkips skips;
+  const std::vector<fs::path> images = util::list_images(o.input, result.output_dir, &skips);
+  for (const fs::path& dir : skips.excluded) {
+    spdlog::info("test: not reading the output folder '{}' as input", dir.string());
+  }
+  for (const fs::path& dir : skips.repeated) {
+    spdlog::warn("test: skipped '{}': a link to a folder already listed (a cycle or an alias)",
+                 dir.string());
+  }
   if (images.empty()) {
     throw Error(ErrorCode::kInput,
                 "no .png, .jpg or .jpeg images under '" + o.input.string() + "'");
+  }
+  check_outputs(o, images, result.output_dir);
+  for (const fs::path& p : util::remove_stale_temporaries(result.output_dir)) {
+    spdlog::info("test: removed '{}', left by a run that was killed while writing it", p.string());
   }
   result.weights = o.weights.empty() ? checkpoint::resolve_weights(o.dataset, o.results_dir,
                                                                    o.weights_dir, o.download)

@@ -31,6 +31,7 @@
 #include "msinet/train/plot.h"
 #include "msinet/util/error.h"
 #include "msinet/util/fs.h"
+#include "msinet/util/process_lock.h"
 #include "msinet/util/progress.h"
 #include "msinet/util/signals.h"
 #include "msinet/weights/published.h"
@@ -207,6 +208,26 @@ TrainResult run_train(const data::PreparedDataset& data, const TrainOptions& o) 
   result.latest = checkpoint::latest_checkpoint_path(o.results_dir, data.name);
   result.best = checkpoint::best_checkpoint_path(o.results_dir, data.name);
   result.history_dir = history_dir(o.results_dir, data.name);
+  // One run at a time on a dataset's results: two would overwrite each other's checkpoints.
+  const util::ProcessLock lock(
+      o.results_dir / ("." + data.name + ".train.lock"),
+      "training '" + data.name + "' into '" + o.results_dir.string() + "'");
+  for (const fs::path& dir :
+       {result.latest.parent_path(), result.best.parent_path(), result.history_dir}) {
+    for (const fs::path& p : util::remove_stale_temporaries(dir)) {
+      spdlog::info("removed '{}', left by a run that was killed while writing it", p.string());
+    }
+  }
+  // What a failed run leaves behind, for its message: only what exists.
+  auto kept = [&result] {
+    std::error_code ec;
+    if (fs::is_regular_file(result.latest, ec)) {
+      return "the last good state is kept in '" + result.latest.string() + "'";
+    }
+    return std::string(
+        "no checkpoint was kept: none is written before the end of the first "
+        "epoch (or an interruption)");
+  };
 
   // Adam's second moments of tiny gradients become denormal floats, which x86 computes ~100x
   // slower; TensorFlow flushes them to zero on CPU too.
@@ -284,11 +305,10 @@ TrainResult run_train(const data::PreparedDataset& data, const TrainOptions& o) 
       const torch::Tensor loss = kld_loss(y.to(device), net->forward(x.to(device)));
       const double value = loss.item<double>();
       if (!std::isfinite(value)) {
-        throw Error(ErrorCode::kDiverged,
-                    "training diverged: loss " + std::to_string(value) + " in epoch " +
-                        std::to_string(epoch + 1) + ", step " + std::to_string(step + 1) +
-                        "; the last good checkpoint '" + result.latest.string() +
-                        "' is kept; try a lower --lr");
+        throw Error(ErrorCode::kDiverged, "training diverged: loss " + std::to_string(value) +
+                                              " in epoch " + std::to_string(epoch + 1) + ", step " +
+                                              std::to_string(step + 1) + "; " + kept() +
+                                              "; try a lower --lr");
       }
       loss.backward();
       optimizer.step();
@@ -307,9 +327,9 @@ TrainResult run_train(const data::PreparedDataset& data, const TrainOptions& o) 
                                                result.latest.string() + "': run again to resume");
     }
     if (!std::isfinite(valid)) {
-      throw Error(ErrorCode::kDiverged,
-                  "validation loss is not finite in epoch " + std::to_string(epoch + 1) + "; '" +
-                      result.latest.string() + "' keeps the last good state; try a lower --lr");
+      throw Error(ErrorCode::kDiverged, "validation loss is not finite in epoch " +
+                                            std::to_string(epoch + 1) + "; " + kept() +
+                                            "; try a lower --lr");
     }
     const double train_loss = meta.partial_train_sum / static_cast<double>(steps);
     meta.train_history.push_back(train_loss);

@@ -1,6 +1,8 @@
 #include "msinet/util/fs.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,6 +10,9 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
+#include <regex>
+#include <set>
 #include <sstream>
 
 #include "msinet/util/error.h"
@@ -23,6 +28,25 @@ fs::path temp_path_beside(const fs::path& path) {
   const auto name = "." + path.filename().string() + "." + std::to_string(::getpid()) + "." +
                     std::to_string(counter++) + ".tmp";
   return path.parent_path() / name;
+}
+
+std::vector<fs::path> remove_stale_temporaries(const fs::path& dir) {
+  static const std::regex kTemporary(R"(\..+\.([0-9]+)\.[0-9]+\.tmp)");
+  std::vector<fs::path> removed;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return removed;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::smatch m;
+    const std::string name = it->path().filename().string();
+    if (!std::regex_match(name, m, kTemporary)) continue;
+    const long pid = std::stol(m[1].str());
+    const bool alive = pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+    if (alive) continue;
+    std::error_code rm;
+    if (it->is_directory(rm)) it.disable_recursion_pending();
+    if (fs::remove_all(it->path(), rm) > 0 && !rm) removed.push_back(it->path());
+  }
+  return removed;
 }
 
 ScratchDir::ScratchDir(const fs::path& beside) : path_(temp_path_beside(beside)) {
@@ -111,7 +135,8 @@ bool has_image_extension(const fs::path& path) {
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
 }
 
-std::vector<fs::path> list_images(const fs::path& root) {
+std::vector<fs::path> list_images(const fs::path& root, const fs::path& exclude,
+                                  ListingSkips* skips) {
   std::error_code ec;
   if (!fs::exists(root, ec)) {
     throw Error(ErrorCode::kInput,
@@ -122,11 +147,33 @@ std::vector<fs::path> list_images(const fs::path& root) {
     out.push_back(root);
     return out;
   }
+  // A folder is known by its device and inode, whatever path reached it.
+  auto identity = [](const fs::path& dir) -> std::optional<std::pair<dev_t, ino_t>> {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0) return std::nullopt;
+    return std::make_pair(st.st_dev, st.st_ino);
+  };
+  const auto excluded = exclude.empty() ? std::nullopt : identity(exclude);
+  std::set<std::pair<dev_t, ino_t>> visited;
+  if (const auto id = identity(root)) visited.insert(*id);
+  ListingSkips local;
+  ListingSkips& skipped = skips ? *skips : local;
   for (fs::recursive_directory_iterator
            it(root, fs::directory_options::follow_directory_symlink, ec),
        end;
        it != end; it.increment(ec)) {
     if (ec) break;
+    if (it->is_directory(ec)) {
+      const auto id = identity(it->path());
+      if (id && excluded && *id == *excluded) {
+        skipped.excluded.push_back(it->path());
+        it.disable_recursion_pending();
+      } else if (id && !visited.insert(*id).second) {
+        skipped.repeated.push_back(it->path());
+        it.disable_recursion_pending();
+      }
+      continue;
+    }
     if (it->is_regular_file(ec) && has_image_extension(it->path())) out.push_back(it->path());
   }
   if (ec) throw Error(ErrorCode::kInput, "cannot list '" + root.string() + "': " + ec.message());

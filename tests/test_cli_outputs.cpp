@@ -1,0 +1,140 @@
+// `msinet test` never loses data through its outputs: an output that would replace an input or
+// another output is refused before anything is written, the output folder inside the input is
+// not read back as input, and a folder link cycle is listed once.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <opencv2/imgcodecs.hpp>
+#include <sstream>
+
+#include "msinet/bench/bench.h"
+#include "test_support.h"
+#include "tools/synthetic_photo.h"
+
+namespace msinet {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::run_msinet;
+using testing::TempDir;
+
+std::string read_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class TestOutputs : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(fs::exists(testing::msinet_binary())) << "build the msinet target first";
+    bench::write_random_weights(weights(), /*seed=*/3);
+  }
+  fs::path weights() const { return dir_.path() / "w.msinet"; }
+  void photo(const fs::path& path, int seed) {
+    fs::create_directories(path.parent_path());
+    cv::RNG rng(seed);
+    cv::Point c;
+    ASSERT_TRUE(cv::imwrite(path.string(), testing::synthetic_photo(40, 56, rng, &c)));
+  }
+  int test(const std::vector<std::string>& extra, std::string* log) {
+    std::vector<std::string> args = {"test", "--weights", weights().string(), "--size", "48x64"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_msinet(args, dir_.path(), log);
+  }
+  size_t files_under(const fs::path& d) {
+    size_t n = 0;
+    for (const auto& e : fs::recursive_directory_iterator(d)) n += e.is_regular_file() ? 1 : 0;
+    return n;
+  }
+  TempDir dir_{"outputs"};
+};
+
+TEST_F(TestOutputs, AMapNeverReplacesItsInput) {
+  const fs::path d = dir_.path() / "photos";
+  photo(d / "x.jpeg", 1);
+  photo(d / "y.png", 2);
+  const std::string before = read_bytes(d / "x.jpeg");
+  std::string log;
+  EXPECT_EQ(test({"-p", d.string(), "-o", d.string()}, &log), 2) << log;
+  EXPECT_NE(log.find("would replace the input '" + (d / "x.jpeg").string() + "'"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(read_bytes(d / "x.jpeg"), before);
+  EXPECT_FALSE(fs::exists(d / "y.jpeg")) << "nothing is written when one output is refused";
+  EXPECT_EQ(test({"-p", d.string(), "-o", d.string(), "--format", "png"}, &log), 2) << log;
+  EXPECT_NE(log.find("would replace the input '" + (d / "y.png").string() + "'"), std::string::npos)
+      << log;
+}
+
+TEST_F(TestOutputs, CollidingNamesAreRefusedNamingBothInputs) {
+  const fs::path d = dir_.path() / "photos";
+  photo(d / "a.jpg", 1);
+  photo(d / "a.png", 2);
+  const fs::path out = dir_.path() / "maps";
+  std::string log;
+  EXPECT_EQ(test({"-p", d.string(), "-o", out.string()}, &log), 2) << log;
+  EXPECT_NE(log.find("'" + (d / "a.jpg").string() + "' and '" + (d / "a.png").string() +
+                     "' would both be written to '" + (out / "a.jpeg").string() + "'"),
+            std::string::npos)
+      << log;
+  EXPECT_FALSE(fs::exists(out / "a.jpeg"));
+
+  const fs::path e = dir_.path() / "overlays";
+  photo(e / "x.jpg", 3);
+  photo(e / "x_overlay.jpg", 4);
+  EXPECT_EQ(test({"-p", e.string(), "-o", out.string(), "--overlay"}, &log), 2) << log;
+  EXPECT_NE(log.find("would both be written to '" + (out / "x_overlay.jpeg").string() + "'"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(test({"-p", e.string(), "-o", out.string()}, &log), 0) << log;  // no overlays: fine
+}
+
+TEST_F(TestOutputs, TheOutputFolderInsideTheInputIsNotReadBack) {
+  const fs::path d = dir_.path() / "photos";
+  photo(d / "a.jpg", 1);
+  photo(d / "sub" / "b.png", 2);
+  const fs::path out = d / "maps";
+  std::string log;
+  for (int run = 0; run < 3; ++run) {
+    ASSERT_EQ(test({"-p", d.string(), "-o", out.string()}, &log), 0) << log;
+    EXPECT_NE(log.find("wrote 2 map(s)"), std::string::npos) << log;
+  }
+  EXPECT_EQ(files_under(out), 2u);
+  EXPECT_FALSE(fs::exists(out / "maps"));
+}
+
+TEST_F(TestOutputs, AFolderLinkCycleIsListedOnce) {
+  const fs::path d = dir_.path() / "photos";
+  photo(d / "a.jpg", 1);
+  photo(d / "sub" / "b.jpg", 2);
+  fs::create_directory_symlink("..", d / "sub" / "up");
+  fs::create_directory_symlink("../sub", d / "sub" / "again");
+  const fs::path out = dir_.path() / "maps";
+  std::string log;
+  ASSERT_EQ(test({"-p", d.string(), "-o", out.string()}, &log), 0) << log;
+  EXPECT_NE(log.find("wrote 2 map(s)"), std::string::npos) << log;
+  EXPECT_NE(log.find("skipped '" + (d / "sub" / "up").string() + "'"), std::string::npos) << log;
+  EXPECT_NE(log.find("skipped '" + (d / "sub" / "again").string() + "'"), std::string::npos) << log;
+  EXPECT_EQ(files_under(out), 2u);
+}
+
+TEST_F(TestOutputs, TemporariesOfKilledRunsAreRemoved) {
+  const fs::path d = dir_.path() / "photos";
+  photo(d / "a.jpg", 1);
+  const fs::path out = dir_.path() / "maps";
+  fs::create_directories(out);
+  const fs::path stale = out / ".a.jpeg.999999999.3.tmp";  // no process has this PID
+  const fs::path live = out / (".b.jpeg." + std::to_string(::getpid()) + ".0.tmp");
+  std::ofstream(stale) << "left by kill -9";
+  std::ofstream(live) << "being written";
+  std::string log;
+  ASSERT_EQ(test({"-p", d.string(), "-o", out.string()}, &log), 0) << log;
+  EXPECT_NE(log.find("removed '" + stale.string() + "'"), std::string::npos) << log;
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(live)) << "a live process's temporary is left alone";
+}
+
+}  // namespace
+}  // namespace msinet
