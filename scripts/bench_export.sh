@@ -44,7 +44,7 @@ rows.push([`ONNX Runtime ${dyn.version}, dynamic-size export`, dyn.ms_median]);
 rows.push([`ONNX Runtime ${fixed.version}, --size ${size} export`, fixed.ms_median]);
 const base = rows[0][1];
 console.log(`forward pass, ${size}, batch 1, fp32, ${threads} thread(s); machine: ${bench.machine}`);
-console.log('| run | ms per image | relative to msinet |');
+console.log('| run | ms per image | relative to the first row |');
 console.log('| --- | --- | --- |');
 for (const [name, ms] of rows) console.log(`| ${name} | ${ms.toFixed(1)} | ${(ms / base).toFixed(2)}x |`);
 JS
