@@ -2,6 +2,7 @@
 // another output is refused before anything is written, the output folder inside the input is
 // not read back as input, and a folder link cycle is listed once.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
@@ -118,6 +119,28 @@ TEST_F(TestOutputs, AFolderLinkCycleIsListedOnce) {
   EXPECT_NE(log.find("skipped '" + (d / "sub" / "up").string() + "'"), std::string::npos) << log;
   EXPECT_NE(log.find("skipped '" + (d / "sub" / "again").string() + "'"), std::string::npos) << log;
   EXPECT_EQ(files_under(out), 2u);
+}
+
+TEST_F(TestOutputs, ATruncatedJpegIsReportedNotMapped) {
+  const fs::path d = dir_.path() / "photos";
+  photo(d / "good.jpg", 1);
+  photo(d / "cut.jpg", 2);
+  const std::string whole = read_bytes(d / "cut.jpg");
+  std::ofstream(d / "cut.jpg", std::ios::binary) << whole.substr(0, whole.size() / 2);
+  const fs::path out = dir_.path() / "maps";
+  std::string log;
+  EXPECT_EQ(test({"-p", d.string(), "-o", out.string()}, &log), 7) << log;
+  EXPECT_NE(log.find((d / "cut.jpg").string() + "': truncated JPEG"), std::string::npos) << log;
+  EXPECT_TRUE(fs::exists(out / "good.jpeg"));
+  EXPECT_FALSE(fs::exists(out / "cut.jpeg"));
+}
+
+TEST_F(TestOutputs, AFifoIsNotAnImageOrAFolder) {
+  const fs::path fifo = dir_.path() / "pipe";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::string log;
+  EXPECT_EQ(test({"-p", fifo.string()}, &log), 4) << log;
+  EXPECT_NE(log.find("is not an image or a folder"), std::string::npos) << log;
 }
 
 TEST_F(TestOutputs, TemporariesOfKilledRunsAreRemoved) {

@@ -163,6 +163,28 @@ TEST_F(ImageIo, BadFilesNameThePath) {
   expect_error([&] { decode_image_bytes("x", 2, "x"); }, ErrorCode::kInternal, {"1 or 3"});
 }
 
+// libjpeg decodes a JPEG cut short with only a warning (grey below the cut); msinet refuses it.
+TEST_F(ImageIo, TruncatedJpegIsAnErrorNotAGreyImage) {
+  std::vector<uchar> buf;
+  ASSERT_TRUE(cv::imencode(".jpg", bgr_fixture(), buf));
+  const std::string whole(buf.begin(), buf.end());
+  ASSERT_EQ(whole.substr(whole.size() - 2), std::string("\xff\xd9", 2));
+  EXPECT_NO_THROW(decode_image_bytes(whole, 3, "whole.jpg"));
+  // Bytes after the end marker (some cameras append data) are no reason to refuse.
+  EXPECT_NO_THROW(decode_image_bytes(whole + std::string(100, '\x01'), 3, "trailing.jpg"));
+  for (const size_t keep : {whole.size() - 2, whole.size() * 2 / 3, size_t{40}}) {
+    expect_error([&] { decode_image_bytes(whole.substr(0, keep), 3, "cut.jpg"); },
+                 ErrorCode::kInput, {"cut.jpg", "truncated JPEG"});
+  }
+  // An end marker inside a segment before the image data (an EXIF thumbnail) does not count.
+  const std::string app1 = std::string("\xff\xe1\x00\x06\xff\xd9\x00\x00", 8);
+  const std::string with_thumb = whole.substr(0, 2) + app1 + whole.substr(2);
+  EXPECT_NO_THROW(decode_image_bytes(with_thumb, 3, "thumb.jpg"));
+  expect_error(
+      [&] { decode_image_bytes(with_thumb.substr(0, with_thumb.size() * 2 / 3), 3, "cut.jpg"); },
+      ErrorCode::kInput, {"truncated JPEG"});
+}
+
 TEST_F(ImageIo, SniffsMagicNumbers) {
   EXPECT_EQ(sniff_image_format(std::string("\xff\xd8\xff\xdb", 4)), ImageFormat::kJpeg);
   EXPECT_EQ(sniff_image_format(std::string("\x89PNG\r\n\x1a\n", 8)), ImageFormat::kPng);

@@ -76,6 +76,31 @@ void require_encodable(const cv::Mat& img, bool allow16, const char* op) {
   }
 }
 
+// A JPEG whose image data has no end-of-image marker was cut short: libjpeg decodes what there is
+// (grey below the cut) with only a warning. The first start-of-scan is found by walking the
+// segments (an EXIF thumbnail before it holds its own end marker); after it, byte stuffing
+// makes any FF D9 the real end. ref: ITU T.81 (JPEG) B.1.1.2-B.1.1.5
+bool jpeg_is_complete(std::string_view bytes) {
+  const auto* b = reinterpret_cast<const unsigned char*>(bytes.data());
+  size_t pos = 2;  // after SOI
+  while (pos + 1 < bytes.size()) {
+    if (b[pos] != 0xFF) return true;  // not a segment: let the decoder judge
+    const unsigned char marker = b[pos + 1];
+    if (marker == 0xFF) {  // fill byte
+      ++pos;
+      continue;
+    }
+    if (marker == 0xDA) return bytes.find("\xFF\xD9", pos + 2) != std::string_view::npos;
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
+      pos += 2;
+      continue;
+    }
+    if (pos + 3 >= bytes.size()) return false;
+    pos += 2 + ((static_cast<size_t>(b[pos + 2]) << 8) | b[pos + 3]);
+  }
+  return false;  // the file ends before any image data
+}
+
 }  // namespace
 
 ImageFormat sniff_image_format(std::string_view bytes) {
@@ -100,6 +125,11 @@ cv::Mat decode_image_bytes(std::string_view bytes, int channels, const std::stri
   }
   if (bytes.size() > static_cast<size_t>(INT_MAX)) {
     throw Error(ErrorCode::kInput, prefix + "the file is too large (over 2 GiB)");
+  }
+  if (format == ImageFormat::kJpeg && !jpeg_is_complete(bytes)) {
+    throw Error(ErrorCode::kInput, prefix +
+                                       "truncated JPEG data (the file ends before the image "
+                                       "does); replace or re-download the file");
   }
   const cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
   const int flags =

@@ -147,6 +147,11 @@ std::vector<fs::path> list_images(const fs::path& root, const fs::path& exclude,
     out.push_back(root);
     return out;
   }
+  if (!fs::is_directory(root, ec)) {
+    throw Error(ErrorCode::kInput, "'" + root.string() +
+                                       "' is not an image or a folder (a device, FIFO or "
+                                       "socket): give an image file or a folder of images");
+  }
   // A folder is known by its device and inode, whatever path reached it.
   auto identity = [](const fs::path& dir) -> std::optional<std::pair<dev_t, ino_t>> {
     struct stat st {};

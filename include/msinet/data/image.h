@@ -30,7 +30,8 @@ ImageFormat sniff_image_format(std::string_view bytes);
 
 /// Decodes JPEG or PNG bytes (by content); `name` is used in error messages. `channels` 3 gives
 /// CV_32FC3 in RGB order, 1 gives CV_32FC1; values 0..255; EXIF orientation is ignored.
-/// Throws Error(kInput) naming `name` for empty, unrecognised or corrupt data.
+/// Throws Error(kInput) naming `name` for empty, unrecognised or corrupt data, including a JPEG
+/// cut short (no end-of-image marker after its image data), which libjpeg would decode silently.
 cv::Mat decode_image_bytes(std::string_view bytes, int channels, const std::string& name);
 
 /// Reads and decodes an image file by content (see decode_image_bytes).
