@@ -216,6 +216,34 @@ TEST_F(Smoke, ASecondRunOnTheSameResultsIsRefused) {
   EXPECT_FALSE(fs::exists(lock)) << "a run that ends removes its lock";
 }
 
+// Maps of another size than their stimuli (here transposed) train, as in the original, but are
+// reported once per dataset with the count.
+TEST_F(Smoke, MapsOfAnotherSizeAreReportedOnce) {
+  for (int i = 0; i < 4; ++i) {
+    const fs::path map = dir() / "maps" / ("img" + std::to_string(i) + ".png");
+    cv::Mat m = cv::imread(map.string(), cv::IMREAD_GRAYSCALE), t;
+    cv::transpose(m, t);
+    ASSERT_TRUE(cv::imwrite(map.string(), t));
+  }
+  std::string out;
+  ASSERT_EQ(run_msinet(train_args(2), dir(), &out), 0) << out;
+  int in_valid = 0;
+  for (const std::string& line :
+       read_lines(dir() / "results" / "history" / "tiny" / "valid_files.txt")) {
+    for (int i = 0; i < 4; ++i)
+      in_valid += line.find("img" + std::to_string(i) + ".") != std::string::npos;
+  }
+  const int expected = 4 - in_valid;
+  ASSERT_GT(expected, 0);
+  const std::string message = std::to_string(expected) +
+                              " of the 6 training pairs read have a map "
+                              "of another size than its stimulus (" +
+                              std::to_string(expected) + " of them transposed)";
+  const size_t at = out.find(message);
+  EXPECT_NE(at, std::string::npos) << out;
+  EXPECT_EQ(out.find(message, at + 1), std::string::npos) << "reported once, not per epoch";
+}
+
 TEST_F(Smoke, CommandLineErrorsHaveTheirExitCodes) {
   std::string out;
   EXPECT_EQ(run_msinet({"test"}, dir(), &out), 2) << out;  // -p missing

@@ -51,14 +51,46 @@ using checkpoint::Checkpoint;
 using checkpoint::CheckpointMeta;
 using Pairs = std::vector<data::FilePair>;
 
+// Maps whose size differs from their stimulus's train without complaint (both are resized to
+// the network size), but usually mean a broken dataset: counted as pairs are read, reported once.
+struct MapSizeCheck {
+  int64_t read = 0, mismatched = 0, transposed = 0;
+  std::string first;
+  bool reported = false;
+
+  void see(const data::FilePair& pair, const cv::Mat& stimulus, const cv::Mat& map) {
+    ++read;
+    if (stimulus.size() == map.size()) return;
+    ++mismatched;
+    transposed += stimulus.rows == map.cols && stimulus.cols == map.rows ? 1 : 0;
+    if (first.empty()) {
+      first = "'" + pair.second.string() + "' is " + std::to_string(map.rows) + "x" +
+              std::to_string(map.cols) + ", its stimulus '" + pair.first.string() + "' " +
+              std::to_string(stimulus.rows) + "x" + std::to_string(stimulus.cols);
+    }
+  }
+
+  void report(const std::string& dataset) {
+    if (reported || mismatched == 0) return;
+    reported = true;
+    spdlog::warn(
+        "dataset '{}': {} of the {} training pairs read have a map of another size than "
+        "its stimulus ({} of them transposed), e.g. {}; check the dataset",
+        dataset, mismatched, read, transposed, first);
+  }
+};
+
 // One batch as tensors: stimuli [N,3,H,W] (RGB 0..255) and maps [N,1,H,W] (0..255), contiguous.
 std::pair<torch::Tensor, torch::Tensor> load_batch(const Pairs& pairs,
-                                                   const std::vector<size_t>& indices, int h,
-                                                   int w) {
+                                                   const std::vector<size_t>& indices, int h, int w,
+                                                   MapSizeCheck& sizes) {
   std::vector<cv::Mat> xs, ys;
   for (size_t i : indices) {
-    xs.push_back(data::preprocess_stimulus(data::decode_image(pairs[i].first, 3), h, w));
-    ys.push_back(data::preprocess_map(data::decode_image(pairs[i].second, 1), h, w));
+    const cv::Mat stimulus = data::decode_image(pairs[i].first, 3);
+    const cv::Mat map = data::decode_image(pairs[i].second, 1);
+    sizes.see(pairs[i], stimulus, map);
+    xs.push_back(data::preprocess_stimulus(stimulus, h, w));
+    ys.push_back(data::preprocess_map(map, h, w));
   }
   return {pipeline::images_to_batch(xs).contiguous(), pipeline::images_to_batch(ys).contiguous()};
 }
@@ -282,6 +314,7 @@ TrainResult run_train(const data::PreparedDataset& data, const TrainOptions& o) 
       "train '{}': {} train / {} valid images, {}x{}, batch {}, lr {}, epochs {} (done {})",
       data.name, data.split.train.size(), data.split.valid.size(), data.height, data.width,
       o.batch_size, o.learning_rate, o.epochs, meta.epochs_done);
+  MapSizeCheck map_sizes;
   while (meta.epochs_done < o.epochs) {
     const auto t0 = std::chrono::steady_clock::now();
     const int64_t epoch = meta.epochs_done;
@@ -300,7 +333,7 @@ TrainResult run_train(const data::PreparedDataset& data, const TrainOptions& o) 
       std::vector<size_t> idx(
           order.begin() + static_cast<long>(step * o.batch_size),
           order.begin() + static_cast<long>(std::min(order.size(), (step + 1) * o.batch_size)));
-      auto [x, y] = load_batch(data.split.train, idx, data.height, data.width);
+      auto [x, y] = load_batch(data.split.train, idx, data.height, data.width, map_sizes);
       optimizer.zero_grad();
       const torch::Tensor loss = kld_loss(y.to(device), net->forward(x.to(device)));
       const double value = loss.item<double>();
@@ -319,6 +352,7 @@ TrainResult run_train(const data::PreparedDataset& data, const TrainOptions& o) 
       progress.update(static_cast<int64_t>(step + 1), suffix);
     }
     progress.finish();
+    map_sizes.report(data.name);
     const double valid = validate(net, data, o, device);
     if (util::interrupt_requested()) {
       save_latest();
