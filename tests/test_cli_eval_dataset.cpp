@@ -150,6 +150,30 @@ class EvalDataset : public ::testing::Test {
 
 TEST_F(EvalDataset, ScoresEqualTestThenEvalPredInFloat32) { expect_same_scores("fp32"); }
 
+// Exit 0 only when every image was scored: 7 when some were skipped, 4 when none was.
+TEST_F(EvalDataset, TheExitCodeSaysWhetherEverythingWasScored) {
+  const auto eval = [&](const fs::path& pred, std::string* log) {
+    return run_msinet({"eval", "--pred", pred.string(), "--fixations",
+                       (dir() / "fixations").string(), "--maps", (dir() / "maps").string()},
+                      dir(), log);
+  };
+  std::string log;
+  EXPECT_EQ(eval(dir() / "maps", &log), 0) << log;  // the ground truth itself: all 10 scored
+  const fs::path some = dir() / "some";
+  fs::create_directories(some);
+  for (const char* stem : {"img0", "img1"}) {
+    fs::copy_file(dir() / "maps" / (std::string(stem) + ".png"),
+                  some / (std::string(stem) + ".png"));
+  }
+  EXPECT_EQ(eval(some, &log), static_cast<int>(ErrorCode::kPartial)) << log;
+  EXPECT_NE(log.find("skipped entirely"), std::string::npos) << log;
+  const fs::path none = dir() / "none";
+  fs::create_directories(none);
+  fs::copy_file(dir() / "maps" / "img0.png", none / "unrelated.png");
+  EXPECT_EQ(eval(none, &log), static_cast<int>(ErrorCode::kInput)) << log;
+  EXPECT_NE(log.find("no image was scored"), std::string::npos) << log;
+}
+
 TEST_F(EvalDataset, ScoresEqualTestThenEvalPredInBfloat16) {
   if (!runtime::cpu_has_bf16()) {
     GTEST_SKIP() << "this CPU has no bfloat16 instructions: the bf16 path is NOT checked here";

@@ -100,6 +100,22 @@ Command register_eval(CLI::App& root) {
       r = eval::run_eval(o);
     }
     std::cout << eval::format_table(r) << std::flush;
+    // A score over fewer images than were given must not pass for a complete one.
+    if (r.images.empty()) {
+      spdlog::error(
+          "eval: no image was scored (no prediction matched the ground truth, or every "
+          "file was skipped; see above)");
+      return static_cast<int>(ErrorCode::kInput);
+    }
+    size_t skipped_images = 0;
+    for (const eval::Skipped& s : r.skipped) skipped_images += s.metrics.empty() ? 1 : 0;
+    if (skipped_images > 0) {
+      spdlog::warn(
+          "eval: {} image(s) skipped entirely (listed above); the summary covers the {} "
+          "scored",
+          skipped_images, r.images.size());
+      return static_cast<int>(ErrorCode::kPartial);
+    }
     return 0;
   };
   return cmd;
