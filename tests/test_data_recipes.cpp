@@ -5,6 +5,7 @@
 // folder, a foreign folder in the way, a concurrent preparation.
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -143,6 +144,16 @@ TEST_F(Recipes, Mit1003) {
 }
 
 TEST_F(Recipes, Cat2000) { expect_dataset("cat2000", prepare("cat2000", options())); }
+
+// A prepared dataset gets the user's umask, like any folder the user makes (not 0700).
+TEST_F(Recipes, PreparedFoldersFollowTheUmask) {
+  const mode_t previous = ::umask(022);
+  const fs::path dir = prepare("fiwi", options());
+  ::umask(previous);
+  const fs::perms p = fs::status(dir).permissions() & fs::perms::all;
+  EXPECT_EQ(p, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                   fs::perms::others_read | fs::perms::others_exec);
+}
 
 TEST_F(Recipes, DutOmronBlursFixationsFromMatFiles) {
   expect_dataset("dutomron", prepare("dutomron", options()));

@@ -495,13 +495,22 @@ void remove_stale_temps(const fs::path& data_root, const std::string& name) {
   }
 }
 
+// The folder that becomes the dataset once complete. Made with the user's umask (mkdtemp's 0700
+// would make the prepared dataset private); the PID and a counter keep the name unique.
 fs::path make_temp_dir(const fs::path& data_root, const std::string& name) {
-  std::string tmpl = (data_root / ("." + name + ".tmp-XXXXXX")).string();
-  if (::mkdtemp(tmpl.data()) == nullptr) {
-    throw Error(ErrorCode::kIo, "cannot create a temporary folder in '" + data_root.string() +
-                                    "': " + std::strerror(errno));
+  static std::atomic<unsigned> counter{0};
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const fs::path dir = data_root / ("." + name + ".tmp-" + std::to_string(::getpid()) + "-" +
+                                      std::to_string(counter++));
+    std::error_code ec;
+    if (fs::create_directory(dir, ec)) return dir;
+    if (ec) {
+      throw Error(ErrorCode::kIo, "cannot create a temporary folder in '" + data_root.string() +
+                                      "': " + ec.message());
+    }
   }
-  return tmpl;
+  throw Error(ErrorCode::kIo,
+              "cannot find a free temporary folder name in '" + data_root.string() + "'");
 }
 
 size_t count_images(const fs::path& dir) {
