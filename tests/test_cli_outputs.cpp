@@ -19,13 +19,6 @@ namespace fs = std::filesystem;
 using testing::run_msinet;
 using testing::TempDir;
 
-std::string read_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 class TestOutputs : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -56,13 +49,13 @@ TEST_F(TestOutputs, AMapNeverReplacesItsInput) {
   const fs::path d = dir_.path() / "photos";
   photo(d / "x.jpeg", 1);
   photo(d / "y.png", 2);
-  const std::string before = read_bytes(d / "x.jpeg");
+  const std::string before = testing::read_file_bytes(d / "x.jpeg");
   std::string log;
   EXPECT_EQ(test({"-p", d.string(), "-o", d.string()}, &log), 2) << log;
   EXPECT_NE(log.find("would replace the input '" + (d / "x.jpeg").string() + "'"),
             std::string::npos)
       << log;
-  EXPECT_EQ(read_bytes(d / "x.jpeg"), before);
+  EXPECT_EQ(testing::read_file_bytes(d / "x.jpeg"), before);
   EXPECT_FALSE(fs::exists(d / "y.jpeg")) << "nothing is written when one output is refused";
   EXPECT_EQ(test({"-p", d.string(), "-o", d.string(), "--format", "png"}, &log), 2) << log;
   EXPECT_NE(log.find("would replace the input '" + (d / "y.png").string() + "'"), std::string::npos)
@@ -125,7 +118,7 @@ TEST_F(TestOutputs, ATruncatedJpegIsReportedNotMapped) {
   const fs::path d = dir_.path() / "photos";
   photo(d / "good.jpg", 1);
   photo(d / "cut.jpg", 2);
-  const std::string whole = read_bytes(d / "cut.jpg");
+  const std::string whole = testing::read_file_bytes(d / "cut.jpg");
   std::ofstream(d / "cut.jpg", std::ios::binary) << whole.substr(0, whole.size() / 2);
   const fs::path out = dir_.path() / "maps";
   std::string log;

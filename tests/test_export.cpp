@@ -39,13 +39,6 @@ const std::vector<std::pair<int, int>> kSizes = {{48, 64}, {96, 128}, {240, 320}
 
 std::string size_text(int h, int w) { return std::to_string(h) + "x" + std::to_string(w); }
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // An RGB float32 image [1, H, W, 3] as .npy (what the Node runner feeds its runtime).
 void write_input_npy(const fs::path& path, const cv::Mat& bgr) {
   cv::Mat rgb;
@@ -148,7 +141,7 @@ fs::path Export::weights_;
 
 onnx::ModelProto load_onnx(const fs::path& path) {
   onnx::ModelProto m;
-  EXPECT_TRUE(m.ParseFromString(read_text(path))) << path;
+  EXPECT_TRUE(m.ParseFromString(testing::read_file_bytes(path))) << path;
   return m;
 }
 
@@ -371,9 +364,9 @@ std::vector<WireNode> graph_nodes(const std::string& bytes) {
 TEST_F(Export, GraphDefIsTheGraphTfjsRanWithTheSameWeights) {
   const fs::path pb = export_model({"-f", "graphdef"}, "model_salicon_cpu.pb");
   const fs::path tfjs = export_model({"-f", "tfjs"}, "tfjs_for_pb");
-  const std::vector<WireNode> nodes = graph_nodes(read_text(pb));
+  const std::vector<WireNode> nodes = graph_nodes(testing::read_file_bytes(pb));
   const nlohmann::json topology =
-      nlohmann::json::parse(read_text(tfjs / "model.json"))["modelTopology"]["node"];
+      nlohmann::json::parse(testing::read_file_bytes(tfjs / "model.json"))["modelTopology"]["node"];
   ASSERT_EQ(nodes.size(), topology.size());
   for (size_t i = 0; i < nodes.size(); ++i) {
     const nlohmann::json& t = topology[i];
@@ -471,7 +464,7 @@ TEST_F(Export, RefusesWhatTheFormatCannotExpress) {
     EXPECT_FALSE(fs::exists(dir().path() / "refused.onnx"));
   }
   // An export never replaces its weights.
-  const std::string before = read_text(weights_);
+  const std::string before = testing::read_file_bytes(weights_);
   std::string log;
   EXPECT_EQ(
       run_msinet({"export", "--weights", weights_.string(), "-f", "onnx", "-o", weights_.string()},
@@ -479,7 +472,7 @@ TEST_F(Export, RefusesWhatTheFormatCannotExpress) {
       static_cast<int>(ErrorCode::kUsage))
       << log;
   EXPECT_NE(log.find("would replace its weights"), std::string::npos) << log;
-  EXPECT_EQ(read_text(weights_), before);
+  EXPECT_EQ(testing::read_file_bytes(weights_), before);
 }
 
 }  // namespace

@@ -122,6 +122,14 @@ Error thrown_error(F&& f) {
   return Error(ErrorCode::kOk, "");
 }
 
+/// The whole of a file (empty when it cannot be read).
+inline std::string read_file_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 /// Lines of a text file.
 inline std::vector<std::string> read_lines(const fs::path& path) {
   std::ifstream in(path);

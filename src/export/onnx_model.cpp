@@ -133,27 +133,32 @@ class OnnxBuilder final : public NetworkBuilder {
     return m.output(0);
   }
 
+  // The int64 shape `leading` + [height, width] of `like`, whose size is the input's divided by
+  // `divisor`: a constant when the input size is fixed, else read from `like` at run time.
+  std::string spatial_shape(const std::string& base, std::vector<int64_t> leading,
+                            const std::string& like, int64_t divisor) {
+    if (options_.height > 0) {
+      leading.push_back(options_.height / divisor);
+      leading.push_back(options_.width / divisor);
+      return int64_initializer(base, leading);
+    }
+    const std::string full = node("Shape", {like}, base + "_of").output(0);
+    const std::string hw =
+        node("Slice",
+             {full, int64_initializer("slice_start", {2}), int64_initializer("slice_end", {4})},
+             base + "_size")
+            .output(0);
+    onnx::NodeProto& c = node("Concat", {int64_initializer(base + "_leading", leading), hw}, base);
+    integer(c, "axis", 0);
+    return c.output(0);
+  }
+
   // Expand to [1, channels, H/8, W/8]: the full target shape, which OpenCV DNN (4.6) needs
   // (it does not broadcast Expand's shape argument both ways, as ONNX allows).
   std::string broadcast_spatial(const std::string& x, int64_t channels,
                                 const std::string& like) override {
-    std::string shape;
-    if (options_.height > 0) {
-      const int64_t m = model::input_multiple();
-      shape = int64_initializer("broadcast_shape",
-                                {1, channels, options_.height / m, options_.width / m});
-    } else {
-      const std::string full = node("Shape", {like}, "features_shape").output(0);
-      const std::string hw =
-          node("Slice",
-               {full, int64_initializer("slice_start", {2}), int64_initializer("slice_end", {4})},
-               "features_size")
-              .output(0);
-      onnx::NodeProto& c = node("Concat", {int64_initializer("batch_channels", {1, channels}), hw},
-                                "broadcast_shape");
-      integer(c, "axis", 0);
-      shape = c.output(0);
-    }
+    const std::string shape =
+        spatial_shape("broadcast_shape", {1, channels}, like, model::input_multiple());
     return node("Expand", {x, shape}, "global_branch").output(0);
   }
 
@@ -263,9 +268,7 @@ std::string onnx_model_bytes(const weights::NamedTensors& native_weights,
   std::string denominator = b.node("Add", {hi.output(0), eps}, "denominator").output(0);
   // The per-image denominator [N, 1, 1, 1] is expanded to the map's shape first: the division
   // is the same, and OpenCV DNN (4.6) cannot broadcast a Div.
-  const std::string map_shape =
-      options.height > 0 ? b.int64_initializer("map_shape", {1, 1, options.height, options.width})
-                         : b.node("Shape", {shifted}, "map_shape").output(0);
+  const std::string map_shape = b.spatial_shape("map_shape", {1, 1}, shifted, 1);
   denominator = b.node("Expand", {denominator, map_shape}, "denominator_map").output(0);
   onnx::NodeProto& out =
       b.node("Div", {shifted, denominator}, options.nhwc ? "output_nchw" : kOnnxOutput);

@@ -18,17 +18,18 @@ namespace {
 
 using Json = nlohmann::ordered_json;  // members in TF.js converter order
 
-void check_tensor(const std::string& name, const FloatTensor& t) {
+// `count` values must fill `shape` exactly.
+void check_tensor(const std::string& name, const std::vector<int64_t>& shape, size_t count) {
   int64_t n = 0;
   try {
-    n = checked_num_elements(t.shape);
+    n = checked_num_elements(shape);
   } catch (const std::invalid_argument& e) {
     throw Error(ErrorCode::kWeights, "cannot write tensor '" + name + "': " + e.what());
   }
-  if (static_cast<size_t>(n) != t.values.size()) {
+  if (static_cast<size_t>(n) != count) {
     throw Error(ErrorCode::kWeights, "cannot write tensor '" + name + "': shape " +
-                                         shape_string(t.shape) + " needs " + std::to_string(n) +
-                                         " values, it has " + std::to_string(t.values.size()));
+                                         shape_string(shape) + " needs " + std::to_string(n) +
+                                         " values, it has " + std::to_string(count));
   }
 }
 
@@ -53,7 +54,7 @@ void write_tfjs(const std::filesystem::path& json_path, const NamedTensors& tens
   std::string data;
   Json entries = Json::array();
   for (const auto& [name, t] : tensors) {
-    check_tensor(name, t);
+    check_tensor(name, t.shape, t.values.size());
     check_utf8(name, "tensor '" + name + "'");
     Json entry;
     entry["name"] = name;
@@ -98,11 +99,7 @@ void write_tfjs(const std::filesystem::path& json_path, const NamedTensors& tens
   }
   for (const auto& [name, t] : options.int32_tensors) {
     check_utf8(name, "tensor '" + name + "'");
-    if (static_cast<size_t>(checked_num_elements(t.shape)) != t.values.size()) {
-      throw Error(ErrorCode::kWeights, "cannot write tensor '" + name + "': shape " +
-                                           shape_string(t.shape) + " does not match its " +
-                                           std::to_string(t.values.size()) + " values");
-    }
+    check_tensor(name, t.shape, t.values.size());
     for (int32_t v : t.values) {
       for (int byte = 0; byte < 4; ++byte) {
         data.push_back(static_cast<char>((static_cast<uint32_t>(v) >> (8 * byte)) & 0xFF));
@@ -151,7 +148,7 @@ void write_tfjs(const std::filesystem::path& json_path, const NamedTensors& tens
 void write_frozen_graph(const std::filesystem::path& pb_path, const NamedTensors& tensors) {
   std::string graph;
   for (const auto& [name, t] : tensors) {
-    check_tensor(name, t);
+    check_tensor(name, t.shape, t.values.size());
     std::string dtype_attr;
     wire::put_varint_field(dtype_attr, 6, static_cast<uint64_t>(TfDtype::kFloat));
     std::string value_attr;
@@ -186,7 +183,7 @@ void write_checkpoint(const std::filesystem::path& prefix, const NamedTensors& t
   entries.push_back({"", header});
   std::string data;
   for (const auto& [name, t] : tensors) {
-    check_tensor(name, t);
+    check_tensor(name, t.shape, t.values.size());
     if (name.empty()) throw Error(ErrorCode::kWeights, "cannot write a tensor with an empty name");
     const std::string_view bytes = float_bytes(t.values);
     // ref: tensorflow/core/protobuf/tensor_bundle.proto BundleEntryProto
