@@ -51,6 +51,53 @@ TEST(Checkpoint, EveryTruncationIsAWeightsErrorNamingTheFile) {
   }
 }
 
+// "123456789" is the CRC32C check value's input: its CRC32C is 0xe3069283 (RFC 3720, B.4).
+TEST(Checkpoint, EverySectionHeaderCarriesTheCrc32cOfItsBytes) {
+  checkpoint::Checkpoint c = sample();
+  c.model = "123456789";
+  const std::string bytes = checkpoint::encode_checkpoint(c);
+  EXPECT_EQ(bytes.rfind("MSINET-CHECKPOINT 2\n", 0), 0u);
+  EXPECT_NE(bytes.find("\nmodel 9 e3069283\n123456789\n"), std::string::npos) << bytes;
+}
+
+TEST(Checkpoint, EveryFlippedBitInASectionIsCaught) {
+  const std::string bytes = checkpoint::encode_checkpoint(sample());
+  const size_t header = bytes.find("\nmodel ");
+  ASSERT_NE(header, std::string::npos);
+  const size_t model_start = bytes.find('\n', header + 1) + 1;
+  ASSERT_EQ(bytes.compare(model_start, 5, "model"), 0);
+  for (size_t i = model_start; i < model_start + 25; ++i) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string damaged = bytes;
+      damaged[i] = static_cast<char>(damaged[i] ^ (1 << bit));
+      try {
+        checkpoint::decode_checkpoint(damaged, "ckpt.msinet");
+        FAIL() << "bit " << bit << " of byte " << i << " flipped was accepted";
+      } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::kWeights);
+        EXPECT_NE(std::string(e.what()).find("section 'model' fails its CRC32C check"),
+                  std::string::npos)
+            << e.what();
+      }
+    }
+  }
+}
+
+// msinet 0.1 wrote version 1, without checksums; those files still load.
+TEST(Checkpoint, VersionOneFilesWithoutChecksumsStillLoad) {
+  const std::string meta =
+      "dataset: salicon\nheight: 48\nwidth: 64\nepochs_done: 1\nstep_in_epoch: 0\n"
+      "partial_train_sum: 0\nbest_valid: 0.5\nseed: 7\ntrain_history: [0.75]\n"
+      "valid_history: [0.5]";
+  const std::string bytes = "MSINET-CHECKPOINT 1\nmeta " + std::to_string(meta.size()) + "\n" +
+                            meta + "\nmodel 3\nabc\nend\n";
+  const auto d = checkpoint::decode_checkpoint(bytes, "old.msinet");
+  EXPECT_EQ(d.model, "abc");
+  EXPECT_EQ(d.meta.dataset, "salicon");
+  EXPECT_EQ(d.meta.seed, 7u);
+  EXPECT_EQ(d.meta.valid_history, std::vector<double>{0.5});
+}
+
 TEST(Checkpoint, ForeignBytesAreRejected) {
   EXPECT_THROW(checkpoint::decode_checkpoint("PK\x03\x04 not a checkpoint", "a.zip"), Error);
 }

@@ -1,5 +1,7 @@
 // Native checkpoint bytes: round trip, strict names and shapes, unreadable bytes.
 
+#include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -106,6 +108,24 @@ TEST_F(ModelCheckpointTest, MissingUnknownAndMisShapedEntriesAreListed) {
                   "wrong shape for 'decoder.conv4.weight': [2, 32, 3, 3] in the checkpoint, "
                   "expected [1, 32, 3, 3]");
   EXPECT_TRUE(torch::equal(net->encoder->convs[0]->weight, before));
+}
+
+TEST_F(ModelCheckpointTest, NonFiniteWeightsAreRefusedAndNothingIsLoaded) {
+  for (const float bad : {std::nanf(""), std::numeric_limits<float>::infinity()}) {
+    MSINet source;
+    {
+      torch::NoGradGuard no_grad;
+      auto params = source->named_parameters();
+      params["decoder.conv1.weight"].view(-1)[5] = bad;
+      params["decoder.conv1.weight"].view(-1)[9] = bad;
+    }
+    MSINet target;
+    const torch::Tensor before = target->named_parameters()["encoder.conv1_1.weight"].clone();
+    const std::string message = load_error(target, serialize_state(source));
+    expect_contains(message, "runs/last.ckpt");
+    expect_contains(message, "entry 'decoder.conv1.weight' holds 2 non-finite value(s)");
+    EXPECT_TRUE(torch::equal(target->named_parameters()["encoder.conv1_1.weight"], before));
+  }
 }
 
 }  // namespace

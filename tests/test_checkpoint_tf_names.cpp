@@ -1,5 +1,6 @@
 // TensorFlow name table, strict TF / VGG16 weight import, export, and the HWIO <-> OIHW layout.
 
+#include <cmath>
 #include <set>
 #include <string>
 #include <vector>
@@ -129,6 +130,19 @@ TEST_F(ModelWeightsTest, RoundTripGivesIdenticalForward) {
   torch::NoGradGuard no_grad;
   torch::Tensor rgb = torch::rand({1, 3, 24, 32}) * 255;
   EXPECT_TRUE(torch::equal(source->forward(rgb), target->forward(rgb)));
+}
+
+TEST_F(ModelWeightsTest, NonFiniteValuesAreRefusedAndNothingIsLoaded) {
+  MSINet source;
+  weights::NamedTensors tensors = export_tf_weights(source);
+  const std::string name = tensors.begin()->first;
+  tensors.at(name).values[0] = std::nanf("");
+  MSINet target;
+  MSINet untouched;
+  load_tf_weights(untouched, export_tf_weights(target), "copy of the target");
+  const std::string message = load_error(target, tensors, /*vgg=*/false);
+  expect_contains(message, "tensor '" + name + "' holds 1 non-finite value(s)");
+  EXPECT_TRUE(same_parameters(untouched, target));  // nothing was loaded
 }
 
 TEST_F(ModelWeightsTest, NonWeightNamesAreSkippedAndPrefixIsAccepted) {

@@ -2,22 +2,37 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
 #include "msinet/util/error.h"
 #include "msinet/util/fs.h"
+#include "msinet/weights/crc32c.h"
 
 namespace msinet::checkpoint {
 
 namespace {
 
-constexpr const char* kMagic = "MSINET-CHECKPOINT 1\n";
+// Version 2 gives every section header a CRC32C of the section's bytes ("model 1234 9a3f01c2");
+// version 1 files (msinet 0.1) have no checksums and are still read.
+constexpr const char* kMagic = "MSINET-CHECKPOINT 2\n";
+constexpr const char* kMagicV1 = "MSINET-CHECKPOINT 1\n";
+
+std::string hex32(uint32_t value) {
+  char text[9];
+  std::snprintf(text, sizeof text, "%08x", value);
+  return text;
+}
 
 void put_section(std::string& out, const std::string& name, const std::string& bytes) {
-  out += name + " " + std::to_string(bytes.size()) + "\n";
+  out += name + " " + std::to_string(bytes.size()) + " " + hex32(weights::crc32c(bytes)) + "\n";
   out += bytes;
   out += "\n";
+}
+
+bool starts_with(const std::string& text, const char* prefix) {
+  return text.compare(0, std::char_traits<char>::length(prefix), prefix) == 0;
 }
 
 std::string encode_meta(const CheckpointMeta& m) {
@@ -71,15 +86,15 @@ std::string encode_checkpoint(const Checkpoint& ckpt) {
 }
 
 Checkpoint decode_checkpoint(const std::string& bytes, const std::string& origin) {
-  const std::string magic = kMagic;
   auto damaged = [&](const std::string& why) {
     return Error(ErrorCode::kWeights, "checkpoint '" + origin +
                                           "' is damaged or not an msinet "
                                           "checkpoint (" +
                                           why + "); retrain or pick another file");
   };
-  if (bytes.compare(0, magic.size(), magic) != 0) throw damaged("wrong header");
-  size_t pos = magic.size();
+  const bool checksummed = starts_with(bytes, kMagic);
+  if (!checksummed && !starts_with(bytes, kMagicV1)) throw damaged("wrong header");
+  size_t pos = std::char_traits<char>::length(kMagic);
   Checkpoint ckpt;
   bool have_meta = false, have_model = false, have_end = false;
   while (pos < bytes.size()) {
@@ -94,11 +109,18 @@ Checkpoint decode_checkpoint(const std::string& bytes, const std::string& origin
     std::istringstream hs(header);
     std::string name;
     unsigned long long len = 0;
-    if (!(hs >> name >> len)) throw damaged("bad section header");
+    std::string stored_crc;
+    if (!(hs >> name >> len) || (checksummed && !(hs >> stored_crc))) {
+      throw damaged("bad section header");
+    }
     if (len > bytes.size() - pos || bytes.size() - pos - len < 1 || bytes[pos + len] != '\n') {
       throw damaged("section '" + name + "' is truncated");
     }
     std::string body = bytes.substr(pos, len);
+    if (checksummed && stored_crc != hex32(weights::crc32c(body))) {
+      throw damaged("section '" + name +
+                    "' fails its CRC32C check: the bytes changed after writing");
+    }
     pos += len + 1;
     if (name == "meta") {
       ckpt.meta = decode_meta(body, origin);
@@ -119,7 +141,7 @@ bool looks_like_checkpoint(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::string head(std::char_traits<char>::length(kMagic), '\0');
   if (!in.read(head.data(), static_cast<std::streamsize>(head.size()))) return false;
-  return head == kMagic;
+  return head == kMagic || head == kMagicV1;
 }
 
 Checkpoint read_checkpoint(const std::filesystem::path& path) {

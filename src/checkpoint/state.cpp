@@ -74,6 +74,9 @@ void deserialize_state(model::MSINet& net, const std::string& bytes, const std::
                            " in the checkpoint, expected " + shape_string(target));
       } else if (!value.is_floating_point()) {
         problems.push_back("entry '" + name + "' is not floating point");
+      } else if (const int64_t bad = (~torch::isfinite(value)).sum().item<int64_t>(); bad > 0) {
+        problems.push_back("entry '" + name + "' holds " + std::to_string(bad) +
+                           " non-finite value(s) (NaN or infinity)");
       } else {
         loaded[name] = value;
       }

@@ -1,6 +1,7 @@
 #include "msinet/checkpoint/tf_names.h"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <map>
 #include <set>
@@ -68,6 +69,11 @@ std::string find_prefix(const weights::NamedTensors& tensors) {
   return best;
 }
 
+size_t non_finite_count(const std::vector<float>& values) {
+  return static_cast<size_t>(
+      std::count_if(values.begin(), values.end(), [](float v) { return !std::isfinite(v); }));
+}
+
 // Checks everything first, then copies: a failed import leaves `net` untouched.
 void import_strict(model::MSINet& net, const weights::NamedTensors& tensors,
                    const std::string& origin, const std::string& what,
@@ -97,6 +103,9 @@ void import_strict(model::MSINet& net, const weights::NamedTensors& tensors,
       problems.push_back("tensor '" + name + "' holds " + std::to_string(tensor.values.size()) +
                          " values, its shape " + shape_string(expected) + " needs " +
                          std::to_string(element_count(expected)));
+    } else if (const size_t bad = non_finite_count(tensor.values); bad > 0) {
+      problems.push_back("tensor '" + name + "' holds " + std::to_string(bad) +
+                         " non-finite value(s) (NaN or infinity)");
     }
   }
   for (const Slot& slot : slots) {
