@@ -17,6 +17,7 @@
 
 #include "msinet/data/image.h"
 #include "msinet/util/error.h"
+#include "test_support.h"
 
 namespace msinet::data {
 namespace {
@@ -324,6 +325,72 @@ TEST_F(ImageIo, DecodePreprocessRestoreEndToEnd) {
   const cv::Mat j = cv::imread((dir_ / "in.jpeg").string(), cv::IMREAD_UNCHANGED);
   ASSERT_EQ(j.size(), cv::Size(40, 30));
   EXPECT_NEAR(j.at<uchar>(15, 20), 64, 1);  // 0.25 * 255 = 63.75 -> 64
+}
+
+// Expected sizes are those the images were made with.
+TEST(ImageHeader, DimensionsComeFromThePngHeaderAndTheJpegFrame) {
+  const cv::Mat img(37, 53, CV_8UC3, cv::Scalar(10, 200, 30));
+  const std::string png = encode_png(img);
+  const std::string jpeg = encode_jpeg(img, 90);
+  EXPECT_EQ(image_dimensions(png), (Size2{37, 53}));
+  EXPECT_EQ(image_dimensions(jpeg), (Size2{37, 53}));
+  // A 60 000-byte APP1 segment (an EXIF block) before the frame header is walked over.
+  std::string app1 = "\xFF\xE1";
+  app1 += static_cast<char>(60000 >> 8);
+  app1 += static_cast<char>(60000 & 0xFF);
+  app1 += std::string(60000 - 2, 'x');
+  const std::string long_jpeg = jpeg.substr(0, 2) + app1 + jpeg.substr(2);
+  EXPECT_EQ(image_dimensions(long_jpeg), (Size2{37, 53}));
+  EXPECT_EQ(decode_image_bytes(long_jpeg, 3, "long.jpg").size(), cv::Size(53, 37));
+  EXPECT_EQ(image_dimensions(png.substr(0, 20)), (Size2{0, 0}));
+  EXPECT_EQ(image_dimensions("not an image"), (Size2{0, 0}));
+}
+
+TEST(ImageHeader, ImagesOverTheLimitAreRefusedBeforeDecoding) {
+  const cv::Mat img(40, 30, CV_8UC3, cv::Scalar(1, 2, 3));  // 1200 pixels
+  set_max_image_pixels(1199);
+  const Error e =
+      msinet::testing::thrown_error([&] { decode_image_bytes(encode_png(img), 3, "a.png"); });
+  set_max_image_pixels(1200);
+  EXPECT_EQ(decode_image_bytes(encode_jpeg(img, 90), 3, "a.jpg").size(), cv::Size(30, 40));
+  set_max_image_pixels(kDefaultMaxImagePixels);
+  EXPECT_EQ(e.code(), ErrorCode::kInput);
+  EXPECT_NE(std::string(e.what()).find("'a.png': it declares 40x30 pixels (0.0 megapixels)"),
+            std::string::npos)
+      << e.what();
+  // A JPEG frame header claiming 60000x60000 is refused at once, whatever follows it.
+  std::string jpeg = encode_jpeg(img, 90);
+  const size_t sof = jpeg.find("\xFF\xC0");
+  ASSERT_NE(sof, std::string::npos);
+  jpeg[sof + 5] = jpeg[sof + 7] = static_cast<char>(0xEA);  // 0xEA60 = 60000
+  jpeg[sof + 6] = jpeg[sof + 8] = static_cast<char>(0x60);
+  const Error big = msinet::testing::thrown_error([&] { decode_image_bytes(jpeg, 3, "b.jpg"); });
+  EXPECT_NE(std::string(big.what())
+                .find("60000x60000 pixels (3600.0 megapixels), over the limit "
+                      "of 100 megapixels"),
+            std::string::npos)
+      << big.what();
+}
+
+// libpng's own error lines ("libpng error: ...") must not reach stderr; its reason is in ours.
+TEST(ImageHeader, CorruptPngGivesLibpngsReasonAndPrintsNothing) {
+  cv::Mat img(16, 16, CV_8UC3);
+  cv::randu(img, 0, 255);
+  const std::string png = encode_png(img);
+  const size_t idat = png.find("IDAT");
+  ASSERT_NE(idat, std::string::npos);
+  std::string flipped = png;
+  flipped[idat + 10] = static_cast<char>(flipped[idat + 10] ^ 0x5A);
+  for (const std::string& bad : {png.substr(0, idat + 20), flipped}) {
+    ::testing::internal::CaptureStderr();
+    const Error e = msinet::testing::thrown_error([&] { decode_image_bytes(bad, 3, "bad.png"); });
+    const std::string printed = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(e.code(), ErrorCode::kInput);
+    EXPECT_NE(std::string(e.what()).find("'bad.png': corrupt or truncated PNG data ("),
+              std::string::npos)
+        << e.what();
+    EXPECT_EQ(printed, "");
+  }
 }
 
 }  // namespace

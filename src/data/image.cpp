@@ -4,12 +4,14 @@
 #include <climits>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "image_header.h"
 #include "msinet/util/error.h"
 #include "msinet/util/fs.h"
 
@@ -130,6 +132,25 @@ cv::Mat decode_image_bytes(std::string_view bytes, int channels, const std::stri
     throw Error(ErrorCode::kInput, prefix +
                                        "truncated JPEG data (the file ends before the image "
                                        "does); replace or re-download the file");
+  }
+  const Size2 declared = image_dimensions(bytes);
+  const int64_t pixels = static_cast<int64_t>(declared.h) * declared.w;
+  if (pixels > max_image_pixels()) {
+    char megapixels[32];
+    std::snprintf(megapixels, sizeof megapixels, "%.1f", static_cast<double>(pixels) / 1e6);
+    throw Error(ErrorCode::kInput,
+                prefix + "it declares " + size_text(declared.h, declared.w) + " pixels (" +
+                    megapixels + " megapixels), over the limit of " +
+                    std::to_string(max_image_pixels() / 1'000'000) +
+                    " megapixels; raise the key max_image_megapixels (--config FILE or "
+                    "MSINET_MAX_IMAGE_MEGAPIXELS) to read it, or shrink the image");
+  }
+  if (format == ImageFormat::kPng) {
+    const std::string problem = png_problem(bytes);
+    if (!problem.empty()) {
+      throw Error(ErrorCode::kInput, prefix + "corrupt or truncated PNG data (" + problem +
+                                         "); replace or re-download the file");
+    }
   }
   const cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
   const int flags =

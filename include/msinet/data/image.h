@@ -4,6 +4,7 @@
 // Conventions: images are cv::Mat float32 (CV_32FC3 in RGB order, CV_32FC1 for maps), values
 // 0..255, height x width. 3-channel matrices handed to the encoders below are RGB as well.
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -28,10 +29,30 @@ enum class ImageFormat { kUnknown, kJpeg, kPng };
 /// The format of encoded image bytes, from the magic number alone.
 ImageFormat sniff_image_format(std::string_view bytes);
 
+/// Default of the largest image decoding accepts: 100 megapixels, 2 GB while being prepared.
+inline constexpr int64_t kDefaultMaxImagePixels = 100'000'000;
+
+/// Sets the largest image (height x width) decode_image_bytes accepts, for the whole process
+/// (the `max_image_megapixels` configuration key).
+void set_max_image_pixels(int64_t pixels);
+
+/// The current limit (kDefaultMaxImagePixels unless set).
+int64_t max_image_pixels();
+
+/// The size JPEG or PNG bytes declare in their header (PNG IHDR, JPEG start of frame), without
+/// decoding; {0, 0} when it cannot be read from these bytes.
+Size2 image_dimensions(std::string_view bytes);
+
+/// image_dimensions() of a file, from its first 256 KiB; {0, 0} when unreadable or unknown.
+Size2 read_image_dimensions(const std::filesystem::path& path);
+
 /// Decodes JPEG or PNG bytes (by content); `name` is used in error messages. `channels` 3 gives
 /// CV_32FC3 in RGB order, 1 gives CV_32FC1; values 0..255; EXIF orientation is ignored.
 /// Throws Error(kInput) naming `name` for empty, unrecognised or corrupt data, including a JPEG
-/// cut short (no end-of-image marker after its image data), which libjpeg would decode silently.
+/// cut short (no end-of-image marker after its image data), which libjpeg would decode silently,
+/// and PNG data libpng cannot read (with its reason; nothing is printed). An image over
+/// max_image_pixels() is refused from its header, before any decoding, with Error(kInput)
+/// naming its size and the key that raises the limit.
 cv::Mat decode_image_bytes(std::string_view bytes, int channels, const std::string& name);
 
 /// Reads and decodes an image file by content (see decode_image_bytes).
