@@ -3,13 +3,18 @@
 // fp32 or refused with a reason.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <thread>
 
 #include "msinet/bench/bench.h"
 #include "msinet/data/image.h"
 #include "msinet/infer/infer.h"
+#include "msinet/pipeline/pipeline.h"
+#include "msinet/pipeline/predictor.h"
 #include "msinet/runtime/threads.h"
 #include "msinet/util/error.h"
 #include "test_support.h"
@@ -165,6 +170,63 @@ TEST_F(TestPipeline, ReducedPrecisionIsCloseToFloat32OrRefused) {
     }
     EXPECT_GT(sab / std::sqrt(saa * sbb), 0.99) << stem;
   }
+}
+
+// Inputs declaring `pixels` each; decoding takes 20 ms so that, unbounded, the pipeline would
+// hold several at once. `alive` counts inputs from the start of decoding to the end of consuming.
+struct CountingInputs : pipeline::Source, pipeline::Sink {
+  CountingInputs(int n, int64_t pixels) : left(n), pixels(pixels) {}
+  std::optional<pipeline::Input> next() override {
+    if (left == 0) return std::nullopt;
+    --left;
+    return pipeline::Input{"in" + std::to_string(left),
+                           [this] {
+                             max_alive = std::max(max_alive.load(), ++alive);
+                             std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                             return cv::Mat(24, 32, CV_32FC3, cv::Scalar(90, 120, 150));
+                           },
+                           pixels};
+  }
+  void consume(pipeline::Result&& /*result*/) override {
+    --alive;
+    ++consumed;
+  }
+  int left;
+  int64_t pixels;
+  std::atomic<int> alive{0}, max_alive{0}, consumed{0};
+};
+
+TEST_F(TestPipeline, InputsInFlightAreBoundedInBytes) {
+  pipeline::Predictor predictor(weights(), "cpu");
+  const int64_t pixels = 1'000'000, cost = pixels * pipeline::kInflightBytesPerPixel;
+  struct Case {
+    int64_t budget;
+    int batch;
+    int most_alive;
+  };
+  // Room for one, for two, and for none (an input larger than the budget runs alone).
+  for (const Case& c : {Case{cost * 3 / 2, 1, 1}, Case{cost * 5 / 2, 2, 2}, Case{cost / 2, 4, 1}}) {
+    CountingInputs io(6, pixels);
+    pipeline::PipelineOptions o;
+    o.height = 32;
+    o.width = 48;
+    o.batch_size = c.batch;
+    o.restore = false;
+    o.inflight_bytes = c.budget;
+    const pipeline::PipelineResult r = pipeline::run_pipeline(io, predictor, io, o);
+    EXPECT_EQ(r.done, 6);
+    EXPECT_EQ(io.consumed.load(), 6);
+    EXPECT_LE(io.max_alive.load(), c.most_alive) << "budget " << c.budget << " batch " << c.batch;
+  }
+  // With room for all, decoding runs ahead on both workers.
+  CountingInputs io(6, pixels);
+  pipeline::PipelineOptions o;
+  o.height = 32;
+  o.width = 48;
+  o.restore = false;
+  o.inflight_bytes = cost * 100;
+  pipeline::run_pipeline(io, predictor, io, o);
+  EXPECT_GE(io.max_alive.load(), 2);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "msinet/data/image.h"
 #include "msinet/util/error.h"
 
 namespace msinet::cli {
@@ -110,6 +111,7 @@ int run_cli(int argc, char** argv) {
       std::cout << cfg.describe();
       return 0;
     }
+    data::set_max_image_pixels(int64_t{cfg.get_int("max_image_megapixels")} * 1'000'000);
     return cmd.run(cfg);
   }
   return static_cast<int>(ErrorCode::kUsage);

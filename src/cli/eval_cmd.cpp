@@ -85,6 +85,7 @@ Command register_eval(CLI::App& root) {
       eo.device = cfg.get("device");
       eo.precision = cfg.get("precision");
       eo.batch_size = cfg.get_int("batch_size");
+      eo.inflight_bytes = int64_t{cfg.get_int("inflight_memory_mb")} << 20;
       eo.download = download_options(cfg);
       r = infer::run_eval_dataset(load_dataset(choose_dataset(args->dataset, cfg), args->path, cfg),
                                   eo);

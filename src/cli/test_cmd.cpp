@@ -55,6 +55,7 @@ Command register_test(CLI::App& root) {
     o.format = cfg.get("format");
     o.overlay = args->overlay;
     o.batch_size = cfg.get_int("batch_size");
+    o.inflight_bytes = int64_t{cfg.get_int("inflight_memory_mb")} << 20;
     o.device = cfg.get("device");
     o.precision = cfg.get("precision");
     o.download = download_options(cfg);

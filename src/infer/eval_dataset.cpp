@@ -101,6 +101,7 @@ eval::EvalResult run_eval_dataset(const data::PreparedDataset& dataset,
     po.width = dataset.width;
     po.batch_size = o.batch_size;
     po.workers = o.workers > 0 ? o.workers : 2;
+    po.inflight_bytes = o.inflight_bytes;
     po.label = "eval";
     po.progress = options.progress;
     pipeline::ImageFiles source(std::move(stimuli));

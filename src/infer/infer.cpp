@@ -98,6 +98,7 @@ InferResult run_test(const InferOptions& o) {
   po.batch_size = o.batch_size;
   po.workers = o.workers > 0 ? o.workers : 2;
   po.keep_images = o.overlay;
+  po.inflight_bytes = o.inflight_bytes;
   po.label = "test";
   po.progress = o.progress;
   pipeline::check_options(po);

@@ -25,6 +25,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 // An input decoded and preprocessed, or why it could not be.
 struct Prepared {
   std::string name;
+  int64_t cost = 0;           // bytes charged to the in-flight budget until consumed
   int height = 0, width = 0;  // of the decoded image, for restoring
   cv::Mat image;              // the decoded RGB image, only when the sink asked for it
   cv::Mat stimulus;
@@ -35,13 +36,22 @@ struct Prepared {
 // Outcome of restoring and consuming one map.
 struct Consumed {
   std::string name;
+  int64_t cost = 0;
   ErrorCode code = ErrorCode::kOk;
   std::string error;
 };
 
-Prepared prepare(const Input& input, const PipelineOptions& o) {
+// What an input is charged against PipelineOptions::inflight_bytes; one of unknown size is
+// charged as if it had the network's input size.
+int64_t inflight_cost(const Input& input, const PipelineOptions& o) {
+  const int64_t pixels = input.pixels > 0 ? input.pixels : int64_t{o.height} * o.width;
+  return pixels * kInflightBytesPerPixel;
+}
+
+Prepared prepare(const Input& input, int64_t cost, const PipelineOptions& o) {
   Prepared p;
   p.name = input.name;
+  p.cost = cost;
   try {
     cv::Mat image = input.decode();
     p.height = image.rows;
@@ -61,6 +71,7 @@ void check_options(const PipelineOptions& o) {
   util::check_input_size({o.height, o.width}, "the input size");
   if (o.batch_size < 1) throw Error(ErrorCode::kUsage, "--batch-size must be at least 1");
   if (o.workers < 1) throw Error(ErrorCode::kUsage, "workers must be at least 1");
+  if (o.inflight_bytes < 1) throw Error(ErrorCode::kUsage, "the in-flight memory must be positive");
 }
 
 PipelineResult run_pipeline(Source& source, Predictor& predictor, Sink& sink,
@@ -83,10 +94,13 @@ PipelineResult run_pipeline(Source& source, Predictor& predictor, Sink& sink,
   std::mutex serial;  // held around consume() when the sink is not concurrent
   util::TaskPool pool(o.workers);
   bool exhausted = false;
+  std::optional<Input> pending;  // taken from the source, waiting for room in the budget
+  int64_t inflight = 0;          // bytes charged by inputs between decoding and consuming
 
   auto collect = [&]() {
     const Consumed c = behind.front().get();
     behind.pop_front();
+    inflight -= c.cost;
     if (c.code == ErrorCode::kOk) {
       ++result.done;
       progress.update(++finished);
@@ -107,6 +121,7 @@ PipelineResult run_pipeline(Source& source, Predictor& predictor, Sink& sink,
       behind.push_back(pool.submit([&sink, &serial, &o, p = std::move(batch[i]), map = maps[i]]() {
         Consumed c;
         c.name = p.name;
+        c.cost = p.cost;
         try {
           Result r;
           r.name = p.name;
@@ -128,16 +143,32 @@ PipelineResult run_pipeline(Source& source, Predictor& predictor, Sink& sink,
     batch.clear();
     while (behind.size() > depth) collect();
   };
-  for (;;) {
-    while (!exhausted && ahead.size() < depth) {
-      std::optional<Input> input = source.next();
-      if (!input) {
-        exhausted = true;
-        break;
+  // Decodes ahead while there is room in depth and in bytes; with nothing in flight, any input
+  // has room.
+  auto decode_ahead = [&]() {
+    while (ahead.size() < depth) {
+      if (!pending && !exhausted) {
+        pending = source.next();
+        exhausted = !pending;
       }
-      ahead.push_back(pool.submit([in = std::move(*input), &o]() { return prepare(in, o); }));
+      if (!pending) return;
+      const int64_t cost = inflight_cost(*pending, o);
+      if (inflight > 0 && inflight + cost > o.inflight_bytes) return;
+      inflight += cost;
+      ahead.push_back(
+          pool.submit([in = std::move(*pending), cost, &o]() { return prepare(in, cost, o); }));
+      pending.reset();
     }
-    if (ahead.empty()) break;
+  };
+  for (;;) {
+    decode_ahead();
+    if (ahead.empty()) {
+      if (!pending) break;
+      // The budget is held by the batch and the maps behind the network: finish those first.
+      flush();
+      while (!behind.empty()) collect();
+      continue;
+    }
     if (util::interrupt_requested()) {
       for (auto& consumed : behind) consumed.wait();
       throw Error(ErrorCode::kInterrupted, o.label + " interrupted after " +
@@ -147,6 +178,7 @@ PipelineResult run_pipeline(Source& source, Predictor& predictor, Sink& sink,
     Prepared p = ahead.front().get();
     ahead.pop_front();
     if (p.code != ErrorCode::kOk) {
+      inflight -= p.cost;
       if (p.code == ErrorCode::kIo) throw Error(p.code, p.error);
       fail(p.name, p.error);
       continue;
@@ -166,7 +198,9 @@ ImageFiles::ImageFiles(std::vector<std::string> paths) : paths_(std::move(paths)
 std::optional<Input> ImageFiles::next() {
   if (next_ >= paths_.size()) return std::nullopt;
   const std::string path = paths_[next_++];
-  return Input{path, [path] { return data::decode_image(path, 3); }};
+  const data::Size2 size = data::read_image_dimensions(path);
+  return Input{path, [path] { return data::decode_image(path, 3); },
+               static_cast<int64_t>(size.h) * size.w};
 }
 
 int64_t ImageFiles::size() const { return static_cast<int64_t>(paths_.size()); }

@@ -3,6 +3,7 @@
 // dataset, through the inference pipeline, so that it batches, decodes ahead on worker threads
 // and runs in any precision exactly as `test` does.
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -20,10 +21,11 @@ struct EvalDatasetOptions {
   std::filesystem::path results_dir = "results";
   std::filesystem::path weights_dir = "weights";
   std::string device = "auto";
-  std::string precision = "fp32";   ///< fp32 | bf16 | fp16
-  int batch_size = 1;               ///< images per forward pass
-  int workers = 0;                  ///< decoding/scoring threads; 0 = 2
-  fetch::DownloadOptions download;  ///< for the published weights
+  std::string precision = "fp32";                ///< fp32 | bf16 | fp16
+  int batch_size = 1;                            ///< images per forward pass
+  int workers = 0;                               ///< decoding/scoring threads; 0 = 2
+  int64_t inflight_bytes = int64_t{2048} << 20;  ///< pipeline::PipelineOptions::inflight_bytes
+  fetch::DownloadOptions download;               ///< for the published weights
 };
 
 /// Scores the validation images of `dataset` (with a model, or eval.baseline when set) against

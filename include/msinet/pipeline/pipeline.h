@@ -20,7 +20,12 @@ namespace msinet::pipeline {
 struct Input {
   std::string name;                 ///< names the item in results and errors (e.g. its path)
   std::function<cv::Mat()> decode;  ///< RGB CV_8UC3; runs on a worker thread; throws Error
+  int64_t pixels = 0;  ///< height x width it will decode to, for the memory budget; 0 = unknown
 };
+
+/// Bytes one pixel of an input holds at most between decoding and its consumed map: the decoded
+/// 8-bit and float RGB image (3 + 12), the restored float map (4) and its 8-bit copy (1).
+inline constexpr int64_t kInflightBytesPerPixel = 20;
 
 /// Where inputs come from: image files today; video frames, a camera or requests next.
 class Source {
@@ -60,6 +65,9 @@ struct PipelineOptions {
   bool restore = true;         ///< maps at the image's size (undo padding and resizing)
   std::string label = "test";  ///< names the progress bar and the log lines
   bool progress = false;       ///< progress bar on stderr (only when it is a terminal)
+  /// Inputs are decoded ahead only while those between decoding and consuming hold at most this
+  /// (kInflightBytesPerPixel per pixel); one input larger than this still runs, alone.
+  int64_t inflight_bytes = int64_t{2048} << 20;
 };
 
 /// An input that could not be decoded or consumed.
@@ -80,10 +88,11 @@ struct PipelineResult {
 /// Throws Error(kUsage) unless the options can run (sizes multiples of 8, batch and workers >= 1).
 void check_options(const PipelineOptions& options);
 
-/// Runs every input of `source` through `predictor` into `sink`. Inputs that cannot be decoded,
-/// and results the sink rejects, are counted and reported, and the run goes on; Error(kIo) and
-/// an interrupt (Ctrl-C, SIGTERM: Error(kInterrupted)) stop it, after the results already being
-/// consumed are complete.
+/// Runs every input of `source` through `predictor` into `sink`. Memory stays bounded in inputs
+/// (a few batches ahead and behind the network) and in bytes (PipelineOptions::inflight_bytes).
+/// Inputs that cannot be decoded, and results the sink rejects, are counted and reported, and the
+/// run goes on; Error(kIo) and an interrupt (Ctrl-C, SIGTERM: Error(kInterrupted)) stop it, after
+/// the results already being consumed are complete.
 PipelineResult run_pipeline(Source& source, Predictor& predictor, Sink& sink,
                             const PipelineOptions& options);
 
