@@ -3,10 +3,30 @@
 
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "msinet/cli/common.h"
 #include "msinet/util/error.h"
 #include "msinet/util/signals.h"
+
+namespace {
+
+// LibTorch reports a failed allocation as its own error type, with one of these phrases
+// ("DefaultCPUAllocator: can't allocate memory: ...", "CUDA out of memory. ...").
+bool is_out_of_memory(const std::string& message) {
+  return message.find("can't allocate memory") != std::string::npos ||
+         message.find("out of memory") != std::string::npos;
+}
+
+int out_of_memory(const std::string& detail) {
+  std::fprintf(stderr,
+               "error: out of memory%s; try a smaller --batch-size or --size, or lower the keys "
+               "max_image_megapixels and inflight_memory_mb\n",
+               detail.empty() ? "" : (" (" + detail + ")").c_str());
+  return static_cast<int>(msinet::ErrorCode::kOutOfMemory);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   msinet::util::install_interrupt_handlers();
@@ -16,10 +36,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return static_cast<int>(e.code());
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "error: out of memory; try a smaller --batch-size or --size\n");
-    return static_cast<int>(msinet::ErrorCode::kInternal);
+    return out_of_memory("");
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: internal: %s\n", e.what());
+    const std::string message = e.what();
+    const std::string first_line = message.substr(0, message.find('\n'));
+    if (is_out_of_memory(first_line)) return out_of_memory(first_line);
+    std::fprintf(stderr, "error: internal: %s\n", message.c_str());
     return static_cast<int>(msinet::ErrorCode::kInternal);
   }
 }

@@ -128,6 +128,82 @@ TEST_F(TestOutputs, ATruncatedJpegIsReportedNotMapped) {
   EXPECT_FALSE(fs::exists(out / "cut.jpeg"));
 }
 
+// A PNG whose header declares width x height, with no image data after it: only a decoder that
+// trusts the header would allocate width x height pixels for it.
+std::string png_declaring(uint32_t width, uint32_t height) {
+  std::string bytes;
+  const unsigned char signature[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+  bytes.append(reinterpret_cast<const char*>(signature), 8);
+  auto be32 = [&bytes](uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<char>(v >> shift));
+  };
+  be32(13);
+  bytes += "IHDR";
+  be32(width);
+  be32(height);
+  bytes += std::string("\x08\x02\x00\x00\x00", 5);  // 8-bit RGB
+  be32(0);                                          // CRC, not reached
+  return bytes;
+}
+
+TEST_F(TestOutputs, AnImageOverThePixelLimitIsRefusedFromItsHeader) {
+  const fs::path d = dir_.path() / "photos";
+  photo(d / "good.jpg", 1);
+  std::ofstream(d / "huge.png", std::ios::binary) << png_declaring(30000, 30000);
+  const fs::path out = dir_.path() / "maps";
+  std::string log;
+  EXPECT_EQ(test({"-p", d.string(), "-o", out.string()}, &log), 7) << log;
+  EXPECT_NE(log.find((d / "huge.png").string() +
+                     "': it declares 30000x30000 pixels (900.0 megapixels), over the limit of "
+                     "100 megapixels; raise the key max_image_megapixels"),
+            std::string::npos)
+      << log;
+  EXPECT_TRUE(fs::exists(out / "good.jpeg"));
+  // The limit is a configuration key (here from the environment): 1200x1000 is over 1 megapixel.
+  cv::RNG rng(4);
+  cv::Point c;
+  ASSERT_TRUE(cv::imwrite((d / "big.png").string(), testing::synthetic_photo(1200, 1000, rng, &c)));
+  EXPECT_EQ(run_msinet({"test", "--weights", weights().string(), "--size", "48x64", "-p",
+                        (d / "big.png").string(), "-o", out.string()},
+                       dir_.path(), &log, {"MSINET_MAX_IMAGE_MEGAPIXELS=1"}),
+            7)
+      << log;
+  EXPECT_NE(log.find("it declares 1200x1000 pixels (1.2 megapixels), over the limit of 1 "
+                     "megapixels"),
+            std::string::npos)
+      << log;
+}
+
+TEST_F(TestOutputs, ACorruptPngIsReportedInMsinetsWordsOnly) {
+  const fs::path d = dir_.path() / "photos";
+  photo(d / "bad.png", 1);
+  std::string bytes = testing::read_file_bytes(d / "bad.png");
+  const size_t idat = bytes.find("IDAT");
+  ASSERT_NE(idat, std::string::npos);
+  std::ofstream(d / "bad.png", std::ios::binary) << bytes.substr(0, idat + 40);  // cut in IDAT
+  std::string log;
+  EXPECT_EQ(test({"-p", d.string(), "-o", (dir_.path() / "maps").string()}, &log), 7) << log;
+  EXPECT_NE(log.find((d / "bad.png").string() + "': corrupt or truncated PNG data ("),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("libpng"), std::string::npos) << "libpng printed on its own:\n" << log;
+}
+
+// Out of memory has its own exit code: the address space is limited to 6 GiB, and an input
+// size of 4096x4096 needs about 4 GiB for the first layer's output alone, more for the rest.
+TEST_F(TestOutputs, OutOfMemoryIsExitElevenWithAMessage) {
+  const fs::path d = dir_.path() / "photos";
+  photo(d / "a.jpg", 1);
+  testing::Process p(
+      {"/bin/sh", "-c", "ulimit -v 6291456 && exec \"$0\" \"$@\"", testing::msinet_binary(), "test",
+       "--weights", weights().string(), "--size", "4096x4096", "--threads", "1", "-p", d.string(),
+       "-o", (dir_.path() / "maps").string()},
+      dir_.path());
+  const int rc = p.wait();
+  EXPECT_EQ(rc, 11) << p.output();
+  EXPECT_NE(p.output().find("error: out of memory"), std::string::npos) << p.output();
+}
+
 TEST_F(TestOutputs, AFifoIsNotAnImageOrAFolder) {
   const fs::path fifo = dir_.path() / "pipe";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);

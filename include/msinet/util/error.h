@@ -19,6 +19,7 @@ enum class ErrorCode : int {
   kIo = 8,            ///< cannot write an output (permissions, full disk)
   kDiverged = 9,      ///< training produced a non-finite loss
   kData = 10,         ///< corrupt or unsafe archive, checksum mismatch, bad dataset file
+  kOutOfMemory = 11,  ///< an allocation failed (batch, input size or image too large)
   kInterrupted = 130  ///< stopped by SIGINT/SIGTERM after saving state
 };
 
