@@ -200,6 +200,25 @@ TEST(EvalJob, ScoresMixedFormatsAndReportsWhatItSkipped) {
   EXPECT_NE(table.find("auc_judd"), std::string::npos);
 }
 
+// Every metric treats a constant prediction alike: all-zero and constant maps are skipped
+// whole (MATLAB's KLD scores both, its SIM an all-zero one, the others give NaN).
+TEST(EvalJob, ConstantPredictionsAreSkippedByEveryMetric) {
+  JobFolder jf;
+  EXPECT_TRUE(cv::imwrite((jf.pred / "a.jpeg").string(), cv::Mat::zeros(kRows, kCols, CV_8UC1)));
+  me::write_npy(jf.pred / "b.npy", cv::Mat(kRows, kCols, CV_32FC1, cv::Scalar(0.5)));
+  const me::EvalResult r = me::run_eval(jf.options());
+  ASSERT_EQ(r.images.size(), 1u);
+  EXPECT_EQ(r.images[0].image, "c");
+  for (const char* image : {"a", "b"}) {
+    const auto* s = find_skipped(r, image, "constant prediction");
+    ASSERT_NE(s, nullptr) << image;
+    EXPECT_TRUE(s->metrics.empty()) << "skipped by every metric, not some";
+  }
+  EXPECT_NE(find_skipped(r, "b", "constant prediction")->detail.find("b.npy' has the value 0.5"),
+            std::string::npos);
+  for (const auto& m : r.summary) EXPECT_LE(m.n, 1u) << m.metric;
+}
+
 TEST(EvalJob, MatchesNumpyOnTheNpyPrediction) {
   JobFolder jf;
   if (!have_numpy(jf.dir.path())) GTEST_SKIP() << "needs /usr/bin/python3 with numpy";

@@ -327,6 +327,16 @@ void Evaluator::add_baseline(const std::string& image) {
 void Evaluator::score(Truth& t, const cv::Mat& prediction, bool chance, const fs::path& source) {
   t.handled = true;
   const std::string& image = t.gt.image;
+  // A constant map (all zero included) ranks nothing and has no shape: no metric scores it,
+  // where the MATLAB code would give KLD and SIM (of an all-zero map) a number and the rest NaN.
+  double lo = 0, hi = 0;
+  if (!prediction.empty()) cv::minMaxLoc(prediction, &lo, &hi);
+  if (!prediction.empty() && lo == hi) {
+    result_.skipped.push_back({image, "constant prediction", "",
+                               "prediction '" + (source.empty() ? image : source.string()) +
+                                   "' has the value " + std::to_string(lo) + " everywhere"});
+    return;
+  }
   const bool has_fix = t.fixations_ok;
   std::map<std::string, Score> scores;
   std::map<std::string, std::string> details;
