@@ -2,7 +2,9 @@
 // model (float32, and uint8-quantized in an extensionless shard), imported with the real binary,
 // run with `msinet test -d salicon --size 240x320 --format npy` on a 240x320 PNG, and compared
 // with tests/tools/tf_reference_forward.py, an independent NumPy forward pass (float64) of the
-// same weights and pixels.
+// same weights and pixels. Then images of other sizes through the whole test-time pipeline
+// (resize, padding, inverse resize, crop) at a small input size, compared with
+// tests/tools/tf_reference_pipeline.py.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -15,6 +17,7 @@
 
 #include "msinet/weights/writers.h"
 #include "test_support.h"
+#include "tools/synthetic_photo.h"
 
 namespace msinet {
 namespace {
@@ -164,12 +167,23 @@ double max_abs_diff(const NpyArray& a, const NpyArray& b) {
   return worst;
 }
 
-// Writes the weights as TF.js, imports them, runs `msinet test` on the imported checkpoint and
-// on the TF.js file directly, runs the NumPy reference, and compares. Returns the max |diff|.
-double check_against_reference(const weights::TfjsWriteOptions& options, const std::string& tag) {
-  const auto t0 = std::chrono::steady_clock::now();
-  TempDir tmp("e2e-" + tag);
-  const fs::path dir = tmp.path();
+// Standard deviation of a map: a map with real structure (not constant, not a single spike)
+// makes the comparison mean something.
+double map_std(const NpyArray& m) {
+  double mean = 0, var = 0;
+  for (double v : m.values) mean += v;
+  mean /= double(m.values.size());
+  for (double v : m.values) var += (v - mean) * (v - mean);
+  return std::sqrt(var / double(m.values.size()));
+}
+
+std::string reference_script(const std::string& name) {
+  return std::string(MSINET_SOURCE_DIR) + "/tests/tools/" + name;
+}
+
+// Writes the random weights as TF.js to dir/tfjs/model.json (checking the tensor count and the
+// shard bytes) and returns that path.
+fs::path write_random_tfjs(const fs::path& dir, const weights::TfjsWriteOptions& options) {
   const fs::path model_json = dir / "tfjs" / "model.json";
   const weights::NamedTensors tensors = random_weights(20240611);
   size_t total = 0;
@@ -186,6 +200,16 @@ double check_against_reference(const weights::TfjsWriteOptions& options, const s
   }
   const bool uint8 = options.quantization == weights::TfjsQuantization::kUint8;
   EXPECT_EQ(shard_bytes, total * (uint8 ? 1 : 4));
+  return model_json;
+}
+
+// Writes the weights as TF.js, imports them, runs `msinet test` on the imported checkpoint and
+// on the TF.js file directly, runs the NumPy reference, and compares. Returns the max |diff|.
+double check_against_reference(const weights::TfjsWriteOptions& options, const std::string& tag) {
+  const auto t0 = std::chrono::steady_clock::now();
+  TempDir tmp("e2e-" + tag);
+  const fs::path dir = tmp.path();
+  const fs::path model_json = write_random_tfjs(dir, options);
 
   const fs::path png = dir / "images" / "img.png";
   fs::create_directories(png.parent_path());
@@ -193,8 +217,7 @@ double check_against_reference(const weights::TfjsWriteOptions& options, const s
   EXPECT_TRUE(cv::imwrite(png.string(), bgr));
 
   // The reference runs in the background while the binary works.
-  const std::string script =
-      std::string(MSINET_SOURCE_DIR) + "/tests/tools/tf_reference_forward.py";
+  const std::string script = reference_script("tf_reference_forward.py");
   const fs::path ref_npy = dir / "reference.npy", pixels_npy = dir / "pixels.npy";
   Process reference({"/usr/bin/python3", script, "--weights-json", model_json.string(), "--image",
                      png.string(), "--out", ref_npy.string(), "--pixels-out", pixels_npy.string()},
@@ -241,13 +264,7 @@ double check_against_reference(const weights::TfjsWriteOptions& options, const s
   // TF.js read directly gives the identical map.
   EXPECT_EQ(max_abs_diff(ours, direct), 0.0);
 
-  // The map has real structure (not constant, not a single spike), so the comparison means
-  // something.
-  double mean = 0, var = 0;
-  for (double v : ref.values) mean += v;
-  mean /= double(ref.values.size());
-  for (double v : ref.values) var += (v - mean) * (v - mean);
-  const double sd = std::sqrt(var / double(ref.values.size()));
+  const double sd = map_std(ref);
   EXPECT_GT(sd, 0.05) << "degenerate reference map";
 
   const double diff = max_abs_diff(ours, ref);
@@ -273,14 +290,89 @@ TEST(EndToEndReference, Uint8TfjsImportMatchesTensorFlowSemantics) {
   check_against_reference(o, "uint8");
 }
 
+// Images of several sizes and shapes at a small input size, so that every step of the test-time
+// pipeline acts: shrinking (area) and enlarging (bicubic) on the way in, padding with 126 (an
+// odd amount too), the inverse resize (overfull, area and bicubic), the centre crop (an odd
+// remainder too), and sizes h * ratio = k + 0.5 that round half to even. The folder goes through
+// `msinet test` once while the reference maps each image.
+TEST(EndToEndReference, TestTimePipelineMatchesTensorFlowSemantics) {
+  ASSERT_TRUE(fs::exists(testing::msinet_binary())) << "build the msinet target first";
+  const auto t0 = std::chrono::steady_clock::now();
+  TempDir tmp("e2e-pipeline");
+  const fs::path dir = tmp.path();
+  const fs::path model_json = write_random_tfjs(dir, {});
+  const std::string size = "48x64";
+  // h x w, and what the pipeline does with it at 48x64 (reference-semantics.md section 2).
+  struct Case {
+    int h, w;
+    const char* steps;
+  };
+  constexpr Case kCases[] = {
+      {37, 91, "area to 26x64, 11 + 11 rows of padding; bicubic to 68x91, crop at row 15"},
+      {150, 64, "area to 48x20, 22 + 22 columns of padding; bicubic to 150x200, crop at column 68"},
+      {61, 61, "area to 48x48, 8 + 8 columns of padding; bicubic to 61x81, crop at column 10"},
+      {300, 200, "area to 48x32; bicubic to 300x400, crop at column 100"},
+      {20, 30,
+       "bicubic to 43x64, 2 + 3 rows of padding; area to 22x30 (22.5 rounds to 22), crop at row 1"},
+      {21, 128, "area to 10x64 (10.5 rounds to 10); bicubic to 96x128, crop at row 37 (75 / 2)"},
+  };
+  std::vector<std::string> ref_args = {
+      "/usr/bin/python3", reference_script("tf_reference_pipeline.py"),
+      "--weights-json",   model_json.string(),
+      "--size",           size};
+  cv::RNG rng(11);
+  fs::create_directories(dir / "images");
+  fs::create_directories(dir / "reference");
+  for (const Case& c : kCases) {
+    const std::string stem = std::to_string(c.h) + "x" + std::to_string(c.w);
+    const fs::path png = dir / "images" / (stem + ".png");
+    cv::Point centre;
+    EXPECT_TRUE(cv::imwrite(png.string(), testing::synthetic_photo(c.h, c.w, rng, &centre)));
+    ref_args.insert(ref_args.end(), {"--image", png.string(), "--out",
+                                     (dir / "reference" / (stem + ".npy")).string()});
+  }
+  Process reference(ref_args, dir);
+
+  std::string out;
+  EXPECT_EQ(
+      run_msinet({"test", "--size", size, "--weights", model_json.string(), "--format", "npy", "-p",
+                  (dir / "images").string(), "-o", (dir / "maps").string(), "--device", "cpu"},
+                 dir, &out),
+      0)
+      << out;
+  const double binary_s = seconds_since(t0);
+  const int ref_rc = reference.wait();
+  ASSERT_EQ(ref_rc, 0) << reference.output();
+
+  for (const Case& c : kCases) {
+    const std::string stem = std::to_string(c.h) + "x" + std::to_string(c.w);
+    const NpyArray ours = read_npy(dir / "maps" / (stem + ".npy"));
+    const NpyArray ref = read_npy(dir / "reference" / (stem + ".npy"));
+    const std::vector<int64_t> shape = {c.h, c.w};
+    EXPECT_EQ(ours.shape, shape) << stem;
+    EXPECT_EQ(ref.shape, shape) << stem;
+    if (ours.shape != shape || ref.shape != shape) continue;
+    const double sd = map_std(ref);
+    EXPECT_GT(sd, 0.05) << stem << ": degenerate reference map";
+    const double diff = max_abs_diff(ours, ref);
+    EXPECT_LE(diff, kTolerance) << stem << ": " << c.steps;
+    std::cout << stem << " (" << c.steps << "): max |msinet - reference| = " << diff
+              << ", reference map std " << sd << "\n";
+    ::testing::Test::RecordProperty("max_abs_diff_" + stem, std::to_string(diff));
+  }
+  std::cout << "binary " << binary_s << " s, total " << seconds_since(t0) << " s\n"
+            << "  reference:\n"
+            << reference.output();
+}
+
 TEST(EndToEndReference, ReferenceOpsPassTheirSelfTest) {
   TempDir tmp("e2e-selftest");
-  Process p(
-      {"/usr/bin/python3", std::string(MSINET_SOURCE_DIR) + "/tests/tools/tf_reference_forward.py",
-       "--self-test"},
-      tmp.path());
-  EXPECT_EQ(p.wait(), 0) << p.output();
-  EXPECT_NE(p.output().find("self-test: 0 checks failed"), std::string::npos) << p.output();
+  for (const char* script : {"tf_reference_forward.py", "tf_reference_pipeline.py"}) {
+    Process p({"/usr/bin/python3", reference_script(script), "--self-test"}, tmp.path());
+    EXPECT_EQ(p.wait(), 0) << script << ": " << p.output();
+    EXPECT_NE(p.output().find("self-test: 0 checks failed"), std::string::npos)
+        << script << ": " << p.output();
+  }
 }
 
 }  // namespace

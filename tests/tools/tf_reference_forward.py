@@ -283,8 +283,9 @@ def normalise(m):
 # ---------------------------------------------------------------- the network
 
 
-def forward(rgb_u8, weights):
-    """RGB H x W x 3 (0..255) -> the normalised map, H x W, float64."""
+def forward(rgb, weights):
+    """RGB H x W x 3, 0..255 (uint8 pixels, or float32 ones resized and padded) -> the
+    normalised map, H x W, float64."""
     spec = {scope: (dil, weights[scope]) for scope, _, dil, _, _ in LAYERS}
 
     def conv(scope, x, activation=True):
@@ -292,7 +293,7 @@ def forward(rgb_u8, weights):
         y = conv2d_same(x, kern, bias, dil)
         return relu(y) if activation else y
 
-    x = (rgb_u8.astype(np.float32) - RGB_MEAN).astype(np.float64)
+    x = (rgb.astype(np.float32) - RGB_MEAN).astype(np.float64)
     x = conv("conv1/conv1_2", conv("conv1/conv1_1", x))
     x = max_pool_2x2_valid(x)
     x = conv("conv2/conv2_2", conv("conv2/conv2_1", x))
