@@ -123,6 +123,8 @@ TEST(Config, BadValuesAreRejectedWithKeyValueAndSource) {
   EXPECT_NE(msg.find("MSINET_DEVICE"), std::string::npos) << msg;
   msg = error_of([&] { c.set("size", "100x100", Source::kFlag); });
   EXPECT_NE(msg.find("multiples of 8"), std::string::npos) << msg;
+  msg = error_of([&] { c.set("size", "9000x9000", Source::kFlag); });
+  EXPECT_NE(msg.find("multiples of 8 up to 8192"), std::string::npos) << msg;
   msg = error_of([&] { c.set("learning_rate", "fast", Source::kFlag); });
   EXPECT_NE(msg.find("learning_rate"), std::string::npos) << msg;
   EXPECT_EQ(c.get_int("epochs"), 10);  // unchanged after the failures

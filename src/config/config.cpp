@@ -83,7 +83,8 @@ std::string check_value(const KeySpec& spec, const std::string& value) {
       try {
         util::parse_size(value, spec.key);
       } catch (const Error& e) {
-        return "expected HxW with both multiples of 8, e.g. 240x320, or empty";
+        return "expected HxW with both sides positive multiples of 8 up to " +
+               std::to_string(util::kMaxSide) + ", e.g. 240x320, or empty";
       }
     }
   }
@@ -119,7 +120,7 @@ const std::vector<KeySpec>& known_keys() {
        {},
        "training start: auto (vgg16 for salicon, else the best salicon checkpoint), random, "
        "vgg16, salicon, or a weights file"},
-      {"size", "", "size", {}, "input size HxW (multiples of 8); empty = the dataset's size"},
+      {"size", "", "size", {}, "input size HxW (multiples of 8, at most 8192); empty = the dataset's size"},
       {"device", "auto", "choice", {"auto", "cpu", "cuda"}, "where to compute"},
       {"threads", "0", "int>=0", {}, "CPU threads; 0 = the cores available to the process"},
       {"precision",
