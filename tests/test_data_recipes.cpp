@@ -319,6 +319,24 @@ TEST_F(Recipes, UnpairedStimuliLeaveTheDatasetNotReady) {
   EXPECT_TRUE(leftovers(data_.path(), "osie").empty());
 }
 
+TEST_F(Recipes, MissingFixationMapLeavesTheDatasetNotReady) {
+  PrepareOptions o = options();
+  o.urls["mit1003.maps"] = "https://example.org/mit1003-missing-fixpts.zip";
+  try {
+    prepare_dataset("mit1003", data_.path(), o);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kData) << e.what();
+    EXPECT_TRUE(has(e.what(),
+                    "mit1003: the archives do not make a complete dataset: stimulus "
+                    "'stimuli/i1000978.jpeg' does not match fixation map "
+                    "'fixations/i102423191_fixPts.jpg'"))
+        << e.what();
+  }
+  EXPECT_FALSE(dataset_ready("mit1003", data_.path()));
+  EXPECT_TRUE(leftovers(data_.path(), "mit1003").empty());
+}
+
 TEST_F(Recipes, FolderLinkInTheArchiveIsRefusedAndNothingEscapes) {
   PrepareOptions o = options();
   o.urls["osie.archive"] = "https://example.org/osie-link.zip";

@@ -562,16 +562,23 @@ void check_prepared(const Context& ctx) {
                     " stimuli and " + std::to_string(maps.size()) +
                     " saliency maps; are they the right files? (check the source URLs)");
   }
+  bool fixations_checked = false;
   try {
     pair_files(stimuli, maps);
-    if (makes_fixation_maps(ctx.name)) pair_files(stimuli, fixations);
+    fixations_checked = makes_fixation_maps(ctx.name);
+    if (fixations_checked) pair_files(stimuli, fixations);
   } catch (const Error& e) {
-    // The folder is removed: name the files by their place in the dataset.
+    // The folder is removed: name the files by their place in the dataset. pair_files speaks
+    // of saliency maps, whichever maps it was given.
     std::string message = e.what();
-    const std::string tmp = ctx.tmp.string() + "/";
-    for (auto pos = message.find(tmp); pos != std::string::npos; pos = message.find(tmp)) {
-      message.erase(pos, tmp.size());
-    }
+    const auto replace_all = [&message](const std::string& from, const std::string& to) {
+      for (auto pos = message.find(from); pos != std::string::npos;
+           pos = message.find(from, pos + to.size())) {
+        message.replace(pos, from.size(), to);
+      }
+    };
+    replace_all(ctx.tmp.string() + "/", "");
+    if (fixations_checked) replace_all("saliency map", "fixation map");
     throw Error(ErrorCode::kData, ctx.name +
                                       ": the archives do not make a complete dataset: " + message +
                                       ". Nothing was installed; are they the right files? (check "

@@ -12,7 +12,8 @@ archives: OUT/mirror/<host>/<path> holds one archive per source URL (MSINET_MIRR
   example.org/corrupt.zip (a truncated zip) and example.org/dut-bad-fixations.zip (a DUT-OMRON
   fixation outside its image), example.org/osie-link.zip (OSIE's layout with data/stimuli a
   symbolic link to ../../../escaped-stimuli and the stimuli stored through it),
-  example.org/osie-unpaired.zip (three fixation records but stimuli 1001, 1002 and 1005) and
+  example.org/osie-unpaired.zip (three fixation records but stimuli 1001, 1002 and 1005),
+  example.org/mit1003-missing-fixpts.zip (MIT1003's maps without the second fixation map) and
   example.org/large.bin (2 MiB and one byte of zeros, over a 2 MiB size cap). For every dataset, OUT/expected/<name>.json lists
   the files the preparation must produce (paths relative to the dataset folder), and
   OUT/expected/<name>/{fixations,saliency}/<stem>.pgm hold the grey levels of every map the
@@ -231,6 +232,9 @@ def make_mit1003(out):
     files = (["stimuli/%s.jpeg" % s for s in stems] + ["saliency/%s_fixMap.jpg" % s for s in stems]
              + ["fixations/%s_fixPts.jpg" % s for s in stems])
     out.expect("mit1003", files)
+    # Every saliency map, but the fixation points of the second stimulus are missing.
+    out.zip("example.org/mit1003-missing-fixpts.zip",
+            [e for e in fm if e[0] != "ALLFIXATIONMAPS/%s_fixPts.jpg" % stems[1]])
 
 
 def make_cat2000(out):
