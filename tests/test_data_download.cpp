@@ -773,4 +773,26 @@ TEST_F(Download, RedirectFromHttpsToHttpIsRefused) {
   EXPECT_FALSE(fs::exists(out_ / "x.bin.part"));
 }
 
+TEST_F(Download, HttpsReachedThroughARedirectIsNotLeftForHttp) {
+  auto* tls = tls_server();
+  if (tls == nullptr) GTEST_SKIP() << "no /usr/bin/openssl to make the test certificates";
+  serve("example.org/downgrade/y.bin", 1000);
+  // http (the mirror) -> https (allowed) -> http (refused, though the source was http).
+  const std::string http_port = std::to_string(server_->port());
+  auto o =
+      fast(server_->base() + "/_tohttps=" + std::to_string(tls->port()) + "/_tohttp=" + http_port);
+  o.ca_file = certs_.ca.string();
+  const auto e = thrown_error([&] {
+    msinet::fetch::download({"https://example.org/downgrade/y.bin", ""}, out_ / "y.bin", o);
+  });
+  EXPECT_EQ(e.code(), ErrorCode::kNetwork);
+  EXPECT_TRUE(contains(e.what(), "redirected an https request to 'http://127.0.0.1:" + http_port +
+                                     "/example.org/downgrade/y.bin'"))
+      << e.what();
+  // The two redirects were asked for, the file at the plain-HTTP address never.
+  EXPECT_EQ(requests("/_tohttp=" + http_port + "/example.org/downgrade/y.bin").size(), 2u);
+  EXPECT_EQ(requests("/example.org/downgrade/y.bin").size(), 2u);
+  EXPECT_FALSE(fs::exists(out_ / "y.bin"));
+}
+
 }  // namespace

@@ -32,6 +32,7 @@ Fault modes are path prefixes, so a whole mirror can be put behind one
                    the path without the prefix
   /_loop/...       a redirect (302) to the same address, for ever
   /_tohttp=P/...   a redirect (302) to http://127.0.0.1:P/ and the rest of the path
+  /_tohttps=P/...  a redirect (302) to https://127.0.0.1:P/ and the rest of the path
 Prefixes combine in any order (/_fail=1/_drop=100/...). Range requests (bytes=N- and
 bytes=N-M) get 206 with Content-Range, or 416 when N is past the end.
 
@@ -59,7 +60,7 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-PREFIX_RE = re.compile(r"^_(drop|stall|status|fail|gd|trickle|redirect|tohttp)=([A-Za-z0-9]+)$"
+PREFIX_RE = re.compile(r"^_(drop|stall|status|fail|gd|trickle|redirect|tohttp|tohttps)=([A-Za-z0-9]+)$"
                        r"|^_(norange|nolength|loop)$")
 HREF_TOKEN = "Xk3_q9"
 
@@ -139,9 +140,11 @@ class Handler(BaseHTTPRequestHandler):
         key = "/".join(prefix + [rel])
         if "loop" in modes:
             return self.redirect(self.path)
-        if "tohttp" in modes:
-            rest = [p for p in prefix if not p.startswith("_tohttp=")] + [rel]
-            return self.redirect("http://127.0.0.1:%s/%s" % (modes["tohttp"], "/".join(rest)))
+        hops = [p for p in prefix if p.startswith(("_tohttp=", "_tohttps="))]
+        if hops:  # the first one: the others are for the servers after it
+            scheme, port = hops[0][3:].split("=")
+            rest = [p for p in prefix if p != hops[0]] + [rel]
+            return self.redirect("%s://127.0.0.1:%s/%s" % (scheme, port, "/".join(rest)))
         if "redirect" in modes and int(modes["redirect"]) > 0:
             n = int(modes["redirect"]) - 1
             rest = [("_redirect=%d" % n) if p.startswith("_redirect=") else p for p in prefix]
