@@ -7,3 +7,6 @@ msinet_add_test(test_data_splits LABEL unit SOURCES test_data_splits.cpp LIBS ms
 msinet_add_test(test_data_matfile LABEL unit SOURCES test_data_matfile.cpp LIBS msinet_datasets)
 msinet_add_test(test_data_recipes LABEL unit SOURCES test_data_recipes.cpp LIBS msinet_datasets)
 msinet_add_test(test_data_osie LABEL unit SOURCES test_data_osie.cpp LIBS msinet_datasets)
+# `msinet download` and dataset files through the binary: exit codes, messages, files left.
+msinet_add_test(test_cli_download LABEL unit SOURCES test_cli_download.cpp LIBS msinet_util)
+add_dependencies(test_cli_download msinet)

@@ -63,6 +63,12 @@ with zipfile.ZipFile(out + "/skipped_symlink.zip", "w") as z:
     z.writestr("ok.txt", "fine")
     z.writestr(info("extras/link", 0o777, stat.S_IFLNK), "../../outside.txt")
 
+# A link standing for a folder, then a file "inside" it: unpacked by a tool that follows the
+# link, the file would land where the link points.
+with zipfile.ZipFile(out + "/folder_symlink.zip", "w") as z:
+    z.writestr(info("data/stimuli", 0o777, stat.S_IFLNK), sys.argv[2])
+    z.writestr("data/stimuli/a.jpg", "jpeg")
+
 # One stored entry whose data is flipped: the CRC no longer matches.
 payload = b"0123456789abcdef" * 64
 with zipfile.ZipFile(out + "/crc.zip", "w", zipfile.ZIP_STORED) as z:
@@ -121,8 +127,9 @@ class Archive : public ::testing::Test {
     dir_ = tmpl;
     fs::create_directories(dir_ / "zips");
     std::ofstream(dir_ / "make_zips.py") << kMakeZips;
-    const auto r = msinet::testing::run_command(
-        {"/usr/bin/python3", (dir_ / "make_zips.py").string(), (dir_ / "zips").string()});
+    const auto r =
+        msinet::testing::run_command({"/usr/bin/python3", (dir_ / "make_zips.py").string(),
+                                      (dir_ / "zips").string(), (dir_ / "outside").string()});
     ASSERT_EQ(r.status, 0) << "building the test archives failed";
   }
   static void TearDownTestSuite() {
@@ -211,11 +218,30 @@ TEST_F(Archive, BackslashesAreSeparators) {
 
 TEST_F(Archive, SymlinkEntryIsRefused) { expect_refused("symlink.zip", "link", "symbolic link"); }
 
-TEST_F(Archive, SymlinkEntryThatIsSkippedIsHarmless) {
+TEST_F(Archive, SymlinkEntrySkippedByTheMapperIsStillRefused) {
   const auto map = [](const std::string& n) { return n.rfind("extras/", 0) == 0 ? "" : n; };
-  EXPECT_EQ(extract_zip(zip("skipped_symlink.zip"), dest_, map), 1u);
-  EXPECT_EQ(read_bytes(dest_ / "ok.txt"), "fine");
-  EXPECT_FALSE(fs::exists(dest_ / "extras"));
+  const auto e = thrown_error([&] { extract_zip(zip("skipped_symlink.zip"), dest_, map); });
+  EXPECT_EQ(e.code(), ErrorCode::kData);
+  EXPECT_TRUE(contains(e.what(), "refusing entry 'extras/link' (a symbolic link)")) << e.what();
+  EXPECT_EQ(count_files(box_), 0u);
+}
+
+TEST_F(Archive, FolderSymlinkWithFilesThroughItIsRefused) {
+  // The mapper of a recipe keeps only the .jpg files under data/stimuli, as OSIE's does.
+  const auto map = [](const std::string& n) {
+    return n.size() > 4 && n.compare(n.size() - 4, 4, ".jpg") == 0 ? "stimuli/a.jpg" : "";
+  };
+  fs::create_directories(dir_ / "outside");
+  const auto e = thrown_error([&] { extract_zip(zip("folder_symlink.zip"), dest_, map); });
+  EXPECT_EQ(e.code(), ErrorCode::kData);
+  EXPECT_TRUE(contains(e.what(), "refusing entry 'data/stimuli' (a symbolic link)")) << e.what();
+  EXPECT_TRUE(contains(e.what(), "nothing was extracted")) << e.what();
+  EXPECT_EQ(count_files(box_), 0u);
+  EXPECT_EQ(count_files(dir_ / "outside"), 0u);
+  // The same without the mapper (every entry kept) is refused as well.
+  EXPECT_EQ(thrown_error([&] { extract_zip(zip("folder_symlink.zip"), dest_); }).code(),
+            ErrorCode::kData);
+  EXPECT_EQ(count_files(dir_ / "outside"), 0u);
 }
 
 TEST_F(Archive, CrcErrorIsADataErrorAndLeavesNoPartialFile) {

@@ -62,6 +62,7 @@ class Download : public ::testing::Test {
     server_ = std::make_unique<msinet::testing::HttpServer>(dir_ / "root", dir_ / "requests.log");
   }
   static void TearDownTestSuite() {
+    tls_server_.reset();
     server_.reset();
     std::error_code ec;
     fs::remove_all(dir_, ec);
@@ -96,8 +97,21 @@ class Download : public ::testing::Test {
     return o;
   }
 
+  // An HTTPS server on the same root, its certificate signed by a CA made here; null (the test
+  // then skips, saying why) without the openssl tool.
+  static msinet::testing::HttpServer* tls_server() {
+    if (!tls_server_ && fs::exists("/usr/bin/openssl")) {
+      certs_ = msinet::testing::make_test_certificates(dir_ / "certs");
+      tls_server_ = std::make_unique<msinet::testing::HttpServer>(
+          dir_ / "root", dir_ / "requests.log", "form", &certs_);
+    }
+    return tls_server_.get();
+  }
+
   static inline fs::path dir_;
   static inline std::unique_ptr<msinet::testing::HttpServer> server_;
+  static inline std::unique_ptr<msinet::testing::HttpServer> tls_server_;
+  static inline msinet::testing::TestCertificates certs_;
   fs::path out_;
 };
 
@@ -565,7 +579,7 @@ TEST_F(Download, AnnouncedSizeOverTheCapIsRefusedBeforeDownloading) {
   const auto e = thrown_error([&] {
     msinet::fetch::download({"https://example.org/big/m.bin", ""}, out_ / "m.bin", o);
   });
-  EXPECT_EQ(e.code(), ErrorCode::kData);
+  EXPECT_EQ(e.code(), ErrorCode::kNetwork);  // the download failed; the file is not corrupt
   EXPECT_TRUE(contains(e.what(), "100000 bytes, over the limit of 99999")) << e.what();
   EXPECT_EQ(requests("/example.org/big/m.bin").size(), 1u);
   EXPECT_FALSE(fs::exists(out_ / "m.bin"));
@@ -579,7 +593,7 @@ TEST_F(Download, StreamPastTheCapIsAborted) {
   const auto e = thrown_error([&] {
     msinet::fetch::download({"https://example.org/big/n.bin", ""}, out_ / "n.bin", o);
   });
-  EXPECT_EQ(e.code(), ErrorCode::kData);
+  EXPECT_EQ(e.code(), ErrorCode::kNetwork);
   EXPECT_TRUE(contains(e.what(), "past the limit of 100000 bytes")) << e.what();
   EXPECT_FALSE(fs::exists(out_ / "n.bin"));
   EXPECT_FALSE(fs::exists(out_ / "n.bin.part"));
@@ -637,9 +651,148 @@ TEST_F(Download, ConcurrentDownloadOfTheSameFileIsRefused) {
                             fast(server_->base()));
   });
   ::close(fd);
-  EXPECT_EQ(e.code(), ErrorCode::kIo);
+  EXPECT_EQ(e.code(), ErrorCode::kNetwork);
   EXPECT_TRUE(contains(e.what(), "being downloaded by another process")) << e.what();
   EXPECT_TRUE(requests("/example.org/locked/r.bin").empty());
+}
+
+TEST_F(Download, TrickleOfBytesBetweenFailuresStopsAtTheAttemptLimit) {
+  // Every request brings 100 more bytes and is then cut: each one progresses, so the retries
+  // alone (which count requests that bring nothing) would go on until the file is complete.
+  serve("example.org/trickle/s.bin", 10000);
+  auto o = fast(server_->base() + "/_trickle=100");
+  o.max_attempts = 5;
+  const fs::path dest = out_ / "s.bin";
+  const auto e = thrown_error([&] {
+    msinet::fetch::download({"https://example.org/trickle/s.bin", ""}, dest, o);
+  });
+  EXPECT_EQ(e.code(), ErrorCode::kNetwork);
+  EXPECT_TRUE(contains(e.what(), "gave up after 5 requests")) << e.what();
+  EXPECT_TRUE(contains(e.what(), "run again later to resume")) << e.what();
+  EXPECT_EQ(requests("/_trickle=100/example.org/trickle/s.bin").size(), 5u);
+  EXPECT_FALSE(fs::exists(dest));
+  // The 5 x 100 bytes are kept for the next run, which resumes at byte 500.
+  EXPECT_EQ(read_bytes(out_ / "s.bin.part"), make_bytes(10000, 7).substr(0, 500));
+}
+
+TEST_F(Download, RedirectsAreFollowedUpToTheLimit) {
+  const std::string sha = serve("example.org/moved/t.bin", 2000);
+  auto o = fast(server_->base() + "/_redirect=3");
+  o.max_redirects = 3;
+  o.expected_sha256 = sha;
+  EXPECT_EQ(msinet::fetch::download({"https://example.org/moved/t.bin", ""}, out_ / "t.bin", o),
+            sha);
+  EXPECT_EQ(read_bytes(out_ / "t.bin"), make_bytes(2000, 7));
+  // One more redirect than allowed is a final error: no retries, nothing left behind.
+  auto four = fast(server_->base() + "/_redirect=4");
+  four.max_redirects = 3;
+  const auto e = thrown_error([&] {
+    msinet::fetch::download({"https://example.org/moved/t.bin", ""}, out_ / "t4.bin", four);
+  });
+  EXPECT_EQ(e.code(), ErrorCode::kNetwork);
+  EXPECT_TRUE(contains(e.what(), "more than 3 redirects")) << e.what();
+  EXPECT_EQ(requests("/_redirect=4/example.org/moved/t.bin").size(), 1u);
+  EXPECT_FALSE(fs::exists(out_ / "t4.bin"));
+  EXPECT_FALSE(fs::exists(out_ / "t4.bin.part"));
+}
+
+TEST_F(Download, RedirectLoopIsAClearError) {
+  serve("example.org/loop/u.bin", 100);
+  const auto e = thrown_error([&] {
+    msinet::fetch::download({"https://example.org/loop/u.bin", ""}, out_ / "u.bin",
+                            fast(server_->base() + "/_loop"));
+  });
+  EXPECT_EQ(e.code(), ErrorCode::kNetwork);
+  EXPECT_TRUE(contains(e.what(), "more than 10 redirects (a redirect loop?)")) << e.what();
+  EXPECT_TRUE(contains(e.what(), "/_loop/example.org/loop/u.bin")) << e.what();
+  // The request and the 10 redirects allowed by default, once: a loop is not retried.
+  EXPECT_EQ(requests("/_loop/example.org/loop/u.bin").size(), 11u);
+}
+
+TEST_F(Download, UntrustedCertificateIsRefusedSayingHowToGiveTheCa) {
+  auto* tls = tls_server();
+  if (tls == nullptr) GTEST_SKIP() << "no /usr/bin/openssl to make the test certificates";
+  serve("example.org/tls/v.bin", 1000);
+  const fs::path dest = out_ / "v.bin";
+  const auto e = thrown_error([&] {
+    msinet::fetch::download({"https://example.org/tls/v.bin", ""}, dest, fast(tls->base()));
+  });
+  EXPECT_EQ(e.code(), ErrorCode::kNetwork);
+  EXPECT_TRUE(contains(e.what(), "TLS certificate verification failed")) << e.what();
+  EXPECT_TRUE(contains(e.what(), "CURL_CA_BUNDLE=FILE.pem")) << e.what();
+  EXPECT_TRUE(contains(e.what(), tls->base() + "/example.org/tls/v.bin")) << e.what();
+  EXPECT_FALSE(fs::exists(dest));
+  EXPECT_FALSE(fs::exists(out_ / "v.bin.part"));
+}
+
+TEST_F(Download, CaFileMakesTheServerTrusted) {
+  auto* tls = tls_server();
+  if (tls == nullptr) GTEST_SKIP() << "no /usr/bin/openssl to make the test certificates";
+  const std::string sha = serve("example.org/tls/w.bin", 30000);
+  auto o = fast(tls->base());
+  o.ca_file = certs_.ca.string();
+  o.expected_sha256 = sha;
+  EXPECT_EQ(msinet::fetch::download({"https://example.org/tls/w.bin", ""}, out_ / "w.bin", o), sha);
+  // Another CA is no way around the check.
+  const auto other = msinet::testing::make_test_certificates(out_ / "other");
+  auto wrong = fast(tls->base());
+  wrong.ca_file = other.ca.string();
+  const auto e = thrown_error([&] {
+    msinet::fetch::download({"https://example.org/tls/w.bin", ""}, out_ / "w2.bin", wrong);
+  });
+  EXPECT_EQ(e.code(), ErrorCode::kNetwork);
+  EXPECT_TRUE(contains(e.what(), "check that the CA file '" + other.ca.string() + "'")) << e.what();
+  EXPECT_FALSE(fs::exists(out_ / "w2.bin"));
+  // A CA file that is not there is a configuration error, found before connecting.
+  wrong.ca_file = (out_ / "missing.pem").string();
+  const auto missing = thrown_error([&] {
+    msinet::fetch::download({"https://example.org/tls/w.bin", ""}, out_ / "w3.bin", wrong);
+  });
+  EXPECT_EQ(missing.code(), ErrorCode::kConfig);
+  EXPECT_TRUE(contains(missing.what(), "CA file '" + wrong.ca_file + "' (CURL_CA_BUNDLE)"))
+      << missing.what();
+}
+
+TEST_F(Download, RedirectFromHttpsToHttpIsRefused) {
+  auto* tls = tls_server();
+  if (tls == nullptr) GTEST_SKIP() << "no /usr/bin/openssl to make the test certificates";
+  serve("example.org/downgrade/x.bin", 1000);
+  auto o = fast(tls->base() + "/_tohttp=" + std::to_string(server_->port()));
+  o.ca_file = certs_.ca.string();
+  const auto e = thrown_error([&] {
+    msinet::fetch::download({"https://example.org/downgrade/x.bin", ""}, out_ / "x.bin", o);
+  });
+  EXPECT_EQ(e.code(), ErrorCode::kNetwork);
+  EXPECT_TRUE(contains(e.what(), "redirected an https request to 'http://127.0.0.1:" +
+                                     std::to_string(server_->port()) +
+                                     "/example.org/downgrade/x.bin', which is not https"))
+      << e.what();
+  // The redirect was asked for once (not retried) and the plain-HTTP address never.
+  EXPECT_EQ(requests("/example.org/downgrade/x.bin").size(), 1u);
+  EXPECT_FALSE(fs::exists(out_ / "x.bin"));
+  EXPECT_FALSE(fs::exists(out_ / "x.bin.part"));
+}
+
+TEST_F(Download, HttpsReachedThroughARedirectIsNotLeftForHttp) {
+  auto* tls = tls_server();
+  if (tls == nullptr) GTEST_SKIP() << "no /usr/bin/openssl to make the test certificates";
+  serve("example.org/downgrade/y.bin", 1000);
+  // http (the mirror) -> https (allowed) -> http (refused, though the source was http).
+  const std::string http_port = std::to_string(server_->port());
+  auto o =
+      fast(server_->base() + "/_tohttps=" + std::to_string(tls->port()) + "/_tohttp=" + http_port);
+  o.ca_file = certs_.ca.string();
+  const auto e = thrown_error([&] {
+    msinet::fetch::download({"https://example.org/downgrade/y.bin", ""}, out_ / "y.bin", o);
+  });
+  EXPECT_EQ(e.code(), ErrorCode::kNetwork);
+  EXPECT_TRUE(contains(e.what(), "redirected an https request to 'http://127.0.0.1:" + http_port +
+                                     "/example.org/downgrade/y.bin'"))
+      << e.what();
+  // The two redirects were asked for, the file at the plain-HTTP address never.
+  EXPECT_EQ(requests("/_tohttp=" + http_port + "/example.org/downgrade/y.bin").size(), 2u);
+  EXPECT_EQ(requests("/example.org/downgrade/y.bin").size(), 2u);
+  EXPECT_FALSE(fs::exists(out_ / "y.bin"));
 }
 
 }  // namespace

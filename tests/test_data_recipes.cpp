@@ -255,6 +255,13 @@ TEST_F(Recipes, FixationOutsideTheImageNamesTheMatFile) {
     EXPECT_TRUE(has(e.what(), "im005.mat") && has(e.what(), "variable 's'") &&
                 has(e.what(), "outside the map"))
         << e.what();
+    // The temporary folder is gone: the message names the archive kept in downloads/.
+    EXPECT_TRUE(has(
+        e.what(),
+        "MAT file 'im005.mat' from archive '" +
+            (data_.path() / "downloads" / "dutomron-DUT-OMRON-eye-fixations.zip").string() + "'"))
+        << e.what();
+    EXPECT_FALSE(has(e.what(), ".tmp-")) << e.what();
   }
   EXPECT_FALSE(fs::exists(data_.path() / "dutomron"));
   EXPECT_TRUE(leftovers(data_.path(), "dutomron").empty());
@@ -284,11 +291,98 @@ TEST_F(Recipes, ConcurrentPreparationIsRefused) {
     prepare_dataset("cat2000", data_.path(), options());
     ADD_FAILURE() << "expected an error";
   } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kIo);
+    EXPECT_EQ(e.code(), ErrorCode::kNetwork);  // the download cannot happen now
     EXPECT_TRUE(has(e.what(), "another msinet process")) << e.what();
   }
   ::close(fd);
   EXPECT_FALSE(fs::exists(data_.path() / "cat2000"));
+}
+
+TEST_F(Recipes, UnpairedStimuliLeaveTheDatasetNotReady) {
+  // Three fixation records make maps 1001..1003; the stimuli are 1001, 1002 and 1005.
+  PrepareOptions o = options();
+  o.urls["osie.archive"] = "https://example.org/osie-unpaired.zip";
+  try {
+    prepare_dataset("osie", data_.path(), o);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kData) << e.what();
+    EXPECT_TRUE(has(e.what(),
+                    "osie: the archives do not make a complete dataset: stimulus "
+                    "'stimuli/1005.jpg' does not match saliency map "
+                    "'saliency/1003.png'"))
+        << e.what();
+    EXPECT_TRUE(has(e.what(), "Nothing was installed")) << e.what();
+  }
+  EXPECT_FALSE(dataset_ready("osie", data_.path()));
+  EXPECT_FALSE(fs::exists(data_.path() / "osie"));
+  EXPECT_TRUE(leftovers(data_.path(), "osie").empty());
+}
+
+TEST_F(Recipes, MissingFixationMapLeavesTheDatasetNotReady) {
+  PrepareOptions o = options();
+  o.urls["mit1003.maps"] = "https://example.org/mit1003-missing-fixpts.zip";
+  try {
+    prepare_dataset("mit1003", data_.path(), o);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kData) << e.what();
+    EXPECT_TRUE(has(e.what(),
+                    "mit1003: the archives do not make a complete dataset: stimulus "
+                    "'stimuli/i1000978.jpeg' does not match fixation map "
+                    "'fixations/i102423191_fixPts.jpg'"))
+        << e.what();
+  }
+  EXPECT_FALSE(dataset_ready("mit1003", data_.path()));
+  EXPECT_TRUE(leftovers(data_.path(), "mit1003").empty());
+}
+
+TEST_F(Recipes, FolderLinkInTheArchiveIsRefusedAndNothingEscapes) {
+  PrepareOptions o = options();
+  o.urls["osie.archive"] = "https://example.org/osie-link.zip";
+  try {
+    prepare_dataset("osie", data_.path(), o);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kData) << e.what();
+    EXPECT_TRUE(has(e.what(), "data/stimuli' (a symbolic link)")) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(data_.path() / "osie"));
+  EXPECT_TRUE(leftovers(data_.path(), "osie").empty());
+  // Wherever the link would have led (../../../escaped-stimuli from the entry's folder), nothing
+  // was made; the unsafe archive was removed (its checksum, unknown to the registry, stays
+  // recorded).
+  EXPECT_FALSE(fs::exists(data_.path() / "escaped-stimuli"));
+  EXPECT_FALSE(fs::exists(data_.path().parent_path() / "escaped-stimuli"));
+  EXPECT_FALSE(fs::exists(data_.path().parent_path().parent_path() / "escaped-stimuli"));
+  EXPECT_EQ(tree(data_.path()), std::vector<std::string>{"downloads/checksums.local.yaml"});
+}
+
+TEST_F(Recipes, UnknownUrlKeyIsAConfigErrorBeforeAnyDownload) {
+  PrepareOptions o = options();
+  o.urls["osie.archiv"] = "https://example.org/osie-small.zip";
+  try {
+    prepare_dataset("osie", data_.path(), o);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kConfig) << e.what();
+    EXPECT_TRUE(has(e.what(), "unknown download source 'urls: osie.archiv'") &&
+                has(e.what(), "osie.archive"))
+        << e.what();
+  }
+  EXPECT_TRUE(fs::is_empty(data_.path()));
+}
+
+TEST_F(Recipes, FailedDownloadLeavesNoEmptyFolderOrLock) {
+  PrepareOptions o = options();
+  o.urls["osie.archive"] = "https://example.org/not-there.zip";
+  try {
+    prepare_dataset("osie", data_.path(), o);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kNetwork) << e.what();
+  }
+  EXPECT_TRUE(fs::is_empty(data_.path())) << tree(data_.path()).size();
 }
 
 TEST(RecipeSources, NamesKeysAndMirrorPaths) {

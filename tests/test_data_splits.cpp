@@ -392,7 +392,6 @@ TEST_F(UserDataset, ErrorsNameTheKeyAndTheFile) {
   check("stimuli: images\nsaliency: maps\nsize: 64x64\nshuffle: true\n", "shuffle", "unknown key");
   check("stimuli: images\nsaliency: maps\nsize: 60x64\n", "size", "multiples of 8");
   check("stimuli: images\nsaliency: maps\nsize: big\n", "size", "HxW");
-  check("stimuli: pictures\nsaliency: maps\nsize: 64x64\n", "stimuli", "does not exist");
   check("saliency: maps\nsize: 64x64\n", "stimuli", "missing");
   check("stimuli: images\nsaliency: maps\n", "size", "missing");
   check("stimuli: images\nsaliency: maps\nsize: 64x64\nvalid_fraction: 1.5\n", "valid_fraction",
@@ -402,8 +401,6 @@ TEST_F(UserDataset, ErrorsNameTheKeyAndTheFile) {
   check("stimuli: images\nsaliency: maps\nsize: 64x64\nseed: -3\n", "seed", "integer");
   check("stimuli: images\nsaliency: maps\nsize: 64x64\nvalid: [a.jpg]\nseed: 3\n", "seed",
         "cannot be combined");
-  check("stimuli: images\nsaliency: maps\nsize: 64x64\ntrain: missing.txt\n", "train",
-        "cannot read list file");
   const fs::path file = yaml("stimuli: images\nsaliency: maps\nsize: 64x64\nvalid: [nope.jpg]\n");
   const DatasetSpec spec = load_dataset_yaml(file);
   const std::string msg = error_of([&] { make_split(spec, {}); }, ErrorCode::kConfig);
@@ -411,7 +408,20 @@ TEST_F(UserDataset, ErrorsNameTheKeyAndTheFile) {
   const std::string not_yaml = error_of(
       [&] { load_dataset_yaml(yaml("stimuli: [unclosed\n", "broken.yaml")); }, ErrorCode::kConfig);
   EXPECT_TRUE(has(not_yaml, "broken.yaml") && has(not_yaml, "not valid YAML")) << not_yaml;
-  EXPECT_TRUE(has(error_of([&] { load_dataset_yaml(root() / "absent.yaml"); }, ErrorCode::kConfig),
+}
+
+TEST_F(UserDataset, MissingFilesAndFoldersAreInputErrors) {
+  const auto check = [&](const std::string& text, const std::string& key, const std::string& part) {
+    const fs::path file = yaml(text, "missing.yaml");
+    const std::string msg = error_of([&] { load_dataset_yaml(file); }, ErrorCode::kInput);
+    EXPECT_TRUE(has(msg, file.string()) && has(msg, "'" + key + "'") && has(msg, part))
+        << text << " -> " << msg;
+  };
+  check("stimuli: pictures\nsaliency: maps\nsize: 64x64\n", "stimuli", "does not exist");
+  check("stimuli: images\nsaliency: nothere\nsize: 64x64\n", "saliency", "does not exist");
+  check("stimuli: images\nsaliency: maps\nsize: 64x64\ntrain: missing.txt\n", "train",
+        "cannot read list file");
+  EXPECT_TRUE(has(error_of([&] { load_dataset_yaml(root() / "absent.yaml"); }, ErrorCode::kInput),
                   "absent.yaml"));
 }
 

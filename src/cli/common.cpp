@@ -3,6 +3,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <sstream>
 
@@ -68,6 +69,8 @@ fetch::DownloadOptions download_options(const config::Config& cfg) {
   fetch::DownloadOptions o;
   o.max_bytes = static_cast<uint64_t>(cfg.get_int("max_download_mb")) << 20;
   o.mirror = cfg.get("mirror");
+  // The variable the curl tool reads; libcurl itself does not.
+  if (const char* ca = std::getenv("CURL_CA_BUNDLE")) o.ca_file = ca;
   return o;
 }
 

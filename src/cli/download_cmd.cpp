@@ -3,7 +3,9 @@
 
 #include "msinet/cli/common.h"
 #include "msinet/cli/datasets.h"
+#include "msinet/data/dataset.h"
 #include "msinet/data/recipes.h"
+#include "msinet/util/error.h"
 
 namespace msinet::cli {
 
@@ -25,6 +27,14 @@ Command register_download(CLI::App& root) {
   app->add_flag("--keep-archives", args->keep, "keep the downloaded archives in <path>/downloads");
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config& cfg) {
+    if (data::is_dataset_yaml(args->dataset)) {
+      throw Error(ErrorCode::kUsage,
+                  "'" + args->dataset +
+                      "' is a dataset file: msinet download prepares the built-in datasets "
+                      "(salicon, mit1003, cat2000, dutomron, pascals, osie, fiwi); a dataset of "
+                      "your own needs no download: train on it with -d " +
+                      args->dataset);
+    }
     const std::string root = args->path.empty() ? cfg.get("data_dir") : args->path;
     data::PrepareOptions o = prepare_options(cfg);
     o.keep_archives = args->keep;

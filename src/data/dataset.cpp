@@ -52,7 +52,10 @@ fs::path resolve_relative(const fs::path& base, const std::string& value) {
 std::vector<std::string> read_list_file(const fs::path& list_file, const fs::path& yaml_file,
                                         const std::string& key) {
   std::ifstream in(list_file);
-  if (!in) config_error(yaml_file, key, "cannot read list file '" + list_file.string() + "'");
+  if (!in) {
+    throw Error(ErrorCode::kInput, "dataset file '" + yaml_file.string() + "': key '" + key +
+                                       "': cannot read list file '" + list_file.string() + "'");
+  }
   std::vector<std::string> out;
   std::string line;
   while (std::getline(in, line)) {
@@ -115,8 +118,8 @@ DatasetSpec builtin_spec(const std::string& name) {
 DatasetSpec load_dataset_yaml(const fs::path& yaml_file) {
   std::error_code ec;
   if (!fs::is_regular_file(yaml_file, ec)) {
-    throw Error(ErrorCode::kConfig, "dataset file '" + yaml_file.string() +
-                                        "' does not exist: give the path of a YAML file");
+    throw Error(ErrorCode::kInput, "dataset file '" + yaml_file.string() +
+                                       "' does not exist: give the path of a YAML file");
   }
   YAML::Node root;
   try {
@@ -160,7 +163,10 @@ DatasetSpec load_dataset_yaml(const fs::path& yaml_file) {
       if (text.empty()) config_error(yaml_file, key, "must name a folder");
       const fs::path dir = resolve_relative(base, text);
       if (!fs::is_directory(dir, ec)) {
-        config_error(yaml_file, key, "folder '" + dir.string() + "' does not exist");
+        throw Error(ErrorCode::kInput, "dataset file '" + yaml_file.string() + "': key '" + key +
+                                           "': folder '" + dir.string() +
+                                           "' does not exist; give the folder of the " + key +
+                                           ", relative to the file or absolute");
       }
       (key == "stimuli"    ? spec.stimuli_dir
        : key == "saliency" ? spec.saliency_dir

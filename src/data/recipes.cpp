@@ -20,6 +20,7 @@
 #include "msinet/data/blur.h"
 #include "msinet/data/dataset.h"
 #include "msinet/data/matfile.h"
+#include "msinet/data/splits.h"
 #include "msinet/util/error.h"
 #include "msinet/util/fs.h"
 #include "msinet/util/process_lock.h"
@@ -106,6 +107,12 @@ struct Context {
 
   fs::path work() const { return tmp / kWorkDir; }
 
+  // A file unpacked from archive `index`, named as the user can find it: the temporary folder
+  // is gone once the preparation fails.
+  std::string from_archive(const fs::path& file, size_t index) const {
+    return "'" + file.filename().string() + "' from archive '" + archives.at(index).string() + "'";
+  }
+
   void check() const {
     if (cancelled && cancelled()) {
       throw Error(ErrorCode::kInterrupted,
@@ -133,6 +140,22 @@ uint64_t extract(const Context& ctx, size_t index, const fetch::ExtractLimits& l
     fs::remove(zip, ec);
     throw Error(ErrorCode::kData, std::string(e.what()) + " (archive '" + zip.string() +
                                       "' removed: run the command again to download it afresh)");
+  }
+}
+
+// Runs `read` on `file` (unpacked from archive `index`); an error that names the temporary file
+// names it as ctx.from_archive does instead.
+template <typename F>
+auto read_unpacked(const Context& ctx, const fs::path& file, size_t index, F&& read) {
+  try {
+    return read();
+  } catch (const Error& e) {
+    std::string message = e.what();
+    const std::string quoted = "'" + file.string() + "'";
+    const auto pos = message.find(quoted);
+    if (pos != std::string::npos)
+      message.replace(pos, quoted.size(), ctx.from_archive(file, index));
+    throw Error(e.code(), message);
   }
 }
 
@@ -307,9 +330,9 @@ void recipe_dutomron(const Context& ctx, const PrepareOptions& o) {
     MatArray s;
     {
       std::lock_guard<std::mutex> lock(matio_mutex);
-      s = MatFile(mats[i]).numeric("s");
+      s = read_unpacked(ctx, mats[i], 1, [&] { return MatFile(mats[i]).numeric("s"); });
     }
-    const std::string where = "MAT file '" + mats[i].string() + "': variable 's'";
+    const std::string where = "MAT file " + ctx.from_archive(mats[i], 1) + ": variable 's'";
     if (s.dims.size() != 2 || s.cols() < 3 || s.rows() < 1) {
       throw Error(ErrorCode::kData, where + " must be an n x 3 array with n >= 1");
     }
@@ -357,27 +380,29 @@ void recipe_pascals(const Context& ctx, const PrepareOptions& o) {
   }
   const fs::path fix_file = ctx.work() / "pascalFix.mat";
   const fs::path size_file = ctx.work() / "pascalSize.mat";
-  const auto cells = MatFile(fix_file).numeric_cells("fixCell");
-  const MatArray sizes = MatFile(size_file).numeric("sizeData");
+  const auto cells =
+      read_unpacked(ctx, fix_file, 0, [&] { return MatFile(fix_file).numeric_cells("fixCell"); });
+  const MatArray sizes =
+      read_unpacked(ctx, size_file, 0, [&] { return MatFile(size_file).numeric("sizeData"); });
   if (sizes.dims.size() != 2 || sizes.cols() != 2 || sizes.rows() < cells.size()) {
     std::string dims;
     for (size_t d : sizes.dims) dims += (dims.empty() ? "" : "x") + std::to_string(d);
-    throw Error(ErrorCode::kData, "MAT file '" + size_file.string() +
-                                      "': variable 'sizeData' has shape " + dims + "; expected " +
+    throw Error(ErrorCode::kData, "MAT file " + ctx.from_archive(size_file, 0) +
+                                      ": variable 'sizeData' has shape " + dims + "; expected " +
                                       std::to_string(cells.size()) + "x2 (one size per image)");
   }
   parallel_for(ctx, cells.size(), "fixation maps", [&](size_t i) {
     const MatArray& c = cells[i];
-    const std::string where =
-        "MAT file '" + fix_file.string() + "': variable 'fixCell{" + std::to_string(i + 1) + "}'";
+    const std::string where = "MAT file " + ctx.from_archive(fix_file, 0) + ": variable 'fixCell{" +
+                              std::to_string(i + 1) + "}'";
     if (!c.values.empty() && (c.dims.size() != 2 || c.cols() != 2)) {
       throw Error(ErrorCode::kData, where + " must be an n x 2 array of (row, col)");
     }
     const double h = sizes.at(i, 0);
     const double w = sizes.at(i, 1);
     if (!(h >= 0 && w >= 0 && h <= 100000 && w <= 100000)) {
-      throw Error(ErrorCode::kData, "MAT file '" + size_file.string() +
-                                        "': variable 'sizeData' row " + std::to_string(i + 1) +
+      throw Error(ErrorCode::kData, "MAT file " + ctx.from_archive(size_file, 0) +
+                                        ": variable 'sizeData' row " + std::to_string(i + 1) +
                                         " is not an image size");
     }
     cv::Mat map(static_cast<int>(h), static_cast<int>(w), CV_64F, cv::Scalar(0.0));
@@ -405,10 +430,10 @@ void recipe_osie(const Context& ctx, const PrepareOptions& o) {
     throw Error(ErrorCode::kData,
                 "osie: archive '" + ctx.archives[0].string() + "' holds no fixations.mat");
   }
-  const auto images = read_osie_fixations(mat);
+  const auto images = read_unpacked(ctx, mat, 0, [&] { return read_osie_fixations(mat); });
   parallel_for(ctx, images.size(), "fixation maps", [&](size_t i) {
-    const std::string where =
-        "MAT file '" + mat.string() + "': variable 'fixations{" + std::to_string(i + 1) + "}'";
+    const std::string where = "MAT file " + ctx.from_archive(mat, 0) + ": variable 'fixations{" +
+                              std::to_string(i + 1) + "}'";
     cv::Mat map(600, 800, CV_64F, cv::Scalar(0.0));
     for (const auto& subject : images[i]) {
       for (size_t k = 0; k < subject.x.size(); ++k) {
@@ -469,7 +494,9 @@ void recipe_fiwi(const Context& ctx, const PrepareOptions& o) {
                 "fiwi: archive '" + ctx.archives[0].string() + "' holds no all5/*.png maps");
   }
   parallel_for(ctx, maps.size(), "fixation maps", [&](size_t i) {
-    write_maps(ctx, maps[i].stem().string(), read_png_like_matplotlib(maps[i]), /*sigma=*/30.0);
+    const cv::Mat map =
+        read_unpacked(ctx, maps[i], 0, [&] { return read_png_like_matplotlib(maps[i]); });
+    write_maps(ctx, maps[i].stem().string(), map, /*sigma=*/30.0);
   });
 }
 
@@ -513,10 +540,102 @@ fs::path make_temp_dir(const fs::path& data_root, const std::string& name) {
               "cannot find a free temporary folder name in '" + data_root.string() + "'");
 }
 
-size_t count_images(const fs::path& dir) {
+std::vector<fs::path> images_in(const fs::path& dir) {
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return 0;
-  return util::list_images(dir).size();
+  if (!fs::is_directory(dir, ec)) return {};
+  return util::list_images(dir);
+}
+
+// The recipes whose fixations/ folder holds one map per stimulus (the others keep the
+// originals' fixation data as it comes, or none).
+bool makes_fixation_maps(const std::string& name) { return name != "salicon" && name != "cat2000"; }
+
+// The prepared folder before it becomes the dataset: every stimulus has its saliency map (and
+// its fixation map, where the recipe makes them), paired as training pairs them.
+void check_prepared(const Context& ctx) {
+  const auto stimuli = images_in(ctx.tmp / "stimuli");
+  const auto maps = images_in(ctx.tmp / "saliency");
+  const auto fixations = images_in(ctx.tmp / "fixations");
+  if (stimuli.empty() || maps.empty()) {
+    throw Error(ErrorCode::kData,
+                ctx.name + ": the archives gave " + std::to_string(stimuli.size()) +
+                    " stimuli and " + std::to_string(maps.size()) +
+                    " saliency maps; are they the right files? (check the source URLs)");
+  }
+  bool fixations_checked = false;
+  try {
+    pair_files(stimuli, maps);
+    fixations_checked = makes_fixation_maps(ctx.name);
+    if (fixations_checked) pair_files(stimuli, fixations);
+  } catch (const Error& e) {
+    // The folder is removed: name the files by their place in the dataset. pair_files speaks
+    // of saliency maps, whichever maps it was given.
+    std::string message = e.what();
+    const auto replace_all = [&message](const std::string& from, const std::string& to) {
+      for (auto pos = message.find(from); pos != std::string::npos;
+           pos = message.find(from, pos + to.size())) {
+        message.replace(pos, from.size(), to);
+      }
+    };
+    replace_all(ctx.tmp.string() + "/", "");
+    if (fixations_checked) replace_all("saliency map", "fixation map");
+    throw Error(ErrorCode::kData, ctx.name +
+                                      ": the archives do not make a complete dataset: " + message +
+                                      ". Nothing was installed; are they the right files? (check "
+                                      "the source URLs)");
+  }
+  spdlog::info("{}: {} stimuli, {} saliency maps, {} fixation maps", ctx.name, stimuli.size(),
+               maps.size(), fixations.size());
+}
+
+// Every `urls` key must name a source: a misspelt one would silently download the original.
+void check_url_keys(const std::map<std::string, std::string>& urls) {
+  for (const auto& [key, url] : urls) {
+    bool known = false;
+    std::string keys;
+    for (const auto& [name, sources] : source_table()) {
+      for (const auto& src : sources) {
+        known = known || src.key == key;
+        keys += (keys.empty() ? "" : ", ") + src.key;
+      }
+    }
+    if (!known) {
+      throw Error(ErrorCode::kConfig, "unknown download source 'urls: " + key +
+                                          "' in the configuration; known sources: " + keys);
+    }
+  }
+}
+
+// Downloads (or finds) every archive of ctx.name into `downloads`, listed in ctx.archives.
+void fetch_archives(Context& ctx, const fs::path& downloads, const PrepareOptions& options) {
+  for (const auto& src : source_table().at(ctx.name)) {
+    ctx.check();
+    fetch::Source source = src.source;
+    const auto override_it = options.urls.find(src.key);
+    if (override_it != options.urls.end()) source = fetch::Source{override_it->second, ""};
+    const fs::path dest = downloads / src.file_name;
+    spdlog::info("{}: fetching {} ({})", ctx.name, src.file_name,
+                 source.gdrive_id.empty() ? source.url : "Google Drive " + source.gdrive_id);
+    fetch::download(source, dest, options.download);
+    ctx.archives.push_back(dest);
+  }
+  ctx.check();
+}
+
+// Runs the recipe in ctx.tmp, checks the result and renames it to `target`; on any failure
+// ctx.tmp is removed.
+void build(const Context& ctx, const fs::path& target, const PrepareOptions& options) {
+  std::error_code ec;
+  try {
+    recipe_for(ctx.name)(ctx, options);
+    ctx.check();
+    fs::remove_all(ctx.work(), ec);
+    check_prepared(ctx);
+    util::rename_replace(ctx.tmp, target);
+  } catch (...) {
+    fs::remove_all(ctx.tmp, ec);
+    throw;
+  }
 }
 
 }  // namespace
@@ -539,6 +658,7 @@ bool dataset_ready(const std::string& name, const fs::path& data_root) {
 fs::path prepare_dataset(const std::string& name, const fs::path& data_root,
                          const PrepareOptions& options) {
   builtin_dataset(name);
+  check_url_keys(options.urls);
   const fs::path target = data_root / name;
   if (dataset_ready(target)) return target;
   std::error_code ec;
@@ -556,7 +676,8 @@ fs::path prepare_dataset(const std::string& name, const fs::path& data_root,
     throw Error(ErrorCode::kIo,
                 "cannot create data folder '" + data_root.string() + "': " + ec.message());
   }
-  const util::ProcessLock lock(data_root / ("." + name + ".lock"), "preparing " + name);
+  const util::ProcessLock lock(data_root / ("." + name + ".lock"), "preparing " + name,
+                               ErrorCode::kNetwork);
   if (dataset_ready(target)) return target;
   remove_stale_temps(data_root, name);
 
@@ -574,37 +695,13 @@ fs::path prepare_dataset(const std::string& name, const fs::path& data_root,
     throw Error(ErrorCode::kIo,
                 "cannot create downloads folder '" + downloads.string() + "': " + ec.message());
   }
-  for (const auto& src : dataset_sources(name)) {
-    ctx.check();
-    fetch::Source source = src.source;
-    const auto override_it = options.urls.find(src.key);
-    if (override_it != options.urls.end()) source = fetch::Source{override_it->second, ""};
-    const fs::path dest = downloads / src.file_name;
-    spdlog::info("{}: fetching {} ({})", name, src.file_name,
-                 source.gdrive_id.empty() ? source.url : "Google Drive " + source.gdrive_id);
-    fetch::download(source, dest, options.download);
-    ctx.archives.push_back(dest);
-  }
-  ctx.check();
-
-  ctx.tmp = make_temp_dir(data_root, name);
   try {
-    recipe_for(name)(ctx, options);
-    ctx.check();
-    fs::remove_all(ctx.work(), ec);
-    const size_t n_stimuli = count_images(ctx.tmp / "stimuli");
-    const size_t n_maps = count_images(ctx.tmp / "saliency");
-    if (n_stimuli == 0 || n_maps == 0) {
-      throw Error(ErrorCode::kData,
-                  name + ": the archives gave " + std::to_string(n_stimuli) + " stimuli and " +
-                      std::to_string(n_maps) +
-                      " saliency maps; are they the right files? (check the source URLs)");
-    }
-    spdlog::info("{}: {} stimuli, {} saliency maps, {} fixation maps", name, n_stimuli, n_maps,
-                 count_images(ctx.tmp / "fixations"));
-    util::rename_replace(ctx.tmp, target);
+    fetch_archives(ctx, downloads, options);
+    ctx.tmp = make_temp_dir(data_root, name);
+    build(ctx, target, options);
   } catch (...) {
-    fs::remove_all(ctx.tmp, ec);
+    // What was fetched stays for the next run; a folder that holds nothing does not.
+    if (fs::is_empty(downloads, ec)) fs::remove(downloads, ec);
     throw;
   }
   if (!options.keep_archives) {

@@ -167,10 +167,12 @@ uint64_t extract_zip(const fs::path& zip_path, const fs::path& dest_dir, const E
     zip_uint32_t attributes = 0;
     zip_file_get_external_attributes(za.get(), i, 0, &opsys, &attributes);
     const mode_t mode = opsys == ZIP_OPSYS_UNIX ? static_cast<mode_t>(attributes >> 16) : 0;
+    // Every link is refused, even one the mapper would skip: it says the archive is not what
+    // it should be, and files named through it could be meant to land where it points.
+    if (S_ISLNK(mode)) refuse(zip_path, raw, "a symbolic link");
     if (is_directory_entry(name) || S_ISDIR(mode)) continue;
     const std::string mapped = map ? map(rel_name) : rel_name;
     if (mapped.empty()) continue;
-    if (S_ISLNK(mode)) refuse(zip_path, raw, "a symbolic link");
     const std::string rel = safe_relative(normalise(mapped), why);
     if (!why.empty() || rel.empty()) {
       refuse(zip_path, raw,

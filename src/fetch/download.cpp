@@ -57,6 +57,7 @@ void fetch_into_part(CURL* curl, const std::string& url, const std::string& driv
   int confirm_hops = 0;
   int failures = 0;
   int restarts = 0;
+  int attempts = 0;
   uint64_t best_size = file_size_or_zero(part);
   for (;;) {
     Attempt attempt;
@@ -72,6 +73,7 @@ void fetch_into_part(CURL* curl, const std::string& url, const std::string& driv
     }
     AttemptResult res = detail::perform(curl, attempt, options);
     if (progress.drawn) std::fputs("\n", stderr);
+    ++attempts;
 
     if (res.outcome == Outcome::kDone) return;
     if (res.outcome == Outcome::kHtml) {
@@ -107,7 +109,7 @@ void fetch_into_part(CURL* curl, const std::string& url, const std::string& driv
       continue;
     }
     if (res.outcome == Outcome::kFinal) {
-      if (res.code == ErrorCode::kData) {
+      if (res.discard) {
         out.reset();
         std::error_code ec;
         fs::remove(part, ec);
@@ -127,6 +129,14 @@ void fetch_into_part(CURL* curl, const std::string& url, const std::string& driv
     if (failures > options.retries) {
       throw Error(ErrorCode::kNetwork, "download of " + what + " failed after " +
                                            std::to_string(failures) + " attempts: " + res.message);
+    }
+    // Bytes that trickle in between failures keep it going, but not for ever.
+    if (attempts >= options.max_attempts) {
+      throw Error(ErrorCode::kNetwork,
+                  "download of " + what + " gave up after " + std::to_string(attempts) +
+                      " requests, the connection failing again and again (last: " + res.message +
+                      "); " + std::to_string(have) + " bytes are kept in '" + part.string() +
+                      "': run again later to resume");
     }
     const double wait = progressed ? 0.0 : options.backoff_s * std::pow(2.0, failures - 1);
     spdlog::warn("{}: {}; retrying in {:.1f} s", url, res.message, wait);
@@ -151,6 +161,11 @@ std::string download(const Source& source, const fs::path& dest, const DownloadO
                             expected.find_first_not_of("0123456789abcdef") != std::string::npos)) {
     throw Error(ErrorCode::kConfig, "expected SHA-256 '" + expected + "' for '" + dest.string() +
                                         "' is not 64 hex digits");
+  }
+  if (!options.ca_file.empty() && !fs::is_regular_file(options.ca_file)) {
+    throw Error(ErrorCode::kConfig, "CA file '" + options.ca_file +
+                                        "' (CURL_CA_BUNDLE) does not exist: give a PEM file of "
+                                        "CA certificates, or unset it to use the system's");
   }
   const std::string& mirror = options.mirror;
   const std::string url = resolve_url(source, mirror);
@@ -188,12 +203,10 @@ std::string download(const Source& source, const fs::path& dest, const DownloadO
     throw Error(ErrorCode::kIo, "cannot write '" + part.string() + "': " + std::strerror(errno));
   }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    throw Error(ErrorCode::kIo,
+    throw Error(ErrorCode::kNetwork,
                 "'" + part.string() + "' is being downloaded by another process; wait for it");
   }
   std::fseek(out.get(), 0, SEEK_END);
-
-  const detail::CurlHandle curl = detail::new_curl();
 
   Progress progress;
   progress.enabled = options.progress && util::stderr_is_terminal();
@@ -202,6 +215,7 @@ std::string download(const Source& source, const fs::path& dest, const DownloadO
   spdlog::info("downloading {} to {}", url, dest.string());
 
   try {
+    const detail::CurlHandle curl = detail::new_curl();
     fetch_into_part(curl.get(), url, drive_id, dest, part, what, mirror, fd, out, progress,
                     options);
   } catch (...) {

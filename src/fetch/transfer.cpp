@@ -33,6 +33,7 @@ struct Request {
   long stall_timeout_s = 60;
   bool drive = false;
   bool file_scheme = false;
+  bool https = false;  // the last URL asked for (the source or a redirect) was https
   std::string url;
   Progress* progress = nullptr;
   // response headers (of the last response, after redirects)
@@ -52,6 +53,7 @@ struct Request {
   std::optional<Outcome> abort_outcome;
   ErrorCode abort_code = ErrorCode::kNetwork;
   std::string abort_message;
+  bool abort_discard = false;
 };
 
 std::string trim(const std::string& s) {
@@ -98,13 +100,31 @@ bool decide(Request& r) {
   if (r.content_length) {
     const uint64_t total = (r.status == 206 ? r.offset : 0) + *r.content_length;
     if (total > r.max_bytes) {
-      abort_request(r, Outcome::kFinal, ErrorCode::kData,
+      abort_request(r, Outcome::kFinal, ErrorCode::kNetwork,
                     "the server announces " + std::to_string(total) + " bytes, over the limit of " +
-                        std::to_string(r.max_bytes) + " bytes (raise the download size cap)");
+                        std::to_string(r.max_bytes) +
+                        " bytes (raise the download size cap, max_download_mb)");
+      r.abort_discard = true;
       return false;
     }
   }
   return true;
+}
+
+// A redirect from https to http would let anyone on the way change the file: refused. (libcurl
+// is also told to follow https sources to https only; this check covers http -> https -> http.)
+size_t on_location(Request& r, const std::string& location, size_t n) {
+  const auto target = parse_url(location);  // none for a relative one: the scheme stays
+  const bool to_https = target ? util::to_lower(target->scheme) == "https" : r.https;
+  if (r.https && !to_https) {
+    abort_request(r, Outcome::kFinal, ErrorCode::kNetwork,
+                  "the server redirected an https request to '" + location +
+                      "', which is not https; refused, as the file could be altered on the way "
+                      "(download it from an https address, or set a mirror)");
+    return 0;
+  }
+  r.https = to_https;
+  return n;
 }
 
 size_t on_header(char* data, size_t size, size_t count, void* user) {
@@ -131,6 +151,7 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   if (colon == std::string::npos) return n;
   const std::string name = util::to_lower(line.substr(0, colon));
   const std::string value = trim(line.substr(colon + 1));
+  if (name == "location" && r.status >= 300 && r.status < 400) return on_location(r, value, n);
   if (name == "content-type") {
     r.content_type = value;
   } else if (name == "content-length") {
@@ -173,9 +194,10 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
       break;
   }
   if (r.offset + r.written + n > r.max_bytes) {
-    abort_request(r, Outcome::kFinal, ErrorCode::kData,
+    abort_request(r, Outcome::kFinal, ErrorCode::kNetwork,
                   "the file grew past the limit of " + std::to_string(r.max_bytes) +
-                      " bytes (raise the download size cap)");
+                      " bytes (raise the download size cap, max_download_mb)");
+    r.abort_discard = true;
     return 0;
   }
   if (std::fwrite(data, 1, n, r.out) != n) {
@@ -299,6 +321,7 @@ AttemptResult perform(CURL* curl, const Attempt& attempt, const DownloadOptions&
   r.drive = attempt.drive;
   const auto parts = parse_url(attempt.url);
   r.file_scheme = parts && parts->scheme == "file";
+  r.https = parts && util::to_lower(parts->scheme) == "https";
   r.url = attempt.url;
   r.progress = attempt.progress;
 
@@ -308,17 +331,20 @@ AttemptResult perform(CURL* curl, const Attempt& attempt, const DownloadOptions&
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 10L);
+  curl_easy_setopt(curl, CURLOPT_MAXREDIRS, options.max_redirects);
+  // The _STR options replace the bit masks (deprecated since 7.85.0).
 #if LIBCURL_VERSION_NUM >= 0x075500
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, r.file_scheme ? "file" : "http,https");
-  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, r.https ? "https" : "http,https");
 #else
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS,
                    r.file_scheme ? CURLPROTO_FILE : (CURLPROTO_HTTP | CURLPROTO_HTTPS));
-  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
+  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS,
+                   r.https ? CURLPROTO_HTTPS : (CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!options.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options.ca_file.c_str());
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, options.connect_timeout_s);
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, options.stall_timeout_s);
@@ -349,6 +375,7 @@ AttemptResult perform(CURL* curl, const Attempt& attempt, const DownloadOptions&
     res.outcome = *r.abort_outcome;
     res.code = r.abort_code;
     res.message = r.abort_message;
+    res.discard = r.abort_discard;
     return res;
   }
   if (rc != CURLE_OK) {
@@ -361,12 +388,21 @@ AttemptResult perform(CURL* curl, const Attempt& attempt, const DownloadOptions&
       case CURLE_SSL_ISSUER_ERROR:
       case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
         res.outcome = Outcome::kFinal;
-        why = "TLS certificate verification failed (" + why +
-              "); check the system clock and the CA certificates (package ca-certificates)";
+        why = "TLS certificate verification failed (" + why + "); " +
+              (options.ca_file.empty()
+                   ? "check the system clock and the CA certificates (package "
+                     "ca-certificates), or give the file of the CA that signed the server's "
+                     "certificate with CURL_CA_BUNDLE=FILE.pem"
+                   : "check that the CA file '" + options.ca_file +
+                         "' (CURL_CA_BUNDLE) holds the CA that signed the server's certificate");
+        break;
+      case CURLE_TOO_MANY_REDIRECTS:
+        res.outcome = Outcome::kFinal;
+        why = "more than " + std::to_string(options.max_redirects) +
+              " redirects (a redirect loop?); last address '" + res.effective_url + "'";
         break;
       case CURLE_UNSUPPORTED_PROTOCOL:
       case CURLE_URL_MALFORMAT:
-      case CURLE_TOO_MANY_REDIRECTS:
       case CURLE_FILE_COULDNT_READ_FILE:
         res.outcome = Outcome::kFinal;
         break;
@@ -383,6 +419,7 @@ AttemptResult perform(CURL* curl, const Attempt& attempt, const DownloadOptions&
     res.outcome = *r.abort_outcome;
     res.code = r.abort_code;
     res.message = r.abort_message;
+    res.discard = r.abort_discard;
     return res;
   }
   if (r.file_scheme) return res;

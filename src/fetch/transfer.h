@@ -52,6 +52,7 @@ struct AttemptResult {
   std::string html;                      // the page, for kHtml
   std::string effective_url;             // after redirects
   std::optional<uint64_t> total_size;    // the file's size from a 416 answer
+  bool discard = false;                  // for kFinal: the partial file is of no use (size cap)
 };
 
 struct CurlDeleter {

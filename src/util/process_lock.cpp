@@ -36,7 +36,8 @@ bool same_file(int fd, const fs::path& file) {
 
 }  // namespace
 
-ProcessLock::ProcessLock(const fs::path& file, const std::string& what) : file_(file) {
+ProcessLock::ProcessLock(const fs::path& file, const std::string& what, ErrorCode busy)
+    : file_(file) {
   std::error_code ec;
   fs::create_directories(file.parent_path(), ec);
   for (int attempt = 0; attempt < 5; ++attempt) {
@@ -49,10 +50,10 @@ ProcessLock::ProcessLock(const fs::path& file, const std::string& what) : file_(
       const std::string holder = read_all(fd_);
       ::close(fd_);
       fd_ = -1;
-      throw Error(ErrorCode::kIo, "another msinet process" +
-                                      (holder.empty() ? std::string() : " (PID " + holder + ")") +
-                                      " is " + what + " (lock '" + file.string() +
-                                      "'); wait for it to finish or stop it");
+      throw Error(busy, "another msinet process" +
+                            (holder.empty() ? std::string() : " (PID " + holder + ")") + " is " +
+                            what + " (lock '" + file.string() +
+                            "'); wait for it to finish or stop it");
     }
     if (same_file(fd_, file)) break;
     ::close(fd_);  // removed by its last holder between open and flock: lock the new one

@@ -1,6 +1,7 @@
 #pragma once
-// Test helpers: run a program without a shell, and start tests/tools/http_server.py on a free
-// loopback port for the lifetime of an object (see the top of http_server.py for its modes).
+// Test helpers: run a program without a shell, make a test CA and server certificate with the
+// openssl tool, and start tests/tools/http_server.py (HTTP or HTTPS) on a free loopback port for
+// the lifetime of an object (see the top of http_server.py for its modes).
 
 #include <fcntl.h>
 #include <poll.h>
@@ -67,18 +68,57 @@ inline std::string python_sha256(const std::filesystem::path& file) {
   return r.out.substr(0, 64);
 }
 
+/// A test CA and a server certificate for 127.0.0.1 that it signed (PEM files).
+struct TestCertificates {
+  std::filesystem::path ca;    ///< the CA's certificate: what a client must trust
+  std::filesystem::path cert;  ///< the server's certificate (subjectAltName IP:127.0.0.1)
+  std::filesystem::path key;   ///< the server's private key
+};
+
+/// Makes a CA and a server certificate in `dir` with the openssl command-line tool (P-256 keys,
+/// valid for two days); std::runtime_error when openssl fails or is missing.
+inline TestCertificates make_test_certificates(const std::filesystem::path& dir) {
+  std::filesystem::create_directories(dir);
+  const auto path = [&](const char* name) { return (dir / name).string(); };
+  std::ofstream(dir / "server.ext") << "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n";
+  const std::vector<std::vector<std::string>> steps = {
+      {"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+       "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", path("ca.key"), "-out", path("ca.pem"),
+       "-days", "2", "-subj", "/CN=msinet test CA"},
+      {"/usr/bin/openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+       "-nodes", "-keyout", path("server.key"), "-out", path("server.csr"), "-subj",
+       "/CN=127.0.0.1"},
+      {"/usr/bin/openssl", "x509", "-req", "-in", path("server.csr"), "-CA", path("ca.pem"),
+       "-CAkey", path("ca.key"), "-CAcreateserial", "-out", path("server.pem"), "-days", "2",
+       "-extfile", path("server.ext")},
+  };
+  for (const auto& argv : steps) {
+    if (run_command(argv).status != 0) {
+      throw std::runtime_error("openssl " + argv[1] + " failed making test certificates in " +
+                               dir.string());
+    }
+  }
+  return {dir / "ca.pem", dir / "server.pem", dir / "server.key"};
+}
+
 /// tests/tools/http_server.py serving `root` on 127.0.0.1, stopped by the destructor.
 class HttpServer {
  public:
-  /// Starts the server; `log` (optional) receives one JSON line per request.
+  /// Starts the server; `log` (optional) receives one JSON line per request; with `tls` it
+  /// serves HTTPS with that certificate.
   explicit HttpServer(const std::filesystem::path& root, const std::filesystem::path& log = {},
-                      const std::string& drive_mode = "form") {
+                      const std::string& drive_mode = "form",
+                      const TestCertificates* tls = nullptr) {
     const std::string script = std::string(MSINET_SOURCE_DIR) + "/tests/tools/http_server.py";
     std::vector<std::string> argv = {"/usr/bin/python3", script,     "--root",       root.string(),
                                      "--drive",          drive_mode, "--watch-stdin"};
     if (!log.empty()) {
       argv.push_back("--log");
       argv.push_back(log.string());
+    }
+    if (tls != nullptr) {
+      argv.insert(argv.end(), {"--tls-cert", tls->cert.string(), "--tls-key", tls->key.string()});
+      scheme_ = "https";
     }
     int out_fds[2];
     int in_fds[2];
@@ -124,8 +164,8 @@ class HttpServer {
 
   /// The port it listens on.
   int port() const { return port_; }
-  /// "http://127.0.0.1:<port>".
-  std::string base() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  /// "http://127.0.0.1:<port>" (https:// when serving TLS).
+  std::string base() const { return scheme_ + "://127.0.0.1:" + std::to_string(port_); }
 
  private:
   void stop() {
@@ -140,6 +180,7 @@ class HttpServer {
   pid_t pid_ = -1;
   int stdin_fd_ = -1;
   int port_ = 0;
+  std::string scheme_ = "http";
 };
 
 /// The lines of a request log written by http_server.py (one JSON object each).

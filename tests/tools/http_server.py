@@ -4,6 +4,7 @@
 Usage:
   /usr/bin/python3 tests/tools/http_server.py --root DIR [--port 0] [--log FILE]
                                               [--drive form|href|refuse|direct] [--watch-stdin]
+                                              [--tls-cert FILE --tls-key FILE]
 
   --root DIR     folder served: GET /a/b.zip answers DIR/a/b.zip (symbolic links inside DIR
                  are followed, so a test can link a large file in instead of copying it)
@@ -12,6 +13,7 @@ Usage:
                  {"method", "path", "query", "range", "status", "cookie"}
   --drive MODE   default behaviour of /drive.google.com/<id> paths (default: form)
   --watch-stdin  exit when standard input reaches end of file (the parent died)
+  --tls-cert F   serve HTTPS with this certificate (PEM, chain first) and --tls-key (PEM)
 
 Once listening it prints "PORT <n>" on one line of stdout and flushes.
 
@@ -25,6 +27,12 @@ Fault modes are path prefixes, so a whole mirror can be put behind one
   /_norange/...    ignores Range headers (always 200 with the whole file)
   /_nolength/...   no Content-Length: the body ends when the connection closes
   /_gd=MODE/...    overrides --drive for the paths behind it
+  /_trickle=N/...  every request: headers with the full length, N body bytes, connection closed
+  /_redirect=N/... N redirects (302) before the file: to /_redirect=N-1/..., the last one to
+                   the path without the prefix
+  /_loop/...       a redirect (302) to the same address, for ever
+  /_tohttp=P/...   a redirect (302) to http://127.0.0.1:P/ and the rest of the path
+  /_tohttps=P/...  a redirect (302) to https://127.0.0.1:P/ and the rest of the path
 Prefixes combine in any order (/_fail=1/_drop=100/...). Range requests (bytes=N- and
 bytes=N-M) get 206 with Content-Range, or 416 when N is past the end.
 
@@ -45,13 +53,15 @@ import json
 import os
 import re
 import socket
+import ssl
 import sys
 import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-PREFIX_RE = re.compile(r"^_(drop|stall|status|fail|gd)=([A-Za-z0-9]+)$|^_(norange|nolength)$")
+PREFIX_RE = re.compile(r"^_(drop|stall|status|fail|gd|trickle|redirect|tohttp|tohttps)=([A-Za-z0-9]+)$"
+                       r"|^_(norange|nolength|loop)$")
 HREF_TOKEN = "Xk3_q9"
 
 
@@ -82,6 +92,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):
         pass
+
+    def setup(self):
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.do_handshake()  # fails for a client that does not trust the certificate
+        super().setup()
 
     def do_HEAD(self):
         self.handle_request(head=True)
@@ -115,8 +130,27 @@ class Handler(BaseHTTPRequestHandler):
                                "cookie": self.headers.get("Cookie")})
         super().send_response(code, message)
 
+    def redirect(self, location):
+        self.send_response(302)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def route(self, state, modes, prefix, rel, query, head):
         key = "/".join(prefix + [rel])
+        if "loop" in modes:
+            return self.redirect(self.path)
+        hops = [p for p in prefix if p.startswith(("_tohttp=", "_tohttps="))]
+        if hops:  # the first one: the others are for the servers after it
+            scheme, port = hops[0][3:].split("=")
+            rest = [p for p in prefix if p != hops[0]] + [rel]
+            return self.redirect("%s://127.0.0.1:%s/%s" % (scheme, port, "/".join(rest)))
+        if "redirect" in modes and int(modes["redirect"]) > 0:
+            n = int(modes["redirect"]) - 1
+            rest = [("_redirect=%d" % n) if p.startswith("_redirect=") else p for p in prefix]
+            if n == 0:
+                rest = [p for p in prefix if not p.startswith("_redirect=")]
+            return self.redirect("/" + "/".join(rest + [rel]))
         if "status" in modes:
             return self.send_text(int(modes["status"]), "status %s for %s\n" % (modes["status"], rel))
         if "fail" in modes and state.bump("fail:" + key) <= int(modes["fail"]):
@@ -143,7 +177,7 @@ class Handler(BaseHTTPRequestHandler):
         return self.send_file(state, modes, key, rel, head)
 
     def send_drive_page(self, mode, base, file_id):
-        host = "http://%s:%d" % self.server.server_address[:2]
+        host = "%s://%s:%d" % ((self.server.scheme,) + self.server.server_address[:2])
         if mode == "form":
             body = (
                 '<!DOCTYPE html><html><head><title>Google Drive - Virus scan warning</title></head>'
@@ -203,6 +237,8 @@ class Handler(BaseHTTPRequestHandler):
         drop = stall = None
         if "drop" in modes and state.bump("drop:" + key) == 1:
             drop = int(modes["drop"])
+        if "trickle" in modes:
+            drop = int(modes["trickle"])
         if "stall" in modes and state.bump("stall:" + key) == 1:
             stall = int(modes["stall"])
         self.send_response(code)
@@ -247,10 +283,11 @@ class Handler(BaseHTTPRequestHandler):
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
+    scheme = "http"
 
     def handle_error(self, request, client_address):
         # Clients that hang up (the tests' aborts) are expected; anything else is reported.
-        if not isinstance(sys.exc_info()[1], (ConnectionError, BrokenPipeError)):
+        if not isinstance(sys.exc_info()[1], (ConnectionError, BrokenPipeError, ssl.SSLError)):
             super().handle_error(request, client_address)
 
 
@@ -265,9 +302,19 @@ def main():
     ap.add_argument("--log", default="")
     ap.add_argument("--drive", choices=["form", "href", "refuse", "direct"], default="form")
     ap.add_argument("--watch-stdin", action="store_true")
+    ap.add_argument("--tls-cert", default="")
+    ap.add_argument("--tls-key", default="")
     args = ap.parse_args()
     server = Server(("127.0.0.1", args.port), Handler)
     server.state = State(args.root, args.log, args.drive)
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        # The handshake runs in the request's thread, so a client that gives up cannot block
+        # the others.
+        server.socket = context.wrap_socket(server.socket, server_side=True,
+                                            do_handshake_on_connect=False)
+        server.scheme = "https"
     if args.watch_stdin:
         def watch():
             while sys.stdin.buffer.read(4096):

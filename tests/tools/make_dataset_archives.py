@@ -10,7 +10,11 @@ archives: OUT/mirror/<host>/<path> holds one archive per source URL (MSINET_MIRR
   MAT variables, but only a few tiny images. Besides the original sources, the mirror holds
   example.org/osie-small.zip (a three-image archive in OSIE's layout) and
   example.org/corrupt.zip (a truncated zip) and example.org/dut-bad-fixations.zip (a DUT-OMRON
-  fixation outside its image). For every dataset, OUT/expected/<name>.json lists
+  fixation outside its image), example.org/osie-link.zip (OSIE's layout with data/stimuli a
+  symbolic link to ../../../escaped-stimuli and the stimuli stored through it),
+  example.org/osie-unpaired.zip (three fixation records but stimuli 1001, 1002 and 1005),
+  example.org/mit1003-missing-fixpts.zip (MIT1003's maps without the second fixation map) and
+  example.org/large.bin (2 MiB and one byte of zeros, over a 2 MiB size cap). For every dataset, OUT/expected/<name>.json lists
   the files the preparation must produce (paths relative to the dataset folder), and
   OUT/expected/<name>/{fixations,saliency}/<stem>.pgm hold the grey levels of every map the
   preparation computes, made here independently: numpy indexing as the original download.py
@@ -25,6 +29,7 @@ Standard library, numpy, scipy and h5py (python3-h5py) only.
 
 import json
 import os
+import stat
 import struct
 import sys
 import zipfile
@@ -227,6 +232,9 @@ def make_mit1003(out):
     files = (["stimuli/%s.jpeg" % s for s in stems] + ["saliency/%s_fixMap.jpg" % s for s in stems]
              + ["fixations/%s_fixPts.jpg" % s for s in stems])
     out.expect("mit1003", files)
+    # Every saliency map, but the fixation points of the second stimulus are missing.
+    out.zip("example.org/mit1003-missing-fixpts.zip",
+            [e for e in fm if e[0] != "ALLFIXATIONMAPS/%s_fixPts.jpg" % stems[1]])
 
 
 def make_cat2000(out):
@@ -346,6 +354,22 @@ def make_osie_small(out):
     with open(corrupt, "wb") as f:
         f.write(data[: len(data) // 2])
     out.expect("osie", files, maps)
+    fixations = (prefix + "data/eye/fixations.mat",
+                 v5_bytes({"fixations": osie_fixations_var(images)}))
+    link = zipfile.ZipInfo(prefix + "data/stimuli", date_time=(2020, 1, 1, 0, 0, 0))
+    link.create_system = 3
+    link.external_attr = (stat.S_IFLNK | 0o777) << 16
+    path = os.path.join(out.mirror, "example.org", "osie-link.zip")
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(*fixations)
+        z.writestr(link, "../../../escaped-stimuli")
+        for i in range(3):
+            z.writestr(prefix + "data/stimuli/%d.jpg" % (1001 + i), stimulus(i))
+    out.zip("example.org/osie-unpaired.zip",
+            [fixations] + [(prefix + "data/stimuli/%d.jpg" % n, stimulus(n)) for n in
+                           (1001, 1002, 1005)])
+    with open(os.path.join(out.mirror, "example.org", "large.bin"), "wb") as f:
+        f.write(bytes((2 << 20) + 1))
 
 
 def make_fiwi(out):

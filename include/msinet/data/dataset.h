@@ -21,7 +21,8 @@
 //
 // Stimuli and maps pair up in sorted order and must have equal names once the extension and
 // the suffixes `_fixMap` / `_fixPts` are removed (`img1.jpg` <-> `img1_fixMap.png`).
-// An unknown key or a bad value is Error(kConfig) naming the key and the file.
+// An unknown key or a bad value is Error(kConfig) naming the key and the file; a folder or list
+// file it names that does not exist is Error(kInput).
 
 #include <cstdint>
 #include <filesystem>
@@ -78,7 +79,8 @@ struct DatasetSpec {
 /// The spec of a built-in dataset; Error(kUsage) listing the valid names otherwise.
 DatasetSpec builtin_spec(const std::string& name);
 
-/// Reads a user dataset YAML file (format above); Error(kConfig) naming key and file.
+/// Reads a user dataset YAML file (format above); Error(kConfig) naming key and file, Error(kInput)
+/// for a missing file or folder.
 DatasetSpec load_dataset_yaml(const fs::path& yaml_file);
 
 /// True when a `-d` argument names a YAML file (ends in .yaml or .yml).

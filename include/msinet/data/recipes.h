@@ -48,10 +48,12 @@ bool dataset_ready(const fs::path& dataset_dir);
 bool dataset_ready(const std::string& name, const fs::path& data_root);
 
 /// Downloads and converts built-in dataset `name` into `<data_root>/<name>` and returns that
-/// folder; does nothing when it is already ready. Errors: kUsage (unknown name), kNetwork
-/// (download), kData (corrupt or unexpected archive content; a corrupt archive is removed so the
-/// next run downloads it afresh), kIo, kInterrupted (cancelled; nothing is left but the kept
-/// downloads). Another process preparing the same dataset is Error(kIo).
+/// folder; does nothing when it is already ready. Before it is renamed into place, the prepared
+/// folder is checked: every stimulus has its saliency map (and its fixation map where the recipe
+/// makes them). Errors: kUsage (unknown name), kConfig (a `urls` key that names no source),
+/// kNetwork (download; another process preparing the same dataset), kData (corrupt or
+/// unexpected archive content, a failed check; a corrupt archive is removed so the next run
+/// downloads it afresh), kIo, kInterrupted (cancelled; nothing is left but the kept downloads).
 fs::path prepare_dataset(const std::string& name, const fs::path& data_root,
                          const PrepareOptions& options = {});
 

@@ -21,8 +21,9 @@ using EntryMapper = std::function<std::string(const std::string& entry_name)>;
 
 /// Extracts the regular files of `zip_path` into `dest_dir` (created if missing), each at the
 /// path `map` returns for it (identity when `map` is empty). Absolute paths, `..` components and
-/// symbolic links are refused with Error(kData) naming the entry; a corrupt archive or a CRC
-/// error is Error(kData) naming the archive. Returns the number of files written.
+/// symbolic links (every one, skipped by `map` or not) are refused with Error(kData) naming the
+/// entry before anything is written; a corrupt archive or a CRC error is Error(kData) naming the
+/// archive. Returns the number of files written.
 uint64_t extract_zip(const std::filesystem::path& zip_path, const std::filesystem::path& dest_dir,
                      const EntryMapper& map = {}, const ExtractLimits& limits = {});
 

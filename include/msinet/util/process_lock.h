@@ -5,15 +5,18 @@
 #include <filesystem>
 #include <string>
 
+#include "msinet/util/error.h"
+
 namespace msinet::util {
 
 /// Holds `file` locked for its lifetime and removes it at the end. A second holder gets
-/// Error(kIo) naming `what` and the PID that holds it. A lock left by a process that is gone
+/// Error(`busy`) naming `what` and the PID that holds it. A lock left by a process that is gone
 /// (kill -9) is free again, as the kernel releases flock locks; taking it over is logged with the
 /// old PID.
 class ProcessLock {
  public:
-  ProcessLock(const std::filesystem::path& file, const std::string& what);
+  ProcessLock(const std::filesystem::path& file, const std::string& what,
+              ErrorCode busy = ErrorCode::kIo);
   ~ProcessLock();
   ProcessLock(const ProcessLock&) = delete;
   ProcessLock& operator=(const ProcessLock&) = delete;
