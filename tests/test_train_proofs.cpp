@@ -419,9 +419,9 @@ TEST_F(TrainProofs, KillNineAtRandomMomentsChangesNothing) {
   reference(kEpochs);
   const double run_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  const char* env = std::getenv("MSINET_TEST_SEED");
+  const char* env = std::getenv("TRAIN_PROOFS_SEED");
   const unsigned seed = env ? static_cast<unsigned>(std::stoul(env)) : 20240611u;
-  std::cout << "kill -9 delays from seed " << seed << " (set MSINET_TEST_SEED to change)\n";
+  std::cout << "kill -9 delays from seed " << seed << " (set TRAIN_PROOFS_SEED to change)\n";
   std::mt19937 rng(seed);
   // At most half a run: a run resumed with one epoch to go needs more, so that no kill comes
   // after the end.
