@@ -411,8 +411,8 @@ TEST_F(TrainProofs, AStoppedRunResumesBitForBit) {
   expect_same_end("stopped");
 }
 
-// kill -9 at random moments (and at the moment a checkpoint is being written): every checkpoint
-// left loads, the next run removes the temporaries, and the run ends as one never killed.
+// kill -9 at seeded random moments and within an epoch's writes: every checkpoint left loads,
+// the next run removes the temporaries, and the run ends as one never killed.
 TEST_F(TrainProofs, KillNineAtRandomMomentsChangesNothing) {
   constexpr int kEpochs = 2;
   const auto t0 = std::chrono::steady_clock::now();
@@ -429,27 +429,32 @@ TEST_F(TrainProofs, KillNineAtRandomMomentsChangesNothing) {
   const fs::path results = dir() / "killed";
   std::set<std::string> left;  // temporaries left by a kill
   std::string outputs;         // of every run
-  constexpr int kKills = 8;
-  for (int k = 0; k < kKills; ++k) {
-    fs::create_directories(results / "ckpts" / "best");
-    fs::create_directories(results / "ckpts" / "latest");
+  // Random moments, and the windows of an epoch's end: within best's write, within latest's,
+  // and just after latest, before the history files (the last one on the final epoch: the run
+  // that follows has nothing left to train and must still repair the history).
+  enum When { kRandom, kWritingBest, kAfterLatest, kWritingLatest };
+  const When schedule[] = {kRandom, kRandom, kWritingBest,   kRandom,      kAfterLatest,
+                           kRandom, kRandom, kWritingLatest, kWritingBest, kAfterLatest};
+  const fs::path ckpts = results / "ckpts";
+  fs::create_directories(ckpts / "best");
+  fs::create_directories(ckpts / "latest");
+  int k = 0;
+  for (const When when : schedule) {
     Child c(args("killed", kEpochs), log("kill"));
-    const fs::path ckpts = results / "ckpts";
-    if (k % 4 == 1) {
-      // While best is written (latest and best would disagree if latest were written first).
+    std::cout << "kill " << ++k << ": ";
+    if (when == kWritingBest) {
       wait_for_file(c, ckpts / "best", IN_CREATE, kTemporary);
-      std::cout << "kill " << k + 1 << ": while writing best\n";
-    } else if (k % 4 == 2) {
-      // Just after latest was renamed into place, before the history files are written.
+      std::cout << "while writing best\n";
+    } else if (when == kAfterLatest) {
       wait_for_file(c, ckpts / "latest", IN_MOVED_TO, std::regex("proofs\\.msinet"));
-      std::cout << "kill " << k + 1 << ": after writing latest\n";
-    } else if (k % 4 == 3) {
+      std::cout << "after writing latest\n";
+    } else if (when == kWritingLatest) {
       wait_for_file(c, ckpts / "latest", IN_CREATE, kTemporary);
-      std::cout << "kill " << k + 1 << ": while writing latest\n";
+      std::cout << "while writing latest\n";
     } else {
       const double ms = delay(rng);
       std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(ms));
-      std::cout << "kill " << k + 1 << ": after " << static_cast<int>(ms) << " ms\n";
+      std::cout << "after " << static_cast<int>(ms) << " ms\n";
     }
     c.signal(SIGKILL);
     c.wait();
