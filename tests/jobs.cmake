@@ -35,3 +35,9 @@ add_test(NAME layers.ViolationsAreCaught
           -P ${PROJECT_SOURCE_DIR}/tests/tools/check_layers_catches.cmake)
 set_tests_properties(layers.RealTreeFollowsTheLayers layers.ViolationsAreCaught
                      PROPERTIES LABELS unit)
+# Training proofs through the binary: it learns, resumes bit for bit, survives kill -9, stops on a
+# non-finite loss and on signals as documented.
+msinet_add_test(test_train_proofs LABEL slow TIMEOUT 900 SOURCES test_train_proofs.cpp
+                LIBS msinet_checkpoint ${OpenCV_LIBS})
+msinet_torch_pch(test_train_proofs)
+add_dependencies(test_train_proofs msinet)

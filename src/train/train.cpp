@@ -286,6 +286,8 @@ TrainResult run_train(const data::PreparedDataset& data, const TrainOptions& o) 
                  meta.step_in_epoch
                      ? ", " + std::to_string(meta.step_in_epoch) + " step(s) into the next"
                      : "");
+    // The history of a run killed after saving latest but before its history files.
+    if (meta.epochs_done > 0) write_history(result.history_dir, meta);
   } else {
     initialise(net, data, o);
     meta.dataset = data.name;
@@ -373,13 +375,15 @@ TrainResult run_train(const data::PreparedDataset& data, const TrainOptions& o) 
     meta.partial_train_sum = 0;
     const bool is_best = meta.best_valid < 0 || valid < meta.best_valid;
     if (is_best) meta.best_valid = valid;
-    save_latest();
+    // best before latest: a run killed between the two redoes this epoch and writes best again,
+    // where the other order would leave a latest that no longer sees this epoch as a new best.
     if (is_best) {
       net->to(torch::kCPU);
       checkpoint::write_checkpoint(result.best,
                                    Checkpoint{checkpoint::serialize_state(net), "", meta});
       net->to(device);
     }
+    save_latest();
     write_history(result.history_dir, meta);
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -7,9 +7,12 @@ namespace msinet::util {
 namespace {
 volatile std::sig_atomic_t g_interrupted = 0;
 
-extern "C" void on_signal(int sig) {
+// The first SIGINT or SIGTERM asks for a clean stop; both then get their default action back, so
+// that a second one of either kind (a Ctrl-C after a SIGTERM too) stops the process at once.
+extern "C" void on_signal(int) {
   g_interrupted = 1;
-  std::signal(sig, SIG_DFL);
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
 }
 }  // namespace
 

@@ -3,8 +3,8 @@
 
 namespace msinet::util {
 
-/// Installs SIGINT and SIGTERM handlers that set the interrupt flag (a second signal restores
-/// the default action, so a second Ctrl-C kills at once).
+/// Installs SIGINT and SIGTERM handlers that set the interrupt flag. The first signal restores
+/// the default action of both, so a second one of either kind (Ctrl-C or SIGTERM) kills at once.
 void install_interrupt_handlers();
 
 /// True once SIGINT or SIGTERM arrived.
