@@ -19,7 +19,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/msinet-bench-memory.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 echo "bench_memory: making $images photos of mixed sizes in $work" >&2
-python3 - "$work/distinct" <<'EOF'
+/usr/bin/python3 - "$work/distinct" <<'EOF'
 import os, struct, sys, zlib
 import numpy as np
 
@@ -57,7 +57,7 @@ done
 run() {  # run NAME INPUT: peak RSS (KiB) and wall seconds of `msinet test` on INPUT
   local stats="$work/$1.time"
   MSINET_INFLIGHT_MEMORY_MB=$inflight_mb /usr/bin/time -f '%M %e' -o "$stats" \
-    "$msinet" test -q --weights "$work/w.msinet" --size "$size" --format npy -p "$2" \
+    "$msinet" test -q --weights "$work/w.msinet" --size "$size" --format jpg -p "$2" \
     -o "$work/maps-$1" > "$work/$1.log" 2>&1 || { cat "$work/$1.log" >&2; exit 1; }
   cat "$stats"
 }
@@ -67,5 +67,5 @@ largest=$(basename "${distinct[-1]}" .png)
 echo "msinet test, network $size, inflight_memory_mb $inflight_mb, $(nproc) cores"
 echo "  1 photo (${distinct[0]##*/}):      peak RSS $((small_kb / 1024)) MiB"
 echo "  $images photos (0.1-24 MP, largest ${largest#*_}): peak RSS $((all_kb / 1024)) MiB," \
-  "$(python3 -c "print(f'{$images / $all_s:.1f}')") images/s"
-echo "  ratio: $(python3 -c "print(f'{$all_kb / $small_kb:.2f}')")x the single small photo"
+  "$(/usr/bin/python3 -c "print(f'{$images / $all_s:.1f}')") images/s"
+echo "  ratio: $(/usr/bin/python3 -c "print(f'{$all_kb / $small_kb:.2f}')")x the single small photo"
