@@ -257,27 +257,26 @@ std::vector<std::vector<SubjectFixations>> read_osie_fixations(const std::filesy
     matvar_t* subjects = field(images[i], "subjects", 0, file, where);
     std::vector<SubjectFixations> list;
     const std::string swhere = where + ".subjects";
-    std::vector<std::pair<const matvar_t*, size_t>> elems;
-    if (subjects->class_type == MAT_C_STRUCT) {
-      for (size_t k = 0; k < element_count(subjects); ++k) elems.emplace_back(subjects, k);
-    } else {
-      for (const matvar_t* s : struct_elements(subjects, file, swhere)) {
-        for (size_t k = 0; k < element_count(s); ++k) elems.emplace_back(s, k);
-      }
-    }
-    for (size_t k = 0; k < elems.size(); ++k) {
-      const std::string fwhere = swhere + "{" + std::to_string(k + 1) + "}";
+    // Each subject is read as it is reached, so that a struct array declaring more elements
+    // than the file holds fails at its first missing one, not after listing them all.
+    const auto add_subject = [&](const matvar_t* elem, size_t index) {
+      const std::string fwhere = swhere + "{" + std::to_string(list.size() + 1) + "}";
       SubjectFixations s;
-      s.x = vector_values(field(elems[k].first, "fix_x", elems[k].second, file, fwhere), file,
-                          fwhere + ".fix_x");
-      s.y = vector_values(field(elems[k].first, "fix_y", elems[k].second, file, fwhere), file,
-                          fwhere + ".fix_y");
+      s.x = vector_values(field(elem, "fix_x", index, file, fwhere), file, fwhere + ".fix_x");
+      s.y = vector_values(field(elem, "fix_y", index, file, fwhere), file, fwhere + ".fix_y");
       if (s.x.size() != s.y.size()) {
         data_error(file, fwhere,
                    "has " + std::to_string(s.x.size()) + " fix_x but " +
                        std::to_string(s.y.size()) + " fix_y values");
       }
       list.push_back(std::move(s));
+    };
+    if (subjects->class_type == MAT_C_STRUCT) {
+      for (size_t k = 0; k < element_count(subjects); ++k) add_subject(subjects, k);
+    } else {
+      for (const matvar_t* s : struct_elements(subjects, file, swhere)) {
+        for (size_t k = 0; k < element_count(s); ++k) add_subject(s, k);
+      }
     }
     out.push_back(std::move(list));
   }
