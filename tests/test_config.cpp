@@ -141,6 +141,22 @@ TEST(Config, SyntaxErrorNamesTheFile) {
   EXPECT_NE(msg.find("broken.yaml"), std::string::npos) << msg;
 }
 
+// A key that is a list or a mapping, at the top or under urls: (found by fuzz_config_yaml: a
+// yaml-cpp conversion error escaped) is refused naming the file.
+TEST(Config, KeyThatIsNotANameIsRefusedNamingTheFile) {
+  TempDir tmp("cfg");
+  for (const char* text : {"[epochs, 2]: 3\n", "urls:\n  ? [osie]\n  : https://example.org/x\n"}) {
+    const auto file = tmp.path() / "odd.yaml";
+    util::write_file_atomic(file, text);
+    Config c;
+    ErrorCode code{};
+    const std::string msg = error_of([&] { c.load_yaml(file); }, &code);
+    EXPECT_EQ(code, ErrorCode::kConfig) << text;
+    EXPECT_NE(msg.find("odd.yaml"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("key that is not"), std::string::npos) << msg;
+  }
+}
+
 TEST(Config, ParseSize) {
   const auto s = util::parse_size("240x320", "--size");
   EXPECT_EQ(s.h, 240);

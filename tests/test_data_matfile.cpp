@@ -2,7 +2,10 @@
 // layout (tests/tools/make_dataset_archives.py mat), compared with the values the tool wrote.
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -152,6 +155,38 @@ TEST_F(MatFiles, ErrorsNameTheFileAndTheVariable) {
   EXPECT_TRUE(has(msg, "garbage.mat") && has(msg, "not a readable")) << msg;
   msg = error_of([] { MatFile m(file("absent.mat")); });
   EXPECT_TRUE(has(msg, "absent.mat")) << msg;
+}
+
+// Reads OSIE fixations from `file` under an address-space limit of 1 GiB above what the process
+// maps (so that matio's allocations for declared sizes fail as where memory is short), then
+// exits: 0 for an Error of kind kData naming the file, 2 for another Error.
+[[noreturn]] void read_osie_in_1gib_more(const fs::path& file) {
+  long pages = 0;
+  std::ifstream("/proc/self/statm") >> pages;
+  const rlim_t limit = static_cast<rlim_t>(pages) * sysconf(_SC_PAGESIZE) + (rlim_t{1} << 30);
+  const rlimit as{limit, limit};
+  setrlimit(RLIMIT_AS, &as);
+  try {
+    read_osie_fixations(file);
+  } catch (const Error& e) {
+    const bool named = e.code() == ErrorCode::kData && has(e.what(), file.filename().string());
+    std::_Exit(named ? 0 : 2);
+  }
+  std::_Exit(3);
+}
+
+// A damaged OSIE file whose struct array declares 12 GB of fields (found by fuzz_matfile): matio
+// cannot allocate them and leaves the struct without its field pointers, which it would then
+// read through; msinet reports the variable instead.
+TEST(MatFileDamage, StructWithoutItsFieldsIsAnError) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer maps terabytes of shadow memory; an address-space limit "
+                  "cannot be tested under it";
+#endif
+  const fs::path bad = fs::path(MSINET_SOURCE_DIR) / "tests" / "fuzz" / "regressions" / "matfile" /
+                       "struct-fields-not-allocated.mat";
+  ASSERT_TRUE(fs::is_regular_file(bad)) << bad;
+  EXPECT_EXIT(read_osie_in_1gib_more(bad), ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace

@@ -2,9 +2,14 @@
 // msinet::Error naming the damaged file, or (where the format has nothing to detect it with)
 // values that are provably not silently wrong.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <set>
 
+#include "msinet/weights/proto_wire.h"
 #include "msinet/weights/readers.h"
 #include "test_support.h"
 #include "tools/weights_test_util.h"
@@ -230,6 +235,52 @@ TEST(WeightsCorruption, MissingCompanionFilesAreNamed) {
   const std::string n =
       msinet::testing::expect_error([&] { w::read_weights(tmp.path() / "nothing"); });
   EXPECT_NE(n.find("not found"), std::string::npos) << n;
+}
+
+// Reads `file` under an address-space limit of 1 GiB above what the process maps, then exits:
+// 0 for an Error naming tensor 'w' and its shape's 2^30 values, 3 for std::bad_alloc.
+[[noreturn]] void read_onnx_in_1gib_more(const fs::path& file) {
+  long pages = 0;
+  std::ifstream("/proc/self/statm") >> pages;
+  const rlim_t limit = static_cast<rlim_t>(pages) * sysconf(_SC_PAGESIZE) + (rlim_t{1} << 30);
+  const rlimit as{limit, limit};
+  setrlimit(RLIMIT_AS, &as);
+  try {
+    w::read_onnx(file);
+  } catch (const msinet::Error& e) {
+    const std::string m = e.what();
+    const bool named = m.find("'w'") != std::string::npos &&
+                       m.find("its shape needs 1073741824") != std::string::npos;
+    std::_Exit(named ? 0 : 2);
+  } catch (const std::bad_alloc&) {
+    std::_Exit(3);
+  }
+  std::_Exit(4);
+}
+
+// An ONNX initializer whose shape claims 2^30 float32 values but holds one is refused before
+// anything is set aside for the shape (the reader used to reserve 4 GB first).
+TEST(WeightsCorruption, OnnxShapeBeyondItsDataAllocatesNothing) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer maps terabytes of shadow memory; an address-space limit "
+                  "cannot be tested under it";
+#endif
+  namespace wire = w::wire;
+  // ref: onnx/onnx.proto (ModelProto.graph = 7, GraphProto.initializer = 5, TensorProto dims = 1,
+  // data_type = 2 (FLOAT = 1), name = 8, raw_data = 9)
+  std::string tensor;
+  wire::put_varint_field(tensor, 1, 32768);
+  wire::put_varint_field(tensor, 1, 32768);
+  wire::put_varint_field(tensor, 2, 1);
+  wire::put_bytes_field(tensor, 8, "w");
+  wire::put_bytes_field(tensor, 9, std::string(4, '\0'));
+  std::string graph, model;
+  wire::put_bytes_field(graph, 5, tensor);
+  wire::put_bytes_field(model, 7, graph);
+  msinet::testing::TempDir tmp("onnx-shape");
+  const fs::path file = tmp.path() / "model.onnx";
+  spit(file, model);
+  EXPECT_EXIT(read_onnx_in_1gib_more(file), ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace

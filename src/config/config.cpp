@@ -185,9 +185,16 @@ void Config::load_yaml(const std::filesystem::path& path) {
   }
   const std::string origin = path.string();
   for (const auto& item : root) {
+    if (!item.first.IsScalar()) {
+      throw config_error("configuration file '" + origin +
+                         "' has a key that is not a plain name; write key: value lines");
+    }
     const std::string key = item.first.as<std::string>();
     if (key == "urls" && item.second.IsMap()) {
       for (const auto& u : item.second) {
+        if (!u.first.IsScalar()) {
+          throw config_error("urls in '" + origin + "' has a key that is not a source name");
+        }
         if (!u.second.IsScalar()) {
           throw config_error("urls." + u.first.as<std::string>() + " in '" + origin +
                              "' must be a URL");

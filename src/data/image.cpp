@@ -168,9 +168,15 @@ cv::Mat decode_image_bytes(std::string_view bytes, int channels, const std::stri
     throw Error(ErrorCode::kInput, prefix + "corrupt or truncated " + kind + " data" + why +
                                        "; replace or re-download the file");
   }
-  if (channels == 3) cv::cvtColor(img, img, cv::COLOR_BGR2RGB);
   cv::Mat out;
-  img.convertTo(out, CV_32F);
+  try {
+    if (channels == 3) cv::cvtColor(img, img, cv::COLOR_BGR2RGB);
+    img.convertTo(out, CV_32F);
+  } catch (const cv::Exception& e) {  // out of memory for a huge image
+    throw Error(ErrorCode::kInput,
+                prefix + "its " + std::to_string(img.cols) + "x" + std::to_string(img.rows) +
+                    " pixels are more than memory allows (" + e.err + "); use a smaller image");
+  }
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <matio.h>
 #include <spdlog/spdlog.h>
 
+#include <climits>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -133,6 +134,32 @@ std::vector<double> vector_values(const matvar_t* v, const std::filesystem::path
   return std::move(a.values);
 }
 
+// The element pointers a cell or struct array really holds. matio indexes them by the declared
+// dimensions without checking that they were read, and a damaged file can declare more.
+size_t pointers_held(const matvar_t* v) {
+  if (v->data == nullptr || v->data_size != static_cast<int>(sizeof(matvar_t*))) return 0;
+  return v->nbytes / sizeof(matvar_t*);
+}
+
+// Cell i of `v`, or nullptr when the file does not hold it.
+matvar_t* cell_at(matvar_t* v, size_t i) {
+  if (i >= pointers_held(v) || i > static_cast<size_t>(INT_MAX)) return nullptr;
+  return Mat_VarGetCell(v, static_cast<int>(i));
+}
+
+// True when struct array `s` holds element `index` with all its field names (matio leaves them
+// out when it cannot allocate what a damaged file declares, and would read through them).
+bool fields_held(const matvar_t* s, size_t index) {
+  auto* v = const_cast<matvar_t*>(s);
+  const size_t fields = Mat_VarGetNumberOfFields(v);
+  char* const* names = Mat_VarGetStructFieldnames(v);
+  if (fields == 0 || names == nullptr || index >= pointers_held(s) / fields) return false;
+  for (size_t i = 0; i < fields; ++i) {
+    if (names[i] == nullptr) return false;
+  }
+  return true;
+}
+
 // The structs held by a cell or struct array element (a cell of 1x1 structs or a struct array).
 std::vector<const matvar_t*> struct_elements(matvar_t* v, const std::filesystem::path& file,
                                              const std::string& var) {
@@ -145,7 +172,7 @@ std::vector<const matvar_t*> struct_elements(matvar_t* v, const std::filesystem:
   if (v->class_type != MAT_C_CELL) data_error(file, var, "is neither a cell nor a struct");
   const size_t n = element_count(v);
   for (size_t i = 0; i < n; ++i) {
-    matvar_t* c = Mat_VarGetCell(v, static_cast<int>(i));
+    matvar_t* c = cell_at(v, i);
     if (c == nullptr || c->class_type != MAT_C_STRUCT) {
       data_error(file, var + "{" + std::to_string(i + 1) + "}", "is not a struct");
     }
@@ -156,6 +183,7 @@ std::vector<const matvar_t*> struct_elements(matvar_t* v, const std::filesystem:
 
 matvar_t* field(const matvar_t* s, const char* name, size_t index,
                 const std::filesystem::path& file, const std::string& where) {
+  if (!fields_held(s, index)) data_error(file, where, "is missing");
   matvar_t* f = Mat_VarGetStructFieldByName(const_cast<matvar_t*>(s), name, index);
   if (f == nullptr) data_error(file, where + "." + name, "is missing");
   return f;
@@ -208,7 +236,7 @@ std::vector<MatArray> MatFile::numeric_cells(const std::string& name) const {
   out.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     const std::string where = name + "{" + std::to_string(i + 1) + "}";
-    matvar_t* c = Mat_VarGetCell(v.get(), static_cast<int>(i));
+    matvar_t* c = cell_at(v.get(), i);
     if (c == nullptr) data_error(path_, where, "is missing");
     out.push_back(to_array(c, path_, where));
   }
@@ -229,27 +257,26 @@ std::vector<std::vector<SubjectFixations>> read_osie_fixations(const std::filesy
     matvar_t* subjects = field(images[i], "subjects", 0, file, where);
     std::vector<SubjectFixations> list;
     const std::string swhere = where + ".subjects";
-    std::vector<std::pair<const matvar_t*, size_t>> elems;
-    if (subjects->class_type == MAT_C_STRUCT) {
-      for (size_t k = 0; k < element_count(subjects); ++k) elems.emplace_back(subjects, k);
-    } else {
-      for (const matvar_t* s : struct_elements(subjects, file, swhere)) {
-        for (size_t k = 0; k < element_count(s); ++k) elems.emplace_back(s, k);
-      }
-    }
-    for (size_t k = 0; k < elems.size(); ++k) {
-      const std::string fwhere = swhere + "{" + std::to_string(k + 1) + "}";
+    // Each subject is read as it is reached, so that a struct array declaring more elements
+    // than the file holds fails at its first missing one, not after listing them all.
+    const auto add_subject = [&](const matvar_t* elem, size_t index) {
+      const std::string fwhere = swhere + "{" + std::to_string(list.size() + 1) + "}";
       SubjectFixations s;
-      s.x = vector_values(field(elems[k].first, "fix_x", elems[k].second, file, fwhere), file,
-                          fwhere + ".fix_x");
-      s.y = vector_values(field(elems[k].first, "fix_y", elems[k].second, file, fwhere), file,
-                          fwhere + ".fix_y");
+      s.x = vector_values(field(elem, "fix_x", index, file, fwhere), file, fwhere + ".fix_x");
+      s.y = vector_values(field(elem, "fix_y", index, file, fwhere), file, fwhere + ".fix_y");
       if (s.x.size() != s.y.size()) {
         data_error(file, fwhere,
                    "has " + std::to_string(s.x.size()) + " fix_x but " +
                        std::to_string(s.y.size()) + " fix_y values");
       }
       list.push_back(std::move(s));
+    };
+    if (subjects->class_type == MAT_C_STRUCT) {
+      for (size_t k = 0; k < element_count(subjects); ++k) add_subject(subjects, k);
+    } else {
+      for (const matvar_t* s : struct_elements(subjects, file, swhere)) {
+        for (size_t k = 0; k < element_count(s); ++k) add_subject(s, k);
+      }
     }
     out.push_back(std::move(list));
   }

@@ -17,7 +17,6 @@ constexpr size_t kMaxOnnxBytes = size_t{2} << 30;
 std::vector<float> tensor_values(const onnx::TensorProto& t, const fs::path& file, int64_t count) {
   const std::string& raw = t.raw_data();
   std::vector<float> values;
-  values.reserve(static_cast<size_t>(count));
   const bool has_raw = t.has_raw_data();
   auto need = [&](size_t bytes_each, size_t typed) {
     const size_t have = has_raw ? raw.size() / bytes_each : typed;
@@ -26,6 +25,7 @@ std::vector<float> tensor_values(const onnx::TensorProto& t, const fs::path& fil
           file, t.name(),
           "holds " + std::to_string(have) + " values, its shape needs " + std::to_string(count));
     }
+    values.reserve(static_cast<size_t>(count));  // only once the data is known to be there
   };
   switch (t.data_type()) {
     case onnx::TensorProto::FLOAT:
