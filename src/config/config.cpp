@@ -120,7 +120,11 @@ const std::vector<KeySpec>& known_keys() {
        {},
        "training start: auto (vgg16 for salicon, else the best salicon checkpoint), random, "
        "vgg16, salicon, or a weights file"},
-      {"size", "", "size", {}, "input size HxW (multiples of 8, at most 8192); empty = the dataset's size"},
+      {"size",
+       "",
+       "size",
+       {},
+       "input size HxW (multiples of 8, at most 8192); empty = the dataset's size"},
       {"device", "auto", "choice", {"auto", "cpu", "cuda"}, "where to compute"},
       {"threads", "0", "int>=0", {}, "CPU threads; 0 = the cores available to the process"},
       {"precision",
