@@ -3,6 +3,7 @@
 #include <matio.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdint>
 #include <memory>
@@ -36,7 +37,10 @@ using VarPtr = std::unique_ptr<matvar_t, VarDeleter>;
 size_t element_count(const matvar_t* v) {
   if (v->rank <= 0 || v->dims == nullptr) return 0;
   size_t n = 1;
-  for (int i = 0; i < v->rank; ++i) n *= v->dims[i];
+  for (int i = 0; i < v->rank; ++i) {
+    if (v->dims[i] != 0 && n > SIZE_MAX / v->dims[i]) return SIZE_MAX;  // saturates
+    n *= v->dims[i];
+  }
   return n;
 }
 
@@ -52,6 +56,10 @@ void copy_as_double(const void* data, size_t n, std::vector<double>& out) {
   out.resize(n);
   for (size_t i = 0; i < n; ++i) out[i] = static_cast<double>(p[i]);
 }
+
+// 64 Mi elements (512 MiB as doubles): 32 times the largest variable of any dataset (CAT2000's
+// 1080x1920 fixation maps). More is a damaged or hostile file, refused before it is converted.
+constexpr size_t kMaxMatElements = size_t{1} << 26;
 
 MatArray to_array(const matvar_t* v, const std::filesystem::path& file, const std::string& var) {
   if (v == nullptr) data_error(file, var, "is missing");
@@ -78,6 +86,12 @@ MatArray to_array(const matvar_t* v, const std::filesystem::path& file, const st
   for (int i = 0; i < v->rank; ++i) a.dims.push_back(v->dims[i]);
   while (a.dims.size() < 2) a.dims.push_back(a.dims.empty() ? 0 : 1);
   const size_t n = element_count(v);
+  if (n > kMaxMatElements) {
+    data_error(file, var,
+               "declares " + dims_text(v) + " = " + std::to_string(n) +
+                   " elements, more than the " + std::to_string(kMaxMatElements) +
+                   " any dataset file holds; the file is damaged");
+  }
   if (n == 0 || v->class_type == MAT_C_EMPTY) {
     a.values.clear();
     if (n != 0) a.dims = {0, 0};
@@ -233,7 +247,7 @@ std::vector<MatArray> MatFile::numeric_cells(const std::string& name) const {
   if (v->class_type != MAT_C_CELL) data_error(path_, name, "is not a cell array");
   const size_t n = element_count(v.get());
   std::vector<MatArray> out;
-  out.reserve(n);
+  out.reserve(std::min(n, pointers_held(v.get())));
   for (size_t i = 0; i < n; ++i) {
     const std::string where = name + "{" + std::to_string(i + 1) + "}";
     matvar_t* c = cell_at(v.get(), i);
