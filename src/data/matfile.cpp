@@ -3,7 +3,6 @@
 #include <matio.h>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <climits>
 #include <cstdint>
 #include <memory>
@@ -246,8 +245,7 @@ std::vector<MatArray> MatFile::numeric_cells(const std::string& name) const {
   if (!v) data_error(path_, name, "is missing");
   if (v->class_type != MAT_C_CELL) data_error(path_, name, "is not a cell array");
   const size_t n = element_count(v.get());
-  std::vector<MatArray> out;
-  out.reserve(std::min(n, pointers_held(v.get())));
+  std::vector<MatArray> out;  // grows with the cells read, not with what the file declares
   for (size_t i = 0; i < n; ++i) {
     const std::string where = name + "{" + std::to_string(i + 1) + "}";
     matvar_t* c = cell_at(v.get(), i);
