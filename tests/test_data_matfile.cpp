@@ -2,7 +2,6 @@
 // layout (tests/tools/make_dataset_archives.py mat), compared with the values the tool wrote.
 
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -161,11 +160,7 @@ TEST_F(MatFiles, ErrorsNameTheFileAndTheVariable) {
 // maps (so that matio's allocations for declared sizes fail as where memory is short), then
 // exits: 0 for an Error of kind kData naming the file, 2 for another Error.
 [[noreturn]] void read_osie_in_1gib_more(const fs::path& file) {
-  long pages = 0;
-  std::ifstream("/proc/self/statm") >> pages;
-  const rlim_t limit = static_cast<rlim_t>(pages) * sysconf(_SC_PAGESIZE) + (rlim_t{1} << 30);
-  const rlimit as{limit, limit};
-  setrlimit(RLIMIT_AS, &as);
+  msinet::testing::limit_address_space_to_current_plus(rlim_t{1} << 30);
   try {
     read_osie_fixations(file);
   } catch (const Error& e) {

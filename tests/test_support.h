@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -136,6 +137,16 @@ inline std::vector<std::string> read_lines(const fs::path& path) {
   std::vector<std::string> lines;
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
+}
+
+/// Limits this process's address space to what it maps now plus `extra` bytes, so that
+/// allocations for sizes a damaged file declares fail as they do where memory is short.
+inline void limit_address_space_to_current_plus(rlim_t extra) {
+  long pages = 0;
+  std::ifstream("/proc/self/statm") >> pages;
+  const rlim_t limit = static_cast<rlim_t>(pages) * sysconf(_SC_PAGESIZE) + extra;
+  const rlimit as{limit, limit};
+  setrlimit(RLIMIT_AS, &as);
 }
 
 }  // namespace msinet::testing

@@ -2,7 +2,6 @@
 // msinet::Error naming the damaged file, or (where the format has nothing to detect it with)
 // values that are provably not silently wrong.
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -240,11 +239,7 @@ TEST(WeightsCorruption, MissingCompanionFilesAreNamed) {
 // Reads `file` under an address-space limit of 1 GiB above what the process maps, then exits:
 // 0 for an Error naming tensor 'w' and its shape's 2^30 values, 3 for std::bad_alloc.
 [[noreturn]] void read_onnx_in_1gib_more(const fs::path& file) {
-  long pages = 0;
-  std::ifstream("/proc/self/statm") >> pages;
-  const rlim_t limit = static_cast<rlim_t>(pages) * sysconf(_SC_PAGESIZE) + (rlim_t{1} << 30);
-  const rlimit as{limit, limit};
-  setrlimit(RLIMIT_AS, &as);
+  msinet::testing::limit_address_space_to_current_plus(rlim_t{1} << 30);
   try {
     w::read_onnx(file);
   } catch (const msinet::Error& e) {

@@ -10,6 +10,7 @@
 #include "msinet/data/splits.h"
 #include "msinet/eval/evaluate.h"
 #include "msinet/fetch/download.h"
+#include "msinet/pipeline/pipeline.h"
 
 namespace msinet::infer {
 
@@ -21,11 +22,11 @@ struct EvalDatasetOptions {
   std::filesystem::path results_dir = "results";
   std::filesystem::path weights_dir = "weights";
   std::string device = "auto";
-  std::string precision = "fp32";                ///< fp32 | bf16 | fp16
-  int batch_size = 1;                            ///< images per forward pass
-  int workers = 0;                               ///< decoding/scoring threads; 0 = 2
-  int64_t inflight_bytes = int64_t{2048} << 20;  ///< pipeline::PipelineOptions::inflight_bytes
-  fetch::DownloadOptions download;               ///< for the published weights
+  std::string precision = "fp32";                            ///< fp32 | bf16 | fp16
+  int batch_size = 1;                                        ///< images per forward pass
+  int workers = 0;                                           ///< decoding/scoring threads; 0 = 2
+  int64_t inflight_bytes = pipeline::kDefaultInflightBytes;  ///< PipelineOptions::inflight_bytes
+  fetch::DownloadOptions download;                           ///< for the published weights
 };
 
 /// Scores the validation images of `dataset` (with a model, or eval.baseline when set) against

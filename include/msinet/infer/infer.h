@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "msinet/fetch/download.h"
+#include "msinet/pipeline/pipeline.h"
 
 namespace msinet::infer {
 
@@ -24,9 +25,9 @@ struct InferOptions {
   int width = 0;
   int batch_size = 1;  ///< images per forward pass
   std::string device = "auto";
-  std::string precision = "fp32";                ///< fp32 | bf16 | fp16 (runtime::parse_precision)
-  int workers = 0;                               ///< decoding/writing threads; 0 = 2
-  int64_t inflight_bytes = int64_t{2048} << 20;  ///< pipeline::PipelineOptions::inflight_bytes
+  std::string precision = "fp32";  ///< fp32 | bf16 | fp16 (runtime::parse_precision)
+  int workers = 0;                 ///< decoding/writing threads; 0 = 2
+  int64_t inflight_bytes = pipeline::kDefaultInflightBytes;  ///< PipelineOptions::inflight_bytes
   bool progress = true;
   fetch::DownloadOptions download;  ///< for the published weights (mirror, size cap)
 };

@@ -55,6 +55,9 @@ class Sink {
   virtual bool concurrent() const { return true; }
 };
 
+/// Default of PipelineOptions::inflight_bytes (the `inflight_memory_mb` key's 2048 MiB).
+inline constexpr int64_t kDefaultInflightBytes = int64_t{2048} << 20;
+
 /// How the pipeline runs.
 struct PipelineOptions {
   int height = 0;  ///< network input size (multiples of 8)
@@ -67,7 +70,7 @@ struct PipelineOptions {
   bool progress = false;       ///< progress bar on stderr (only when it is a terminal)
   /// Inputs are decoded ahead only while those between decoding and consuming hold at most this
   /// (kInflightBytesPerPixel per pixel); one input larger than this still runs, alone.
-  int64_t inflight_bytes = int64_t{2048} << 20;
+  int64_t inflight_bytes = kDefaultInflightBytes;
 };
 
 /// An input that could not be decoded or consumed.
