@@ -2,7 +2,12 @@
 if(MSINET_USE_CCACHE)
   find_program(MSINET_CCACHE ccache)
   if(MSINET_CCACHE)
-    set(CMAKE_CXX_COMPILER_LAUNCHER "${MSINET_CCACHE}")
+    # Paths relative to the source tree, so that every clone and build folder shares the cache;
+    # the sloppiness lets ccache cache the translation units that use the precompiled header.
+    set(CMAKE_CXX_COMPILER_LAUNCHER
+        "${CMAKE_COMMAND}" -E env "CCACHE_BASEDIR=${PROJECT_SOURCE_DIR}"
+        "CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime"
+        "${MSINET_CCACHE}")
   endif()
 endif()
 
