@@ -433,8 +433,8 @@ TEST_F(TrainProofs, KillNineAtRandomMomentsChangesNothing) {
   // and just after latest, before the history files (the last one on the final epoch: the run
   // that follows has nothing left to train and must still repair the history).
   enum When { kRandom, kWritingBest, kAfterLatest, kWritingLatest };
-  const When schedule[] = {kRandom, kRandom, kWritingBest,   kRandom,      kAfterLatest,
-                           kRandom, kRandom, kWritingLatest, kWritingBest, kAfterLatest};
+  const When schedule[] = {kRandom,        kWritingBest, kRandom,     kAfterLatest,
+                           kWritingLatest, kWritingBest, kAfterLatest};
   const fs::path ckpts = results / "ckpts";
   fs::create_directories(ckpts / "best");
   fs::create_directories(ckpts / "latest");
