@@ -238,7 +238,7 @@ struct OrderedInputs : pipeline::Source, pipeline::Sink {
     const int i = given++;
     return pipeline::Input{std::to_string(i),
                            [i] {
-                             if (i % 7 == 3)
+                             if (i % 5 == 3)
                                throw Error(ErrorCode::kInput, "bad " + std::to_string(i));
                              const int side = i % 2 == 0 ? 240 : 8;
                              return cv::Mat(side, side, CV_32FC3, cv::Scalar(90, 120, 150));
