@@ -36,8 +36,11 @@ target_include_directories(msinet_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
 endif()
 
 if(NOT MSINET_CORE_ONLY)
-  find_package(OpenCV QUIET COMPONENTS core imgproc imgcodecs)
-  msinet_require(OpenCV_FOUND "OpenCV (core, imgproc, imgcodecs)" "libopencv-dev")
+  find_package(OpenCV QUIET COMPONENTS core imgproc imgcodecs videoio highgui)
+  msinet_require(OpenCV_FOUND "OpenCV (core, imgproc, imgcodecs, videoio, highgui)"
+                 "libopencv-dev")
+  # Only the video library (src/data/video.cmake) links videoio and highgui, by name.
+  set(OpenCV_LIBS opencv_core opencv_imgproc opencv_imgcodecs)
   find_package(CLI11 QUIET)
   msinet_require(CLI11_FOUND "CLI11" "libcli11-dev")
   find_package(yaml-cpp QUIET)

@@ -41,3 +41,11 @@ msinet_add_test(test_train_proofs LABEL slow TIMEOUT 900 SOURCES test_train_proo
                 LIBS msinet_checkpoint ${OpenCV_LIBS})
 msinet_torch_pch(test_train_proofs)
 add_dependencies(test_train_proofs msinet)
+# `msinet test` on videos and cameras through the binary, and the video writers in process; the
+# checks that run the binary several times are label slow.
+msinet_add_test(test_infer_video LABEL smoke TIMEOUT 600 SOURCES test_infer_video.cpp
+                LIBS msinet_bench msinet_video opencv_videoio ${OpenCV_LIBS})
+add_dependencies(test_infer_video msinet)
+msinet_add_test(test_infer_video_slow LABEL slow TIMEOUT 900 SOURCES test_infer_video_slow.cpp
+                LIBS msinet_bench opencv_videoio ${OpenCV_LIBS})
+add_dependencies(test_infer_video_slow msinet)

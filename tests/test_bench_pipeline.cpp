@@ -1,6 +1,6 @@
 // The overlapped test job: every map written at its image's size whatever the worker count and
 // batch, failures reported and skipped, write errors stop the run, reduced precision close to
-// fp32 or refused with a reason.
+// fp32 or refused with a reason; a sink that is not concurrent gets its results in input order.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -227,6 +227,57 @@ TEST_F(TestPipeline, InputsInFlightAreBoundedInBytes) {
   o.inflight_bytes = cost * 100;
   pipeline::run_pipeline(io, predictor, io, o);
   EXPECT_GE(io.max_alive.load(), 2);
+}
+
+// Inputs of alternating large and tiny sizes, so that restoring finishes out of order on the
+// workers; every fifth fails to decode. The sink is not concurrent and records what it gets.
+struct OrderedInputs : pipeline::Source, pipeline::Sink {
+  explicit OrderedInputs(int n) : total(n) {}
+  std::optional<pipeline::Input> next() override {
+    if (given == total) return std::nullopt;
+    const int i = given++;
+    return pipeline::Input{std::to_string(i),
+                           [i] {
+                             if (i % 5 == 3)
+                               throw Error(ErrorCode::kInput, "bad " + std::to_string(i));
+                             const int side = i % 2 == 0 ? 240 : 8;
+                             return cv::Mat(side, side, CV_32FC3, cv::Scalar(90, 120, 150));
+                           },
+                           0};
+  }
+  void consume(pipeline::Result&& r) override {
+    EXPECT_EQ(++inside, 1) << "consume() ran on two threads at once";
+    if (std::this_thread::get_id() == main) off_main = false;
+    seen.push_back(std::stoi(r.name));
+    --inside;
+  }
+  bool concurrent() const override { return false; }
+  int total, given = 0;
+  std::atomic<int> inside{0};
+  std::vector<int> seen;
+  std::thread::id main = std::this_thread::get_id();
+  bool off_main = true;
+};
+
+TEST_F(TestPipeline, ASinkThatIsNotConcurrentGetsResultsInInputOrder) {
+  pipeline::Predictor predictor(weights(), "cpu");
+  for (const int batch : {1, 3}) {
+    OrderedInputs io(16);
+    pipeline::PipelineOptions o;
+    o.height = 32;
+    o.width = 48;
+    o.batch_size = batch;
+    o.workers = 4;
+    const pipeline::PipelineResult r = pipeline::run_pipeline(io, predictor, io, o);
+    std::vector<int> expected;
+    for (int i = 0; i < 16; ++i) {
+      if (i % 5 != 3) expected.push_back(i);
+    }
+    EXPECT_EQ(io.seen, expected) << "batch " << batch;
+    EXPECT_EQ(r.done, static_cast<int64_t>(expected.size()));
+    EXPECT_EQ(r.failed, 16 - static_cast<int64_t>(expected.size()));
+    EXPECT_TRUE(io.off_main) << "consume() ran on the network's thread";
+  }
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
-// `msinet test`: saliency maps for images.
+// `msinet test`: saliency maps for images, videos and a camera.
 #include <spdlog/spdlog.h>
+
+#include <optional>
 
 #include "msinet/cli/common.h"
 #include "msinet/cli/datasets.h"
@@ -11,13 +13,16 @@
 namespace msinet::cli {
 
 Command register_test(CLI::App& root) {
-  CLI::App* app =
-      root.add_subcommand("test", "write saliency maps for an image or a folder of images");
+  CLI::App* app = root.add_subcommand(
+      "test", "write saliency maps for an image, a video, a folder of them, or a camera");
   auto state = add_common_options(*app);
   struct Args {
     std::string dataset = "salicon";
     std::string path, output, weights;
     bool overlay = false;
+    std::optional<double> smooth;
+    std::string camera;
+    bool show = false;
   };
   auto args = std::make_shared<Args>();
   app->add_option("-d,--dataset", args->dataset,
@@ -25,15 +30,29 @@ Command register_test(CLI::App& root) {
                   "dutomron, pascals, osie, fiwi, or a dataset YAML file")
       ->capture_default_str();
   app->add_option("-p,--path", args->path,
-                  "an image, or a folder searched recursively for .png/.jpg/.jpeg")
-      ->required();
-  app->add_option("-o,--output", args->output, "output folder [default: <results_dir>/images]");
+                  "an image, a video, or a folder searched recursively for .png/.jpg/.jpeg "
+                  "images and .mp4/.avi/.mov/.mkv/.webm/.m4v videos (any codec FFmpeg reads)");
+  app->add_option("-o,--output", args->output,
+                  "output folder [default: <results_dir>/images, videos in "
+                  "<results_dir>/videos]");
+  app->add_option("--camera", args->camera,
+                  "map a camera instead of files, until Ctrl-C: a V4L2 index (0) or a device "
+                  "path (/dev/video2); writes camera_<YYYYmmdd-HHMMSS>.mp4 "
+                  "[default: in <results_dir>/videos]");
+  app->add_flag("--show", args->show,
+                "with --camera: show the maps (the overlay with --overlay) in a window with the "
+                "frame rate; closing it, Esc or q stops like Ctrl-C");
+  app->add_option("--smooth", args->smooth,
+                  "videos: exponential moving average of the maps over frames, "
+                  "m_t = ALPHA * map_t + (1 - ALPHA) * m_{t-1}, m_0 = map_0, 0 < ALPHA <= 1 "
+                  "[default: off]");
   app->add_option("--weights", args->weights,
                   "weights: an msinet checkpoint, a frozen GraphDef .pb, a SavedModel folder, a "
                   "TF.js model.json or a TF checkpoint [default: the best checkpoint trained here, "
                   "else the published model, downloaded on first use]");
   app->add_flag("--overlay", args->overlay,
-                "also write <stem>_overlay.jpeg: the image blended with the coloured map");
+                "also write <stem>_overlay.jpeg (videos: <stem>_overlay.mp4): the image blended "
+                "with the coloured map");
   add_config_flag(*app, *state, "--format", "format");
   add_config_flag(*app, *state, "--size", "size");
   add_config_flag(*app, *state, "--batch-size", "batch_size");
@@ -42,6 +61,15 @@ Command register_test(CLI::App& root) {
   cmd.run = [args](const config::Config& cfg) {
     runtime::configure_threads(cfg.get_int("threads"));
     runtime::reuse_freed_memory();
+    if (args->path.empty() == args->camera.empty()) {
+      throw Error(ErrorCode::kUsage,
+                  "test: give either -p PATH (images, videos, a folder) or "
+                  "--camera N");
+    }
+    if (args->smooth && !(*args->smooth > 0 && *args->smooth <= 1)) {
+      throw Error(ErrorCode::kUsage, "--smooth " + std::to_string(*args->smooth) +
+                                         ": ALPHA must be in (0, 1] (1 = no smoothing)");
+    }
     const data::DatasetSpec ds = choose_dataset(args->dataset, cfg);
     infer::InferOptions o;
     o.input = args->path;
@@ -54,6 +82,9 @@ Command register_test(CLI::App& root) {
     o.weights_dir = cfg.get("weights_dir");
     o.format = cfg.get("format");
     o.overlay = args->overlay;
+    o.smooth = args->smooth.value_or(0.0);
+    o.camera = args->camera;
+    o.show = args->show;
     o.batch_size = cfg.get_int("batch_size");
     o.inflight_bytes = int64_t{cfg.get_int("inflight_memory_mb")} << 20;
     o.device = cfg.get("device");
@@ -61,7 +92,7 @@ Command register_test(CLI::App& root) {
     o.download = download_options(cfg);
     const infer::InferResult r = infer::run_test(o);
     if (r.failed > 0) {
-      spdlog::error("{} of {} image(s) could not be processed:", r.failed, r.failed + r.written);
+      spdlog::error("{} input(s) could not be processed, or only in part:", r.failed);
       for (const auto& f : r.failures) spdlog::error("  {}", f);
       return static_cast<int>(ErrorCode::kPartial);
     }

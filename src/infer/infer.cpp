@@ -6,6 +6,8 @@
 
 #include "msinet/checkpoint/load.h"
 #include "msinet/data/image.h"
+#include "msinet/data/video.h"
+#include "msinet/infer/video.h"
 #include "msinet/pipeline/pipeline.h"
 #include "msinet/pipeline/predictor.h"
 #include "msinet/util/error.h"
@@ -15,18 +17,17 @@ namespace msinet::infer {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-// The output path of `image`: its path relative to the input folder, under `out_dir`, with
-// the format's extension (the original writes <stem>.jpeg into results/images/).
-fs::path output_path(const fs::path& input_root, const fs::path& image, const fs::path& out_dir,
+// The original writes <stem>.jpeg into results/images/.
+fs::path output_path(const fs::path& input_root, const fs::path& input, const fs::path& out_dir,
                      const std::string& suffix) {
-  fs::path rel = image.filename();
+  fs::path rel = input.filename();
   std::error_code ec;
-  if (fs::is_directory(input_root, ec)) rel = image.lexically_relative(input_root);
+  if (fs::is_directory(input_root, ec)) rel = input.lexically_relative(input_root);
   rel.replace_extension();
   return out_dir / (rel.string() + suffix);
 }
+
+namespace {
 
 // Writes each map (and its overlay) as a file beside the others.
 class MapFiles : public pipeline::Sink {
@@ -54,16 +55,25 @@ class MapFiles : public pipeline::Sink {
 // input, or two outputs with one name (a.jpg and a.png both give a.jpeg; x_overlay.jpg's map is
 // x.jpg's overlay), is refused, naming the files.
 void check_outputs(const InferOptions& o, const std::vector<fs::path>& images,
-                   const fs::path& output_dir) {
+                   const fs::path& output_dir, const std::vector<fs::path>& videos,
+                   const fs::path& video_dir) {
   const std::string extension = data::map_file_extension(data::parse_map_format(o.format));
   std::error_code ec;
   auto key = [&ec](const fs::path& p) { return fs::weakly_canonical(fs::absolute(p), ec); };
   std::map<fs::path, fs::path> inputs, writers;
   for (const fs::path& image : images) inputs[key(image)] = image;
-  std::vector<std::string> problems;
+  for (const fs::path& video : videos) inputs[key(video)] = video;
+  std::vector<std::pair<fs::path, std::vector<fs::path>>> planned;
   for (const fs::path& image : images) {
     std::vector<fs::path> outputs = {output_path(o.input, image, output_dir, extension)};
     if (o.overlay) outputs.push_back(output_path(o.input, image, output_dir, "_overlay.jpeg"));
+    planned.emplace_back(image, std::move(outputs));
+  }
+  for (const fs::path& video : videos) {
+    planned.emplace_back(video, video_outputs(o, video, video_dir).all());
+  }
+  std::vector<std::string> problems;
+  for (const auto& [image, outputs] : planned) {
     for (const fs::path& out : outputs) {
       const fs::path k = key(out);
       if (const auto in = inputs.find(k); in != inputs.end()) {
@@ -89,8 +99,25 @@ void check_outputs(const InferOptions& o, const std::vector<fs::path>& images,
 }  // namespace
 
 InferResult run_test(const InferOptions& o) {
+  if (!o.camera.empty()) {
+    // The camera is opened before any weights are fetched: a missing one is a quick error.
+    data::VideoReader camera = data::VideoReader::open_camera(o.camera);
+    const fs::path weights =
+        o.weights.empty()
+            ? checkpoint::resolve_weights(o.dataset, o.results_dir, o.weights_dir, o.download)
+            : o.weights;
+    pipeline::Predictor predictor(weights, o.device, o.precision);
+    InferResult result = run_camera(o, std::move(camera), predictor);
+    result.weights = weights;
+    return result;
+  }
+  if (o.show) throw Error(ErrorCode::kUsage, "--show needs --camera");
+  if (o.smooth < 0 || o.smooth > 1) {
+    throw Error(ErrorCode::kUsage, "--smooth must be in (0, 1] (1 = no smoothing)");
+  }
   InferResult result;
   result.output_dir = o.output_dir.empty() ? o.results_dir / "images" : o.output_dir;
+  const fs::path video_dir = o.output_dir.empty() ? o.results_dir / "videos" : o.output_dir;
   MapFiles sink(o, result.output_dir);  // checks the format before any weights are fetched
   pipeline::PipelineOptions po;
   po.height = o.height;
@@ -103,7 +130,15 @@ InferResult run_test(const InferOptions& o) {
   po.progress = o.progress;
   pipeline::check_options(po);
   util::ListingSkips skips;
-  const std::vector<fs::path> images = util::list_images(o.input, result.output_dir, &skips);
+  std::vector<fs::path> images, videos;
+  for (const fs::path& p : util::list_files(
+           o.input,
+           [](const fs::path& f) {
+             return util::has_image_extension(f) || util::has_video_extension(f);
+           },
+           {result.output_dir, video_dir}, &skips)) {
+    (util::has_video_extension(p) ? videos : images).push_back(p);
+  }
   for (const fs::path& dir : skips.excluded) {
     spdlog::info("test: not reading the output folder '{}' as input", dir.string());
   }
@@ -111,34 +146,62 @@ InferResult run_test(const InferOptions& o) {
     spdlog::warn("test: skipped '{}': a link to a folder already listed (a cycle or an alias)",
                  dir.string());
   }
-  if (images.empty()) {
+  if (images.empty() && videos.empty()) {
     throw Error(ErrorCode::kInput,
-                "no .png, .jpg or .jpeg images under '" + o.input.string() + "'");
+                "no .png, .jpg or .jpeg images and no .mp4, .avi, .mov, .mkv, "
+                ".webm or .m4v videos under '" +
+                    o.input.string() + "'");
   }
-  check_outputs(o, images, result.output_dir);
-  for (const fs::path& p : util::remove_stale_temporaries(result.output_dir)) {
-    spdlog::info("test: removed '{}', left by a run that was killed while writing it", p.string());
+  check_outputs(o, images, result.output_dir, videos, video_dir);
+  for (const fs::path& dir : {result.output_dir, video_dir}) {
+    for (const fs::path& p : util::remove_stale_temporaries(dir)) {
+      spdlog::info("test: removed '{}', left by a run that was killed while writing it",
+                   p.string());
+    }
+    if (result.output_dir == video_dir) break;
   }
   result.weights = o.weights.empty() ? checkpoint::resolve_weights(o.dataset, o.results_dir,
                                                                    o.weights_dir, o.download)
                                      : o.weights;
-  spdlog::info("test: {} image(s) from '{}', input {}x{}, weights '{}'", images.size(),
-               o.input.string(), o.height, o.width, result.weights.string());
+  spdlog::info("test: {} image(s) and {} video(s) from '{}', input {}x{}, weights '{}'",
+               images.size(), videos.size(), o.input.string(), o.height, o.width,
+               result.weights.string());
   pipeline::Predictor predictor(result.weights, o.device, o.precision);
   spdlog::info("device: {} ({})", predictor.device_name(), predictor.describe());
 
-  std::vector<std::string> paths;
-  for (const fs::path& p : images) paths.push_back(p.string());
-  pipeline::ImageFiles source(std::move(paths));
-  const pipeline::PipelineResult r = pipeline::run_pipeline(source, predictor, sink, po);
-  result.written = r.done;
-  result.failed = r.failed;
-  for (const pipeline::Failure& f : r.failures) result.failures.push_back(f.name + ": " + f.why);
-  result.forward_seconds = r.forward_seconds;
-  result.total_seconds = r.total_seconds;
-  spdlog::info("test: wrote {} map(s) to '{}' ({} failed) in {:.2f} s ({:.2f} s in the network)",
-               result.written, result.output_dir.string(), result.failed, result.total_seconds,
-               result.forward_seconds);
+  if (!images.empty()) {
+    std::vector<std::string> paths;
+    for (const fs::path& p : images) paths.push_back(p.string());
+    pipeline::ImageFiles source(std::move(paths));
+    const pipeline::PipelineResult r = pipeline::run_pipeline(source, predictor, sink, po);
+    result.written = r.done;
+    result.failed = r.failed;
+    for (const pipeline::Failure& f : r.failures) result.failures.push_back(f.name + ": " + f.why);
+    result.forward_seconds = r.forward_seconds;
+    result.total_seconds = r.total_seconds;
+    spdlog::info("test: wrote {} map(s) to '{}' ({} failed) in {:.2f} s ({:.2f} s in the network)",
+                 result.written, result.output_dir.string(), result.failed, result.total_seconds,
+                 result.forward_seconds);
+  }
+  for (const fs::path& video : videos) {
+    try {
+      const VideoRun run =
+          run_video_file(o, video, video_outputs(o, video, video_dir), predictor, po);
+      result.frames += run.frames;
+      result.videos += run.frames > 0 ? 1 : 0;
+      result.forward_seconds += run.forward_seconds;
+      result.total_seconds += run.total_seconds;
+      for (const pipeline::Failure& f : run.failures) {
+        ++result.failed;
+        result.failures.push_back(video.string() + ": " + f.why);
+      }
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::kInput) throw;  // a full disk, an interrupt: stop
+      spdlog::error("{}", e.what());
+      ++result.failed;
+      result.failures.push_back(video.string() + ": " + e.what());
+    }
+  }
   return result;
 }
 

@@ -3,9 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <deque>
+#include <exception>
 #include <future>
 #include <mutex>
+#include <utility>
 
 #include "msinet/data/image.h"
 #include "msinet/util/error.h"
@@ -65,6 +68,31 @@ Prepared prepare(const Input& input, int64_t cost, const PipelineOptions& o) {
   return p;
 }
 
+// Input order for a sink that is not concurrent: each result takes a ticket as it leaves the
+// network (batches leave in input order), is restored on any worker, and then waits for its turn
+// to be consumed. The pool runs tasks first come, first served, so the ticket before a waiting
+// one is always running or done: the wait ends.
+class Turns {
+ public:
+  int64_t take() { return next_++; }
+  std::unique_lock<std::mutex> wait_for(int64_t ticket) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    turn_.wait(lock, [&] { return serving_ == ticket; });
+    return lock;
+  }
+  void served(std::unique_lock<std::mutex> lock) {
+    ++serving_;
+    lock.unlock();
+    turn_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable turn_;
+  int64_t next_ = 0;     // tickets handed out (only by the network's thread)
+  int64_t serving_ = 0;  // the ticket whose consume() may run
+};
+
 }  // namespace
 
 void check_options(const PipelineOptions& o) {
@@ -91,7 +119,7 @@ PipelineResult run_pipeline(Source& source, Predictor& predictor, Sink& sink,
   const size_t depth = static_cast<size_t>(2 * o.batch_size + 2);
   std::deque<std::future<Prepared>> ahead;
   std::deque<std::future<Consumed>> behind;
-  std::mutex serial;  // held around consume() when the sink is not concurrent
+  Turns turns;  // input order for a sink that is not concurrent
   util::TaskPool pool(o.workers);
   bool exhausted = false;
   std::optional<Input> pending;  // taken from the source, waiting for room in the budget
@@ -118,25 +146,34 @@ PipelineResult run_pipeline(Source& source, Predictor& predictor, Sink& sink,
     const std::vector<cv::Mat> maps = predictor.predict(stimuli);
     result.forward_seconds += seconds_since(f0);
     for (size_t i = 0; i < batch.size(); ++i) {
-      behind.push_back(pool.submit([&sink, &serial, &o, p = std::move(batch[i]), map = maps[i]]() {
+      behind.push_back(pool.submit([&, ticket = turns.take(), p = std::move(batch[i]),
+                                    map = maps[i]]() {
         Consumed c;
         c.name = p.name;
         c.cost = p.cost;
-        try {
-          Result r;
-          r.name = p.name;
-          r.map = o.restore ? data::restore_map(map, p.height, p.width) : map;
-          r.image = p.image;
-          if (sink.concurrent()) {
-            sink.consume(std::move(r));
-          } else {
-            std::lock_guard<std::mutex> lock(serial);
-            sink.consume(std::move(r));
+        std::optional<Result> r;
+        std::exception_ptr unexpected;  // not an Error: passed on once the turn is served
+        auto attempt = [&](auto&& f) {
+          try {
+            f();
+          } catch (const Error& e) {
+            c.code = e.code();
+            c.error = e.what();
+          } catch (...) {
+            unexpected = std::current_exception();
           }
-        } catch (const Error& e) {
-          c.code = e.code();
-          c.error = e.what();
+        };
+        attempt([&] {
+          r = Result{p.name, p.image, o.restore ? data::restore_map(map, p.height, p.width) : map};
+          if (sink.concurrent()) sink.consume(std::move(*std::exchange(r, std::nullopt)));
+        });
+        if (!sink.concurrent()) {
+          // Served even when restoring failed, so the results after this one go on.
+          std::unique_lock<std::mutex> lock = turns.wait_for(ticket);
+          if (r) attempt([&] { sink.consume(std::move(*r)); });
+          turns.served(std::move(lock));
         }
+        if (unexpected) std::rethrow_exception(unexpected);
         return c;
       }));
     }

@@ -135,8 +135,22 @@ bool has_image_extension(const fs::path& path) {
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
 }
 
+bool has_video_extension(const fs::path& path) {
+  const std::string ext = to_lower(path.extension().string());
+  return ext == ".mp4" || ext == ".avi" || ext == ".mov" || ext == ".mkv" || ext == ".webm" ||
+         ext == ".m4v";
+}
+
 std::vector<fs::path> list_images(const fs::path& root, const fs::path& exclude,
                                   ListingSkips* skips) {
+  std::vector<fs::path> excludes;
+  if (!exclude.empty()) excludes.push_back(exclude);
+  return list_files(root, has_image_extension, excludes, skips);
+}
+
+std::vector<fs::path> list_files(const fs::path& root,
+                                 const std::function<bool(const fs::path&)>& take,
+                                 const std::vector<fs::path>& excludes, ListingSkips* skips) {
   std::error_code ec;
   if (!fs::exists(root, ec)) {
     throw Error(ErrorCode::kInput,
@@ -158,7 +172,10 @@ std::vector<fs::path> list_images(const fs::path& root, const fs::path& exclude,
     if (::stat(dir.c_str(), &st) != 0) return std::nullopt;
     return std::make_pair(st.st_dev, st.st_ino);
   };
-  const auto excluded = exclude.empty() ? std::nullopt : identity(exclude);
+  std::set<std::pair<dev_t, ino_t>> excluded;
+  for (const fs::path& e : excludes) {
+    if (const auto id = identity(e)) excluded.insert(*id);
+  }
   std::set<std::pair<dev_t, ino_t>> visited;
   if (const auto id = identity(root)) visited.insert(*id);
   ListingSkips local;
@@ -170,7 +187,7 @@ std::vector<fs::path> list_images(const fs::path& root, const fs::path& exclude,
     if (ec) break;
     if (it->is_directory(ec)) {
       const auto id = identity(it->path());
-      if (id && excluded && *id == *excluded) {
+      if (id && excluded.count(*id) > 0) {
         skipped.excluded.push_back(it->path());
         it.disable_recursion_pending();
       } else if (id && !visited.insert(*id).second) {
@@ -179,7 +196,7 @@ std::vector<fs::path> list_images(const fs::path& root, const fs::path& exclude,
       }
       continue;
     }
-    if (it->is_regular_file(ec) && has_image_extension(it->path())) out.push_back(it->path());
+    if (it->is_regular_file(ec) && take(it->path())) out.push_back(it->path());
   }
   if (ec) throw Error(ErrorCode::kInput, "cannot list '" + root.string() + "': " + ec.message());
   std::sort(out.begin(), out.end(),

@@ -1,5 +1,6 @@
 #pragma once
-// The `test` job: saliency maps for a folder of images (or one image).
+// The `test` job: saliency maps for a folder of images and videos (or one of them); videos and
+// cameras in detail in infer/video.h.
 
 #include <cstdint>
 #include <filesystem>
@@ -13,14 +14,14 @@ namespace msinet::infer {
 
 /// What `msinet test` needs; every field has the CLI's default.
 struct InferOptions {
-  std::filesystem::path input;      ///< an image or a folder (recursive)
+  std::filesystem::path input;      ///< an image, a video or a folder (recursive)
   std::string dataset = "salicon";  ///< picks the input size and default weights
   std::filesystem::path weights;    ///< explicit weights; empty = checkpoint::resolve_weights()
   std::filesystem::path results_dir = "results";
   std::filesystem::path weights_dir = "weights";
-  std::filesystem::path output_dir;  ///< empty = <results_dir>/images
+  std::filesystem::path output_dir;  ///< empty = <results_dir>/images (videos: .../videos)
   std::string format = "jpg";        ///< jpg | png | npy
-  bool overlay = false;              ///< also write <stem>_overlay.jpeg
+  bool overlay = false;              ///< also write <stem>_overlay.jpeg (videos: .mp4)
   int height = 0;                    ///< input size; 0 = the dataset's
   int width = 0;
   int batch_size = 1;  ///< images per forward pass
@@ -29,12 +30,17 @@ struct InferOptions {
   int workers = 0;                 ///< decoding/writing threads; 0 = 2
   int64_t inflight_bytes = pipeline::kDefaultInflightBytes;  ///< PipelineOptions::inflight_bytes
   bool progress = true;
+  double smooth = 0;   ///< videos: m_t = smooth * map_t + (1 - smooth) * m_{t-1}; 0 = off
+  std::string camera;  ///< a V4L2 index or device path: run_camera() instead of files
+  bool show = false;   ///< camera: show the maps in a window with the frame rate
   fetch::DownloadOptions download;  ///< for the published weights (mirror, size cap)
 };
 
 /// What happened.
 struct InferResult {
-  int64_t written = 0;
+  int64_t written = 0;  ///< image maps written
+  int64_t videos = 0;   ///< videos with at least one frame written
+  int64_t frames = 0;   ///< video frames written
   int64_t failed = 0;
   std::vector<std::string> failures;  ///< "<file>: <why>"
   std::filesystem::path weights;      ///< the weights used
@@ -44,8 +50,16 @@ struct InferResult {
 };
 
 /// Runs the job through the inference pipeline (pipeline/pipeline.h) with a sink that writes
-/// files; memory stays bounded for any number of images. Unreadable images are reported and
-/// skipped (InferResult::failed); an Error(kIo) while writing stops the run.
+/// files; memory stays bounded for any number of images. Unreadable images and damaged videos
+/// are reported and skipped (InferResult::failed); an Error(kIo) while writing stops the run.
+/// Videos (util::has_video_extension) go to <results_dir>/videos (or output_dir) through
+/// run_video_file().
 InferResult run_test(const InferOptions& options);
+
+/// The output path of `input`: its path relative to the input folder `input_root` (or its name,
+/// when the root is a file), under `out_dir`, the extension replaced by `suffix`.
+std::filesystem::path output_path(const std::filesystem::path& input_root,
+                                  const std::filesystem::path& input,
+                                  const std::filesystem::path& out_dir, const std::string& suffix);
 
 }  // namespace msinet::infer

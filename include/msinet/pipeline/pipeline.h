@@ -27,7 +27,7 @@ struct Input {
 /// 8-bit and float RGB image (3 + 12), the restored float map (4) and its 8-bit copy (1).
 inline constexpr int64_t kInflightBytesPerPixel = 20;
 
-/// Where inputs come from: image files today; video frames, a camera or requests next.
+/// Where inputs come from: image files, video frames, a camera.
 class Source {
  public:
   virtual ~Source() = default;
@@ -51,7 +51,9 @@ class Sink {
   /// Takes one result, on a worker thread (several at once when concurrent()). An Error marks
   /// the item failed; Error(kIo) (a full disk) stops the run.
   virtual void consume(Result&& result) = 0;
-  /// Whether consume() may run on several threads at once.
+  /// Whether consume() may run on several threads at once, in any order. When false, consume()
+  /// runs for one result at a time and in input order (an input that failed is left out), still
+  /// on the worker threads; restoring the maps stays parallel. A video writer needs this.
   virtual bool concurrent() const { return true; }
 };
 

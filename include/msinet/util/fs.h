@@ -2,6 +2,7 @@
 // File-system helpers: atomic writes and recursive image listing.
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +46,16 @@ struct ListingSkips {
 /// does not exist.
 std::vector<fs::path> list_images(const fs::path& root, const fs::path& exclude = {},
                                   ListingSkips* skips = nullptr);
+
+/// True for the video files `test` reads: .mp4, .avi, .mov, .mkv, .webm, .m4v, case-insensitive.
+bool has_video_extension(const fs::path& path);
+
+/// list_images() for the files `take` accepts (e.g. images and videos), leaving out every folder
+/// of `excludes`.
+std::vector<fs::path> list_files(const fs::path& root,
+                                 const std::function<bool(const fs::path&)>& take,
+                                 const std::vector<fs::path>& excludes,
+                                 ListingSkips* skips = nullptr);
 
 /// A scratch folder at temp_path_beside(`beside`), created at once (Error(kIo) naming it when it
 /// cannot be) and removed with its contents at destruction.
