@@ -19,6 +19,8 @@ if [ "$with_tests" = 1 ]; then
   # do, so Debian's is installed only when there is none.
   command -v node > /dev/null || packages+=(nodejs)
   command -v npm > /dev/null || packages+=(npm)
+  # Chromium, headless, runs the browser tests of the serve page (tests/browser).
+  packages+=(chromium)
 fi
 
 missing=()
@@ -47,8 +49,10 @@ if [ ! -d "$samples" ]; then
 fi
 
 # The export tests' runtimes, pinned by tests/node/package-lock.json: ONNX Runtime and
-# TensorFlow.js. --ignore-scripts: onnxruntime-node's install script only fetches optional CUDA
-# libraries from outside the npm registry; its CPU runtime is in the package itself.
+# TensorFlow.js; and puppeteer-core, which drives Debian's Chromium in the browser tests (it
+# downloads no browser of its own). --ignore-scripts: onnxruntime-node's install script only
+# fetches optional CUDA libraries from outside the npm registry; its CPU runtime is in the
+# package itself.
 if [ "$with_tests" = 1 ]; then
   stamp=tests/node/node_modules/.package-lock.json
   if [ ! -f "$stamp" ] || [ tests/node/package-lock.json -nt "$stamp" ]; then

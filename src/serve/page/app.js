@@ -173,7 +173,7 @@ function drawMap() {
   const levels = mapLevels(map);
   ui.map.width = map.width;
   ui.map.height = map.height;
-  const ctx = ui.map.getContext('2d');
+  const ctx = ui.map.getContext('2d', { willReadFrequently: true });
   const img = ctx.createImageData(map.width, map.height);
   for (let i = 0; i < levels.length; i++) {
     img.data.set([levels[i], levels[i], levels[i], 255], 4 * i);
@@ -371,7 +371,10 @@ function downloadNpy() {
 
 // ---- wiring -------------------------------------------------------------------------------
 
-ui.file.addEventListener('change', () => analyseFile(ui.file.files[0]));
+ui.file.addEventListener('change', () => {
+  analyseFile(ui.file.files[0]);
+  ui.file.value = '';  // so that choosing the same file again sends it again
+});
 ui.drop.addEventListener('dragover', (e) => {
   e.preventDefault();
   ui.drop.classList.add('over');
