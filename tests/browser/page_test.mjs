@@ -365,6 +365,27 @@ async function main() {
   await page.$eval('#opacity', (e) => { e.value = '50'; e.dispatchEvent(new Event('input')); });
   await screenshot(page, 'upload');
 
+  // The same photo pasted from the clipboard and dropped on the drop zone; a camera snapshot.
+  const photoBase64 = fs.readFileSync(photo).toString('base64');
+  for (const [how, name] of [['paste', 'pasted.png'], ['drop', 'dropped.png']]) {
+    await page.evaluate((how, name, b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], name, { type: 'image/png' }));
+      if (how === 'paste') document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true }));
+      else document.querySelector('#drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, how, name, photoBase64);
+    const stem = name.replace('.png', '');
+    await page.waitForFunction((stem) => document.querySelector('#status').textContent.startsWith(`${stem}:`), { timeout: 30000 }, stem);
+    const m = await canvasInfo(page, '#map');
+    check(m.width === 200 && m.height === 150 && m.spread > 0.5, `${how}: a map of the photo's size`, `${m.width}x${m.height}, spread ${m.spread.toFixed(3)}`);
+  }
+  await page.click('#snapshot');
+  await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('snapshot:'), { timeout: 30000 });
+  const snap = await canvasInfo(page, '#map');
+  check(snap.width === 320 && snap.height === 240 && snap.spread > 0.5, 'snapshot: a map of the camera\'s size 320x240',
+    `${snap.width}x${snap.height}, spread ${snap.spread.toFixed(3)}`);
+
   // Live mode on the fake camera at two presets.
   await livePreset(page, '48x64', 'very low', saliencyCounts);
   await screenshot(page, 'live-very-low');
