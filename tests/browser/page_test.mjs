@@ -390,7 +390,6 @@ async function main() {
   await livePreset(page, '48x64', 'very low', saliencyCounts);
   await screenshot(page, 'live-very-low');
   await page.click('#live');  // stop
-  await page.$eval('#fps', (e) => { e.textContent = 'FPS: –'; });
   await sleep(300);
   await livePreset(page, '120x160', 'medium', saliencyCounts);
   await screenshot(page, 'live-medium');

@@ -265,6 +265,7 @@ async function analyseFile(file) {
 
 async function startCamera() {
   if (stream) return;
+  if (!navigator.mediaDevices) throw new Error('the camera needs a secure page (https or localhost)');
   stream = await navigator.mediaDevices.getUserMedia({ video: true, audio: false });
   ui.video.srcObject = stream;
   ui.camera.hidden = false;
@@ -298,17 +299,20 @@ async function snapshot() {
 }
 
 async function startLive() {
+  if (live) return;
+  live = true;
   clearError();
+  ui.live.textContent = 'Stop live';
+  ui.live.setAttribute('aria-pressed', 'true');
+  ui.fps.textContent = 'FPS: –';
+  setStatus('live: starting the camera…');
   try {
     await startCamera();
   } catch (e) {
+    stopLive();
     showError(e);
     return;
   }
-  live = true;
-  ui.live.textContent = 'Stop live';
-  ui.live.setAttribute('aria-pressed', 'true');
-  setStatus('live');
   const times = [];  // completion times of the last frames, for the FPS figure
   while (live) {
     try {
