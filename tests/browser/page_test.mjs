@@ -9,7 +9,7 @@
 // page; the screenshots are of the expected size and not blank. Screenshots are also copied to
 // $MSINET_SCREENSHOT_DIR when it is set. Exits 0 only when every check passed; anything missing
 // (Chromium, puppeteer-core, the serve command) is a failure, never a skip.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -116,6 +116,15 @@ function run(args) {
   return execFileSync(msinet, args, { cwd: work, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
 }
 
+// The same, in the background: resolves to null, or to the error.
+function runInBackground(args) {
+  log('$ msinet', args.join(' '), '&');
+  return new Promise((resolve) => {
+    execFile(msinet, args, { cwd: work }, (e, stdout, stderr) =>
+      resolve(e ? new Error(`msinet ${args[0]} failed: ${e.message}\n${stdout}${stderr}`) : null));
+  });
+}
+
 function freePort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
@@ -138,14 +147,14 @@ try {
   run(['bench', '--save-weights', weights, '--skip', 'plain,ablation,accuracy,train,pipeline',
     '--test-images', '0', '--sizes', SIZE, '--batches', '1', '--iters', '1', '--precision', 'fp32',
     '--device', 'cpu', '--threads', '2', '--results-dir', path.join(work, 'results')]);
-  // The map the page's PNG download must equal: `msinet test` on the same photo and size.
-  run(['test', '--weights', weights, '--size', SIZE, '--format', 'png', '--device', 'cpu',
-    '-p', photo, '-o', path.join(work, 'expected')]);
 } catch (e) {
   fatal(`msinet failed: ${e.message}\n${e.stdout || ''}${e.stderr || ''}`);
 }
+// The map the page's PNG download must equal: `msinet test` on the same photo and size, while
+// the server starts.
 const expectedMap = path.join(work, 'expected', 'photo.png');
-if (!fs.existsSync(expectedMap)) fatal(`msinet test wrote no ${expectedMap}`);
+const expectedRun = runInBackground(['test', '--weights', weights, '--size', SIZE, '--format', 'png',
+  '--device', 'cpu', '--threads', '2', '-p', photo, '-o', path.join(work, 'expected')]);
 
 // ---- the server ---------------------------------------------------------------------------
 
@@ -342,6 +351,9 @@ async function main() {
   // The map PNG download has exactly the pixels of `msinet test --format png`.
   await page.click('#download-map');
   const mapBytes = await waitForDownload('photo_map.png');
+  const testError = await expectedRun;
+  if (testError) throw testError;
+  if (!fs.existsSync(expectedMap)) throw new Error(`msinet test wrote no ${expectedMap}`);
   const expectedBytes = fs.readFileSync(expectedMap);
   const got = png.decode(mapBytes);
   const want = png.decode(expectedBytes);
