@@ -375,6 +375,33 @@ async function main() {
   check(jpeg[0] === 0xff && jpeg[1] === 0xd8 && jpeg.length > 1000, 'download: the overlay is a JPEG', `${jpeg.length} bytes`);
   await page.select('#colormap', 'inferno');
   await page.$eval('#opacity', (e) => { e.value = '50'; e.dispatchEvent(new Event('input')); });
+  // The page's overlay at inferno and 50% is the server's own (overlay=1, lossless as PNG) up to
+  // rounding: the page blends the .npy map, the server its float map.
+  const res = await fetch(`${url}/v1/saliency?size=${SIZE}&overlay=1&format=png`, {
+    method: 'POST', body: fs.readFileSync(photo), headers: { 'Content-Type': 'image/png' },
+  });
+  check(res.ok, 'the server makes an overlay (overlay=1&format=png)', `HTTP ${res.status}`);
+  if (res.ok) {
+    const server = png.decode(Buffer.from(await res.arrayBuffer()));
+    const mine = Buffer.from(await page.$eval('#overlay', (c) => {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let text = '';
+      for (let i = 0; i < d.length; i += 8192) text += String.fromCharCode(...d.subarray(i, i + 8192));
+      return btoa(text);
+    }), 'base64');
+    let worst = 0, total = 0;
+    for (let i = 0, j = 0; i < server.data.length; i += server.channels, j += 4) {
+      for (let k = 0; k < 3; k++) {
+        const d = Math.abs(server.data[i + k] - mine[j + k]);
+        worst = Math.max(worst, d);
+        total += d;
+      }
+    }
+    const mean = total / (3 * server.width * server.height);
+    check(server.width === 200 && server.height === 150 && worst <= 3 && mean < 0.5,
+      'the page\'s inferno overlay matches the server\'s', `${server.width}x${server.height}, largest difference ${worst}, mean ${mean.toFixed(3)}`);
+    log(`overlay: the page's and the server's differ by ${worst} at most, ${mean.toFixed(3)} on average`);
+  }
   await screenshot(page, 'upload');
 
   // The same photo pasted from the clipboard and dropped on the drop zone; a camera snapshot.

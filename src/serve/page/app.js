@@ -93,6 +93,7 @@ let stream = null;
 class HttpError extends Error {
   constructor(status, body) {
     super(`HTTP ${status}${body ? ': ' + body.trim() : ''}`);
+    this.status = status;
   }
 }
 
@@ -129,7 +130,9 @@ async function showModel() {
       .map(([k, v]) => `${k}: ${v}`);
     ui.model.textContent = parts.length ? parts.join(' · ') : JSON.stringify(info);
   } catch (e) {
-    ui.model.textContent = `model: unknown (${e.message})`;
+    ui.model.textContent = e.status === 401
+      ? 'model: this server needs a token; enter it below'
+      : `model: unknown (${e.message})`;
   }
 }
 
