@@ -68,6 +68,10 @@ if(NOT MSINET_CORE_ONLY)
   msinet_require(LIBZIP_FOUND "libzip" "libzip-dev")
   pkg_check_modules(MATIO QUIET IMPORTED_TARGET matio)
   msinet_require(MATIO_FOUND "matio" "libmatio-dev")
+  # Debian's cpp-httplib is a compiled library; its pkg-config file carries the feature macros
+  # the library was built with, which the header must see alike.
+  pkg_check_modules(HTTPLIB QUIET IMPORTED_TARGET cpp-httplib)
+  msinet_require(HTTPLIB_FOUND "cpp-httplib" "libcpp-httplib-dev")
   find_package(Threads REQUIRED)
 endif()
 

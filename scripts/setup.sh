@@ -11,14 +11,17 @@ with_tests=0
 
 packages=(build-essential cmake ninja-build ccache pkg-config ca-certificates
   libtorch-dev libopencv-dev libcli11-dev libyaml-cpp-dev libspdlog-dev libcurl4-openssl-dev
-  libzip-dev libpng-dev libmatio-dev libsnappy-dev zlib1g-dev nlohmann-json3-dev libonnx-dev opencv-doc)
+  libzip-dev libpng-dev libmatio-dev libsnappy-dev zlib1g-dev nlohmann-json3-dev libonnx-dev
+  libcpp-httplib-dev opencv-doc)
 if [ "$with_tests" = 1 ]; then
   packages+=(googletest libgtest-dev python3 python3-numpy python3-scipy python3-h5py git
-    clang-format clang-tidy clang libclang-rt-14-dev)
+    clang-format clang-tidy clang libclang-rt-14-dev wrk)
   # Node.js runs the independent runtimes of the export tests (tests/node); any Node >= 18 will
   # do, so Debian's is installed only when there is none.
   command -v node > /dev/null || packages+=(nodejs)
   command -v npm > /dev/null || packages+=(npm)
+  # Chromium, headless, runs the browser tests of the serve page (tests/browser).
+  packages+=(chromium)
 fi
 
 missing=()
@@ -47,8 +50,10 @@ if [ ! -d "$samples" ]; then
 fi
 
 # The export tests' runtimes, pinned by tests/node/package-lock.json: ONNX Runtime and
-# TensorFlow.js. --ignore-scripts: onnxruntime-node's install script only fetches optional CUDA
-# libraries from outside the npm registry; its CPU runtime is in the package itself.
+# TensorFlow.js; and puppeteer-core, which drives Debian's Chromium in the browser tests (it
+# downloads no browser of its own). --ignore-scripts: onnxruntime-node's install script only
+# fetches optional CUDA libraries from outside the npm registry; its CPU runtime is in the
+# package itself.
 if [ "$with_tests" = 1 ]; then
   stamp=tests/node/node_modules/.package-lock.json
   if [ ! -f "$stamp" ] || [ tests/node/package-lock.json -nt "$stamp" ]; then

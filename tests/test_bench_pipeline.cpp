@@ -5,9 +5,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 #include <thread>
 
 #include "msinet/bench/bench.h"
@@ -278,6 +281,70 @@ TEST_F(TestPipeline, ASinkThatIsNotConcurrentGetsResultsInInputOrder) {
     EXPECT_EQ(r.failed, 16 - static_cast<int64_t>(expected.size()));
     EXPECT_TRUE(io.off_main) << "consume() ran on the network's thread";
   }
+}
+
+// Gives its inputs at once, then blocks (as requests do) until closed.
+class BlockingInputs : public pipeline::Source, public pipeline::Sink {
+ public:
+  explicit BlockingInputs(std::vector<std::string> paths) : paths_(std::move(paths)) {}
+  std::optional<pipeline::Input> next() override {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [&] { return given_ < paths_.size() || closed_; });
+    if (given_ >= paths_.size()) return std::nullopt;
+    const std::string path = paths_[given_++];
+    return pipeline::Input{path, [path] { return data::decode_image(path, 3); }, 0};
+  }
+  bool wait_ready(std::chrono::steady_clock::time_point deadline) override {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return changed_.wait_until(lock, deadline, [&] { return given_ < paths_.size() || closed_; });
+  }
+  void consume(pipeline::Result&& r) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    batch_sizes.push_back(r.batch_size);
+    changed_.notify_all();
+  }
+  void close() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    closed_ = true;
+    changed_.notify_all();
+  }
+  // Waits until `n` results were consumed or `seconds` passed; how many were.
+  size_t wait_consumed(size_t n, int seconds) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait_for(lock, std::chrono::seconds(seconds), [&] { return batch_sizes.size() >= n; });
+    return batch_sizes.size();
+  }
+  std::vector<int> batch_sizes;
+
+ private:
+  std::vector<std::string> paths_;
+  size_t given_ = 0;
+  bool closed_ = false;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+};
+
+TEST_F(TestPipeline, APartialBatchRunsWhileTheSourceBlocks) {
+  pipeline::Predictor predictor(weights(), "cpu");
+  BlockingInputs io({(images() / name(0)).string(), (images() / name(1)).string(),
+                     (images() / name(2)).string()});
+  pipeline::PipelineOptions o;
+  o.height = 32;
+  o.width = 48;
+  o.batch_size = 8;
+  o.batch_wait = std::chrono::milliseconds(20);
+  pipeline::PipelineResult r;
+  std::thread run([&] { r = pipeline::run_pipeline(io, predictor, io, o); });
+  EXPECT_EQ(io.wait_consumed(3, 30), 3u) << "the inputs given wait for a batch that cannot fill";
+  io.close();
+  run.join();
+  EXPECT_EQ(r.done, 3);
+  int total = 0;
+  for (int b : io.batch_sizes) {
+    EXPECT_LE(b, 3);
+    total += b > 0;
+  }
+  EXPECT_EQ(total, 3);
 }
 
 }  // namespace

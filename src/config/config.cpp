@@ -248,8 +248,9 @@ std::string environment_name(const std::string& key) {
   return name;
 }
 
-// Variables of the scripts, not configuration keys.
-const char* const kScriptVariables[] = {"MSINET_BUILD_DIR"};
+// Variables of the scripts and of `serve` (its token, kept out of --print-config), not
+// configuration keys.
+const char* const kScriptVariables[] = {"MSINET_BUILD_DIR", "MSINET_TOKEN"};
 
 }  // namespace
 

@@ -32,6 +32,7 @@ struct Prepared {
   int height = 0, width = 0;  // of the decoded image, for restoring
   cv::Mat image;              // the decoded RGB image, only when the sink asked for it
   cv::Mat stimulus;
+  int batch_size = 0;  // inputs in its forward pass
   ErrorCode code = ErrorCode::kOk;
   std::string error;
 };
@@ -145,6 +146,7 @@ PipelineResult run_pipeline(Source& source, Predictor& predictor, Sink& sink,
     const auto f0 = std::chrono::steady_clock::now();
     const std::vector<cv::Mat> maps = predictor.predict(stimuli);
     result.forward_seconds += seconds_since(f0);
+    for (auto& b : batch) b.batch_size = static_cast<int>(batch.size());
     for (size_t i = 0; i < batch.size(); ++i) {
       behind.push_back(pool.submit([&, ticket = turns.take(), p = std::move(batch[i]),
                                     map = maps[i]]() {
@@ -164,7 +166,8 @@ PipelineResult run_pipeline(Source& source, Predictor& predictor, Sink& sink,
           }
         };
         attempt([&] {
-          r = Result{p.name, p.image, o.restore ? data::restore_map(map, p.height, p.width) : map};
+          r = Result{p.name, p.image, o.restore ? data::restore_map(map, p.height, p.width) : map,
+                     p.batch_size};
           if (sink.concurrent()) sink.consume(std::move(*std::exchange(r, std::nullopt)));
         });
         if (!sink.concurrent()) {
@@ -181,10 +184,14 @@ PipelineResult run_pipeline(Source& source, Predictor& predictor, Sink& sink,
     while (behind.size() > depth) collect();
   };
   // Decodes ahead while there is room in depth and in bytes; with nothing in flight, any input
-  // has room.
+  // has room. While a batch fills or inputs decode, only a ready source is asked for more.
   auto decode_ahead = [&]() {
     while (ahead.size() < depth) {
       if (!pending && !exhausted) {
+        if ((!ahead.empty() || !batch.empty()) &&
+            !source.wait_ready(std::chrono::steady_clock::now())) {
+          return;
+        }
         pending = source.next();
         exhausted = !pending;
       }
@@ -197,9 +204,15 @@ PipelineResult run_pipeline(Source& source, Predictor& predictor, Sink& sink,
       pending.reset();
     }
   };
+  auto batch_deadline = std::chrono::steady_clock::now();  // when a partial batch runs
   for (;;) {
     decode_ahead();
     if (ahead.empty()) {
+      if (!batch.empty() && !pending && !exhausted) {
+        // A partial batch and a source with nothing ready: more may come until the deadline.
+        if (!source.wait_ready(batch_deadline)) flush();
+        continue;
+      }
       if (!pending) break;
       // The budget is held by the batch and the maps behind the network: finish those first.
       flush();
@@ -220,6 +233,7 @@ PipelineResult run_pipeline(Source& source, Predictor& predictor, Sink& sink,
       fail(p.name, p.error);
       continue;
     }
+    if (batch.empty()) batch_deadline = std::chrono::steady_clock::now() + o.batch_wait;
     batch.push_back(std::move(p));
     if (static_cast<int>(batch.size()) >= o.batch_size) flush();
   }

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <mutex>
+
 #include "msinet/checkpoint/load.h"
 #include "msinet/model/msinet.h"
 #include "msinet/pipeline/tensors.h"
@@ -14,6 +16,7 @@ namespace msinet::pipeline {
 struct Predictor::Impl {
   std::unique_ptr<runtime::InferenceNet> net;
   torch::Tensor staging;  // [N, H, W, 3] float32 host buffer (pinned for CUDA), reused per shape
+  std::mutex busy;        // one forward pass at a time (staging and the network are shared)
 };
 
 namespace {
@@ -49,6 +52,7 @@ std::string Predictor::describe() const { return impl_->net->describe(); }
 
 std::vector<cv::Mat> Predictor::predict(const std::vector<cv::Mat>& stimuli) {
   if (stimuli.empty()) return {};
+  const std::lock_guard<std::mutex> lock(impl_->busy);
   const torch::Tensor rgb =
       images_to_batch(stimuli, impl_->staging, /*pinned=*/impl_->net->device().is_cuda());
   return batch_to_maps(impl_->net->forward(rgb));

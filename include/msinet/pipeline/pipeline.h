@@ -4,6 +4,7 @@
 // threads, with at most a few batches in flight, so memory stays bounded for any number of
 // inputs. `test` (files), `eval -d` (scores) and training's validation (losses) are sinks.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -35,6 +36,15 @@ class Source {
   virtual std::optional<Input> next() = 0;
   /// How many inputs there will be; -1 when unknown.
   virtual int64_t size() const { return -1; }
+  /// Whether next() would return at once (an input or the end), waiting until `deadline` at
+  /// most. While a batch is being filled or inputs are being decoded, the pipeline takes more
+  /// only from a ready source, and runs a partial batch once this says no at the batch's
+  /// deadline (PipelineOptions::batch_wait); so a source that blocks (requests) never holds back
+  /// the inputs it already gave. Sources that never block keep the default.
+  virtual bool wait_ready(std::chrono::steady_clock::time_point deadline) {
+    (void)deadline;
+    return true;
+  }
 };
 
 /// One input run through the network.
@@ -42,6 +52,7 @@ struct Result {
   std::string name;
   cv::Mat image;  ///< the decoded RGB image, when PipelineOptions::keep_images
   cv::Mat map;    ///< CV_32FC1 in [0, 1]: at the image's size, or the network's without restore
+  int batch_size = 0;  ///< how many inputs went through the network together with this one
 };
 
 /// Where maps go: files, a scorer, an answer.
@@ -73,6 +84,9 @@ struct PipelineOptions {
   /// Inputs are decoded ahead only while those between decoding and consuming hold at most this
   /// (kInflightBytesPerPixel per pixel); one input larger than this still runs, alone.
   int64_t inflight_bytes = kDefaultInflightBytes;
+  /// How long a partial batch waits for a source that is not ready (Source::wait_ready) before
+  /// it runs; 0 runs it as soon as the source has nothing ready.
+  std::chrono::microseconds batch_wait{0};
 };
 
 /// An input that could not be decoded or consumed.

@@ -30,7 +30,8 @@ class Predictor {
   Predictor& operator=(const Predictor&) = delete;
 
   /// Maps (CV_32FC1, values [0, 1], same size as the inputs) for a batch of preprocessed
-  /// stimuli (CV_32FC3, RGB 0..255, all of one size that is a multiple of 8). Not thread-safe.
+  /// stimuli (CV_32FC3, RGB 0..255, all of one size that is a multiple of 8). Calls from
+  /// several threads (pipelines sharing one network) run one at a time.
   std::vector<cv::Mat> predict(const std::vector<cv::Mat>& stimuli);
 
   /// "cpu" or "cuda:0".
