@@ -148,37 +148,37 @@ PipelineResult run_pipeline(Source& source, Predictor& predictor, Sink& sink,
     result.forward_seconds += seconds_since(f0);
     for (auto& b : batch) b.batch_size = static_cast<int>(batch.size());
     for (size_t i = 0; i < batch.size(); ++i) {
-      behind.push_back(pool.submit([&, ticket = turns.take(), p = std::move(batch[i]),
-                                    map = maps[i]]() {
-        Consumed c;
-        c.name = p.name;
-        c.cost = p.cost;
-        std::optional<Result> r;
-        std::exception_ptr unexpected;  // not an Error: passed on once the turn is served
-        auto attempt = [&](auto&& f) {
-          try {
-            f();
-          } catch (const Error& e) {
-            c.code = e.code();
-            c.error = e.what();
-          } catch (...) {
-            unexpected = std::current_exception();
-          }
-        };
-        attempt([&] {
-          r = Result{p.name, p.image, o.restore ? data::restore_map(map, p.height, p.width) : map,
-                     p.batch_size};
-          if (sink.concurrent()) sink.consume(std::move(*std::exchange(r, std::nullopt)));
-        });
-        if (!sink.concurrent()) {
-          // Served even when restoring failed, so the results after this one go on.
-          std::unique_lock<std::mutex> lock = turns.wait_for(ticket);
-          if (r) attempt([&] { sink.consume(std::move(*r)); });
-          turns.served(std::move(lock));
-        }
-        if (unexpected) std::rethrow_exception(unexpected);
-        return c;
-      }));
+      behind.push_back(
+          pool.submit([&, ticket = turns.take(), p = std::move(batch[i]), map = maps[i]]() {
+            Consumed c;
+            c.name = p.name;
+            c.cost = p.cost;
+            std::optional<Result> r;
+            std::exception_ptr unexpected;  // not an Error: passed on once the turn is served
+            auto attempt = [&](auto&& f) {
+              try {
+                f();
+              } catch (const Error& e) {
+                c.code = e.code();
+                c.error = e.what();
+              } catch (...) {
+                unexpected = std::current_exception();
+              }
+            };
+            attempt([&] {
+              r = Result{p.name, p.image,
+                         o.restore ? data::restore_map(map, p.height, p.width) : map, p.batch_size};
+              if (sink.concurrent()) sink.consume(std::move(*std::exchange(r, std::nullopt)));
+            });
+            if (!sink.concurrent()) {
+              // Served even when restoring failed, so the results after this one go on.
+              std::unique_lock<std::mutex> lock = turns.wait_for(ticket);
+              if (r) attempt([&] { sink.consume(std::move(*r)); });
+              turns.served(std::move(lock));
+            }
+            if (unexpected) std::rethrow_exception(unexpected);
+            return c;
+          }));
     }
     batch.clear();
     while (behind.size() > depth) collect();
