@@ -45,7 +45,7 @@ function fatal(message) {
   process.exit(1);
 }
 
-const msinet = option('msinet');
+const msinet = option('msinet') && path.resolve(option('msinet'));
 if (!msinet || !fs.existsSync(msinet)) fatal(`no msinet binary (--msinet ${msinet}); build the msinet target`);
 const chromium = option('chromium', process.env.MSINET_CHROMIUM || '/usr/bin/chromium');
 if (!fs.existsSync(chromium)) {
@@ -59,7 +59,7 @@ try {
   fatal(`puppeteer-core is not installed (npm ci --ignore-scripts --prefix tests/node): ${e.message}`);
 }
 
-const workRoot = option('work-dir', os.tmpdir());
+const workRoot = path.resolve(option('work-dir', os.tmpdir()));
 fs.mkdirSync(workRoot, { recursive: true });
 const work = fs.mkdtempSync(path.join(workRoot, 'browser-page-'));
 const downloads = path.join(work, 'downloads');
