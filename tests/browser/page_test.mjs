@@ -45,7 +45,7 @@ function fatal(message) {
   process.exit(1);
 }
 
-const msinet = option('msinet');
+const msinet = option('msinet') && path.resolve(option('msinet'));
 if (!msinet || !fs.existsSync(msinet)) fatal(`no msinet binary (--msinet ${msinet}); build the msinet target`);
 const chromium = option('chromium', process.env.MSINET_CHROMIUM || '/usr/bin/chromium');
 if (!fs.existsSync(chromium)) {
@@ -59,12 +59,13 @@ try {
   fatal(`puppeteer-core is not installed (npm ci --ignore-scripts --prefix tests/node): ${e.message}`);
 }
 
-const workRoot = option('work-dir', os.tmpdir());
+const workRoot = path.resolve(option('work-dir', os.tmpdir()));
 fs.mkdirSync(workRoot, { recursive: true });
 const work = fs.mkdtempSync(path.join(workRoot, 'browser-page-'));
 const downloads = path.join(work, 'downloads');
 fs.mkdirSync(downloads);
 const SIZE = '48x64';  // the server's default size and the size of the upload check
+const TOKEN = `page-test-${process.pid}`;  // the server asks for it; the page keeps it per session
 
 // ---- inputs made here ---------------------------------------------------------------------
 
@@ -162,7 +163,7 @@ const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
 const serverLog = fs.openSync(path.join(work, 'serve.log'), 'w');
 const server = spawn(msinet, ['serve', '--weights', weights, '--size', SIZE, '--host', '127.0.0.1',
-  '--port', String(port), '--device', 'cpu', '--threads', '2'],
+  '--port', String(port), '--token', TOKEN, '--device', 'cpu', '--threads', '2'],
 { cwd: work, stdio: ['ignore', serverLog, serverLog] });
 let serverExit = null;
 server.on('exit', (code, signal) => { serverExit = signal || code; });
@@ -328,10 +329,11 @@ async function main() {
   });
 
   // Loads, and shows what /v1/models says.
+  await page.evaluateOnNewDocument((t) => sessionStorage.setItem('msinet-token', t), TOKEN);
   await page.goto(url, { waitUntil: 'networkidle0' });
   await page.waitForFunction(() => document.querySelector('#model').textContent !== 'model: …', { timeout: 10000 });
   const model = await page.$eval('#model', (e) => e.textContent);
-  check(!/unknown/.test(model), 'the page shows the model', model);
+  check(model.startsWith('model: salicon · default size 48x64 · cpu'), 'the page shows the model (with the token)', model);
   check(await page.title() === 'MSI-Net saliency', 'the page has its title');
 
   // Upload: overlay and map at the photo's size.
@@ -378,7 +380,8 @@ async function main() {
   // The page's overlay at inferno and 50% is the server's own (overlay=1, lossless as PNG) up to
   // rounding: the page blends the .npy map, the server its float map.
   const res = await fetch(`${url}/v1/saliency?size=${SIZE}&overlay=1&format=png`, {
-    method: 'POST', body: fs.readFileSync(photo), headers: { 'Content-Type': 'image/png' },
+    method: 'POST', body: fs.readFileSync(photo),
+    headers: { 'Content-Type': 'image/png', Authorization: `Bearer ${TOKEN}` },
   });
   check(res.ok, 'the server makes an overlay (overlay=1&format=png)', `HTTP ${res.status}`);
   if (res.ok) {
@@ -445,6 +448,15 @@ async function main() {
   await page.waitForFunction(() => !document.querySelector('#error').hidden, { timeout: 20000 });
   const error = await page.$eval('#error', (e) => e.textContent);
   check(/^HTTP 4\d\d: \S/.test(error), 'an HTTP error is shown with its status and body', error);
+
+  // Without the token the server refuses, and the page says that it needs one.
+  await page.$eval('#token', (e) => { e.value = ''; e.dispatchEvent(new Event('change')); });
+  await page.waitForFunction(() => /needs a token/.test(document.querySelector('#model').textContent), { timeout: 10000 });
+  check(await page.evaluate(() => sessionStorage.getItem('msinet-token')) === '', 'the cleared token is forgotten');
+  await page.$eval('#preset', (s) => { s.value = '48x64'; });
+  await (await page.$('#file')).uploadFile(photo);
+  await page.waitForFunction(() => /^HTTP 401/.test(document.querySelector('#error').textContent), { timeout: 20000 });
+  check(true, 'a request without the token shows HTTP 401');
 }
 
 try {

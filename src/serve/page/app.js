@@ -124,11 +124,16 @@ async function showModel() {
     const res = await fetch('/v1/models', { headers: authHeaders() });
     if (!res.ok) throw new HttpError(res.status, await res.text());
     const info = await res.json();
-    const model = Array.isArray(info.models) ? info.models[0] : info;
-    const parts = Object.entries(model)
-      .filter(([, v]) => v !== null && typeof v !== 'object')
-      .map(([k, v]) => `${k}: ${v}`);
+    const size = info.input_size ? `${info.input_size.height}x${info.input_size.width}` : null;
+    const parts = [
+      info.dataset && `model: ${info.dataset}`,
+      size && `default size ${size}`,
+      info.device,
+      info.precision,
+      info.batch_size && `batches of up to ${info.batch_size}`,
+    ].filter(Boolean);
     ui.model.textContent = parts.length ? parts.join(' · ') : JSON.stringify(info);
+    ui.model.title = JSON.stringify(info, null, 2);
   } catch (e) {
     ui.model.textContent = e.status === 401
       ? 'model: this server needs a token; enter it below'
