@@ -15,7 +15,8 @@ packages=(build-essential cmake ninja-build ccache pkg-config ca-certificates
   libcpp-httplib-dev opencv-doc)
 if [ "$with_tests" = 1 ]; then
   packages+=(googletest libgtest-dev python3 python3-numpy python3-scipy python3-h5py git
-    clang-format clang-tidy clang libclang-rt-14-dev wrk)
+    clang-format clang-tidy clang libclang-rt-14-dev
+    wrk ffmpeg)  # scripts/bench_serve.sh loads the server with wrk; bench_video.sh makes its clip with ffmpeg
   # Node.js runs the independent runtimes of the export tests (tests/node); any Node >= 18 will
   # do, so Debian's is installed only when there is none.
   command -v node > /dev/null || packages+=(nodejs)

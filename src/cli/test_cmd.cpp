@@ -38,14 +38,16 @@ Command register_test(CLI::App& root) {
   app->add_option("--camera", args->camera,
                   "map a camera instead of files, until Ctrl-C: a V4L2 index (0) or a device "
                   "path (/dev/video2); writes camera_<YYYYmmdd-HHMMSS>.mp4 "
-                  "[default: in <results_dir>/videos]");
+                  "[default: in <results_dir>/videos]")
+      ->type_name("N|DEVICE");
   app->add_flag("--show", args->show,
                 "with --camera: show the maps (the overlay with --overlay) in a window with the "
                 "frame rate; closing it, Esc or q stops like Ctrl-C");
   app->add_option("--smooth", args->smooth,
                   "videos: exponential moving average of the maps over frames, "
                   "m_t = ALPHA * map_t + (1 - ALPHA) * m_{t-1}, m_0 = map_0, 0 < ALPHA <= 1 "
-                  "[default: off]");
+                  "[default: off]")
+      ->type_name("ALPHA");
   app->add_option("--weights", args->weights,
                   "weights: an msinet checkpoint, a frozen GraphDef .pb, a SavedModel folder, a "
                   "TF.js model.json or a TF checkpoint [default: the best checkpoint trained here, "

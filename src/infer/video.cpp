@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <ctime>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <opencv2/imgproc.hpp>
 #include <optional>
@@ -26,14 +27,25 @@ namespace {
 // Frame rate written when the container or camera declares none.
 constexpr double kDefaultFps = 25.0;
 
+// The latest frame for the --show window, handed from the sink (on a worker) to the thread that
+// opened the window, the pipeline's, which shows it when it next asks the source for a frame:
+// highgui (Qt in Debian) wants all its calls on one thread.
+struct PreviewSlot {
+  std::mutex mutex;
+  cv::Mat frame;  // BGR, with its text drawn by PreviewWindow::show
+  std::string text;
+  bool fresh = false;
+};
+
 // The frames of a video, read in order on a thread of their own a few frames ahead of the
 // pipeline, whose workers convert and preprocess them in parallel. A file that ends before the
 // frame count it declares yields one last input that fails, naming the file and the frame; a
 // camera ends at an interrupt.
 class VideoFrames : public pipeline::Source {
  public:
-  VideoFrames(data::VideoReader reader, bool camera)
-      : reader_(std::move(reader)),
+  VideoFrames(data::VideoReader reader, bool camera, std::function<void()> on_next = {})
+      : on_next_(std::move(on_next)),
+        reader_(std::move(reader)),
         camera_(camera),
         name_(reader_.name()),
         count_(reader_.frame_count()) {
@@ -51,6 +63,7 @@ class VideoFrames : public pipeline::Source {
   VideoFrames& operator=(const VideoFrames&) = delete;
 
   std::optional<pipeline::Input> next() override {
+    if (on_next_) on_next_();
     std::unique_lock<std::mutex> lock(mutex_);
     changed_.wait(lock, [this] { return !queue_.empty() || ended_; });
     if (!queue_.empty()) {
@@ -121,6 +134,7 @@ class VideoFrames : public pipeline::Source {
     changed_.notify_all();
   }
 
+  std::function<void()> on_next_;  // runs on the pipeline's thread before each frame
   data::VideoReader reader_;
   bool camera_;
   std::string name_;
@@ -139,12 +153,11 @@ class VideoFrames : public pipeline::Source {
 // concurrent), smoothed first when asked.
 class VideoMaps : public pipeline::Sink {
  public:
-  VideoMaps(const VideoOutputs& out, double fps, double smooth, bool show)
-      : out_(out), smooth_(smooth) {
+  VideoMaps(const VideoOutputs& out, double fps, double smooth, PreviewSlot* preview)
+      : out_(out), smooth_(smooth), preview_(preview) {
     if (!out.map_video.empty()) map_video_.emplace(out.map_video, fps);
     if (!out.overlay_video.empty()) overlay_video_.emplace(out.overlay_video, fps);
     if (!out.npy.empty()) npy_.emplace(out.npy);
-    if (show) window_.emplace("msinet " + out.map_video.stem().string());
   }
 
   void consume(pipeline::Result&& r) override {
@@ -162,10 +175,10 @@ class VideoMaps : public pipeline::Sink {
     cv::cvtColor(data::quantize_u8(map), grey, cv::COLOR_GRAY2BGR);
     if (map_video_) map_video_->write(grey);
     cv::Mat overlay;
-    if (overlay_video_ || (window_ && !r.image.empty())) {
+    if (overlay_video_) {
       cv::cvtColor(data::make_overlay(r.image, map), overlay, cv::COLOR_RGB2BGR);
+      overlay_video_->write(overlay);
     }
-    if (overlay_video_) overlay_video_->write(overlay);
     if (npy_) npy_->write(data::unit_map(map));
     if (!out_.frames_dir.empty()) {
       char name[32];
@@ -173,15 +186,15 @@ class VideoMaps : public pipeline::Sink {
       data::write_map(out_.frames_dir / name, map, data::MapFormat::kPng);
     }
     ++frames_;
-    if (window_) {
+    if (preview_) {
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
       char text[64];
       std::snprintf(text, sizeof text, "%.1f FPS", seconds > 0 ? frames_ / seconds : 0.0);
-      // Closing the window (or Esc, q) ends the run as Ctrl-C does.
-      if (window_->show(overlay.empty() ? grey : overlay, text)) {
-        util::set_interrupt_requested(true);
-      }
+      std::lock_guard<std::mutex> lock(preview_->mutex);
+      preview_->frame = overlay.empty() ? grey : overlay;
+      preview_->text = text;
+      preview_->fresh = true;
     }
   }
   bool concurrent() const override { return false; }
@@ -199,7 +212,7 @@ class VideoMaps : public pipeline::Sink {
   double smooth_;
   std::optional<data::VideoFileWriter> map_video_, overlay_video_;
   std::optional<data::NpyFramesWriter> npy_;
-  std::optional<data::PreviewWindow> window_;
+  PreviewSlot* preview_;  // null without --show
   cv::Mat average_;
   int64_t frames_ = 0;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
@@ -246,7 +259,7 @@ VideoRun run_video_file(const InferOptions& o, const fs::path& video, const Vide
   const double fps = reader.fps() > 0 ? reader.fps() : kDefaultFps;
   spdlog::info("video: '{}', {}x{}, {} frame(s) declared, {:.3g} frames/s", video.string(),
                reader.size().height, reader.size().width, reader.frame_count(), fps);
-  VideoMaps sink(outputs, fps, o.smooth, /*show=*/false);
+  VideoMaps sink(outputs, fps, o.smooth, /*preview=*/nullptr);
   VideoFrames source(std::move(reader), /*camera=*/false);
   pipeline::PipelineOptions vo = po;
   vo.keep_images = o.overlay;
@@ -291,7 +304,7 @@ InferResult run_camera(const InferOptions& o, data::VideoReader camera,
   po.width = o.width;
   po.batch_size = o.batch_size;
   po.workers = o.workers > 0 ? o.workers : 2;
-  po.keep_images = o.overlay || o.show;
+  po.keep_images = o.overlay;
   po.inflight_bytes = o.inflight_bytes;
   po.label = "camera";
   po.progress = o.progress;
@@ -312,8 +325,27 @@ InferResult run_camera(const InferOptions& o, data::VideoReader camera,
   spdlog::info("camera: {}, {}x{} at {:.3g} frames/s, input {}x{}, device {}; Ctrl-C stops",
                camera.name(), camera.size().height, camera.size().width, fps, o.height, o.width,
                predictor.device_name());
-  VideoMaps sink(out, fps, o.smooth, o.show);
-  VideoFrames source(std::move(camera), /*camera=*/true);
+  PreviewSlot slot;
+  std::optional<data::PreviewWindow> window;
+  std::function<void()> show_latest;
+  if (o.show) {
+    window.emplace("msinet " + std::string(stamp));
+    show_latest = [&slot, &window] {
+      cv::Mat frame;
+      std::string text;
+      {
+        std::lock_guard<std::mutex> lock(slot.mutex);
+        if (!slot.fresh) return;
+        slot.fresh = false;
+        frame = slot.frame;
+        text = slot.text;
+      }
+      // Closing the window (or Esc, q) ends the run as Ctrl-C does.
+      if (window->show(frame, text)) util::set_interrupt_requested(true);
+    };
+  }
+  VideoMaps sink(out, fps, o.smooth, o.show ? &slot : nullptr);
+  VideoFrames source(std::move(camera), /*camera=*/true, show_latest);
   try {
     const pipeline::PipelineResult r = pipeline::run_pipeline(source, predictor, sink, po);
     result.forward_seconds = r.forward_seconds;
