@@ -422,6 +422,20 @@ TEST_F(ServeTest, ASlowClientIsCutOffWhileOthersAreAnswered) {
   EXPECT_LT(waited, 10.0);
 }
 
+TEST_F(ServeTest, APortInUseExitsTwoBeforeLoadingTheWeights) {
+  std::string log;
+  const auto t0 = Clock::now();
+  EXPECT_EQ(testing::run_msinet({"serve", "--weights", weights().string(), "--port",
+                                 std::to_string(server().port())},
+                                dir_->path(), &log),
+            2)
+      << log;
+  EXPECT_NE(log.find("cannot listen on 127.0.0.1 port " + std::to_string(server().port())),
+            std::string::npos)
+      << log;
+  EXPECT_LT(std::chrono::duration<double>(Clock::now() - t0).count(), 5.0);
+}
+
 // Servers of their own: a token, a queue of one, and a stop with a request in flight.
 class ServeProcessTest : public ServeTest {};
 
