@@ -11,6 +11,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <regex>
@@ -111,57 +112,89 @@ double metric(const std::string& text, const std::string& series) {
 class ServeTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new TempDir("serve");
     ASSERT_TRUE(fs::exists(testing::msinet_binary())) << "build the msinet target first";
-    bench::write_random_weights(weights(), /*seed=*/5);
-    cv::RNG rng(11);
-    cv::Point c;
-    images_ = new std::vector<fs::path>{dir_->path() / "images" / "a.png",
-                                        dir_->path() / "images" / "b.jpg"};
-    fs::create_directories(dir_->path() / "images");
-    ASSERT_TRUE(cv::imwrite((*images_)[0].string(), testing::synthetic_photo(40, 56, rng, &c)));
-    ASSERT_TRUE(cv::imwrite((*images_)[1].string(), testing::synthetic_photo(75, 50, rng, &c)));
-    // What `msinet test` writes for them, at the size the servers use by default.
-    for (const std::string format : {"png", "npy"}) {
-      std::string log;
-      ASSERT_EQ(testing::run_msinet({"test", "--weights", weights().string(), "--size", "48x64",
-                                     "-p", (dir_->path() / "images").string(), "-o",
-                                     expected_dir().string(), "--format", format, "--overlay"},
-                                    dir_->path(), &log),
-                0)
-          << log;
-    }
-    server_ = new Server(weights(), dir_->path(),
-                         {"--batch-size", "8", "--batch-wait-ms", "30", "--max-body-mb", "1",
-                          "--read-timeout", "2", "--keep-alive-timeout", "2"},
-                         {"MSINET_MAX_IMAGE_MEGAPIXELS=1"});
+    dir_ = new TempDir("serve");
+    fixture_ = new fs::path(make_fixture());
   }
   static void TearDownTestSuite() {
     delete server_;
-    delete images_;
+    server_ = nullptr;
+    delete fixture_;
     delete dir_;
   }
-  static fs::path weights() { return dir_->path() / "w.msinet"; }
-  static fs::path expected_dir() { return dir_->path() / "expected"; }
-  static std::string body(int i) { return testing::read_file_bytes((*images_)[i]); }
+  // Random weights, two images and what `msinet test` writes for them at 48x64, made once per
+  // build of msinet and shared by the test processes (ctest runs each test in its own).
+  static fs::path make_fixture() {
+    const fs::path bin = testing::msinet_binary();
+    const fs::path root = fs::path(MSINET_BINARY_DIR) / "test-tmp";
+    const std::string stamp = std::to_string(fs::last_write_time(bin).time_since_epoch().count()) +
+                              "-" + std::to_string(fs::file_size(bin));
+    const fs::path dir = root / ("serve-fixture-" + stamp);
+    if (fs::exists(dir / "complete")) return dir;
+    const fs::path tmp = dir.string() + ".tmp-" + std::to_string(::getpid());
+    fs::create_directories(tmp / "images");
+    bench::write_random_weights(tmp / "w.msinet", /*seed=*/5);
+    cv::RNG rng(11);
+    cv::Point c;
+    EXPECT_TRUE(cv::imwrite((tmp / "images" / "a.png").string(),
+                            testing::synthetic_photo(40, 56, rng, &c)));
+    EXPECT_TRUE(cv::imwrite((tmp / "images" / "b.jpg").string(),
+                            testing::synthetic_photo(75, 50, rng, &c)));
+    for (const std::string format : {"png", "npy"}) {
+      std::string log;
+      EXPECT_EQ(testing::run_msinet({"test", "--weights", (tmp / "w.msinet").string(), "--size",
+                                     "48x64", "-p", (tmp / "images").string(), "-o",
+                                     (tmp / "expected").string(), "--format", format, "--overlay"},
+                                    tmp, &log),
+                0)
+          << log;
+    }
+    std::ofstream(tmp / "complete") << stamp << "\n";
+    std::error_code ec;
+    fs::rename(tmp, dir, ec);  // another test process may have been first: use its fixture
+    fs::remove_all(tmp, ec);
+    for (const auto& e : fs::directory_iterator(root, ec)) {
+      const std::string name = e.path().filename().string();
+      if (name.rfind("serve-fixture-", 0) == 0 && e.path() != dir &&
+          name.find(".tmp-") == std::string::npos) {
+        fs::remove_all(e.path(), ec);  // of an earlier build
+      }
+    }
+    return dir;
+  }
+  // The server most tests share: batching on, small limits so that they are quick to reach.
+  static Server& server() {
+    static std::mutex starting;
+    const std::lock_guard<std::mutex> lock(starting);
+    if (!server_) {
+      server_ = new Server(weights(), dir_->path(),
+                           {"--batch-size", "8", "--batch-wait-ms", "30", "--max-body-mb", "1",
+                            "--read-timeout", "2", "--keep-alive-timeout", "2"},
+                           {"MSINET_MAX_IMAGE_MEGAPIXELS=1"});
+    }
+    return *server_;
+  }
+  static fs::path weights() { return *fixture_ / "w.msinet"; }
+  static fs::path image(int i) { return *fixture_ / "images" / (i == 0 ? "a.png" : "b.jpg"); }
+  static std::string body(int i) { return testing::read_file_bytes(image(i)); }
   static std::string expected(int i, const std::string& suffix) {
-    return testing::read_file_bytes(expected_dir() / ((*images_)[i].stem().string() + suffix));
+    return testing::read_file_bytes(*fixture_ / "expected" / (image(i).stem().string() + suffix));
   }
   static httplib::Result post(httplib::Client& c, const std::string& query,
                               const std::string& data) {
     return c.Post(("/v1/saliency" + query).c_str(), data, "application/octet-stream");
   }
 
-  static TempDir* dir_;
-  static std::vector<fs::path>* images_;
+  static TempDir* dir_;       // logs of the processes
+  static fs::path* fixture_;  // make_fixture()
   static Server* server_;
 };
 TempDir* ServeTest::dir_ = nullptr;
-std::vector<fs::path>* ServeTest::images_ = nullptr;
+fs::path* ServeTest::fixture_ = nullptr;
 Server* ServeTest::server_ = nullptr;
 
 TEST_F(ServeTest, MapsAreThoseTestWrites) {
-  auto c = server_->client();
+  auto c = server().client();
   for (int i = 0; i < 2; ++i) {
     auto png = post(*c, "", body(i));
     ASSERT_TRUE(png);
@@ -225,7 +258,7 @@ TEST_F(ServeTest, ConcurrentRequestsAreBatchedAndAllAnswered) {
   std::vector<std::thread> clients;
   for (int t = 0; t < 16; ++t) {
     clients.emplace_back([&, t] {
-      auto c = server_->client();
+      auto c = server().client();
       for (int r = 0; r < 4; ++r) {
         const int i = (t + r) % 2;
         auto res = post(*c, "", bodies[i]);
@@ -241,7 +274,7 @@ TEST_F(ServeTest, ConcurrentRequestsAreBatchedAndAllAnswered) {
   EXPECT_EQ(ok, 64);
   EXPECT_EQ(close, 64);
   EXPECT_GT(batched, 0);
-  auto m = server_->client()->Get("/metrics");
+  auto m = server().client()->Get("/metrics");
   ASSERT_TRUE(m);
   const double count = metric(m->body, "msinet_batch_size_count");
   const double singles = metric(m->body, "msinet_batch_size_bucket{le=\"1\"}");
@@ -249,7 +282,7 @@ TEST_F(ServeTest, ConcurrentRequestsAreBatchedAndAllAnswered) {
 }
 
 TEST_F(ServeTest, BadRequestsGetTheirStatusAndSayWhy) {
-  auto c = server_->client();
+  auto c = server().client();
   auto expect_error = [](const httplib::Result& r, int status, const std::string& says) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, status) << r->body;
@@ -259,7 +292,7 @@ TEST_F(ServeTest, BadRequestsGetTheirStatusAndSayWhy) {
   const cv::Mat big(1100, 1000, CV_8UC3, cv::Scalar(1, 2, 3));
   expect_error(post(*c, "", encoded(big, ".png")), 413, "max_image_megapixels");
   expect_error(post(*c, "", "not an image"), 400, "request body");
-  const std::string jpeg = testing::read_file_bytes((*images_)[1]);
+  const std::string jpeg = testing::read_file_bytes(image(1));
   expect_error(post(*c, "", jpeg.substr(0, jpeg.size() / 2)), 400, "request body");
   expect_error(post(*c, "", ""), 400, "empty");
   expect_error(post(*c, "?size=50x64", body(0)), 400, "multiple");
@@ -286,7 +319,7 @@ TEST_F(ServeTest, BadRequestsGetTheirStatusAndSayWhy) {
 }
 
 TEST_F(ServeTest, ThePageHealthAndModelRoutes) {
-  auto c = server_->client();
+  auto c = server().client();
   const fs::path page = fs::path(MSINET_SOURCE_DIR) / "src" / "serve" / "page";
   const std::map<std::string, std::pair<std::string, std::string>> files = {
       {"/", {"index.html", "text/html; charset=utf-8"}},
@@ -316,7 +349,7 @@ TEST_F(ServeTest, ThePageHealthAndModelRoutes) {
 }
 
 TEST_F(ServeTest, MetricsAreValidPrometheusText) {
-  auto c = server_->client();
+  auto c = server().client();
   ASSERT_TRUE(post(*c, "", body(0)));
   ASSERT_TRUE(c->Get("/nope"));
   auto r = c->Get("/metrics");
@@ -363,7 +396,7 @@ TEST_F(ServeTest, ASlowClientIsCutOffWhileOthersAreAnswered) {
   ASSERT_GE(fd, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+  addr.sin_port = htons(static_cast<uint16_t>(server().port()));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   const timeval limit{15, 0};
@@ -373,7 +406,7 @@ TEST_F(ServeTest, ASlowClientIsCutOffWhileOthersAreAnswered) {
   ASSERT_EQ(::send(fd, head.data(), head.size(), 0), static_cast<ssize_t>(head.size()));
   const auto t0 = Clock::now();
   // Meanwhile others are answered.
-  auto c = server_->client();
+  auto c = server().client();
   auto ok = post(*c, "", body(1));
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 200);
@@ -387,6 +420,20 @@ TEST_F(ServeTest, ASlowClientIsCutOffWhileOthersAreAnswered) {
   EXPECT_TRUE(n == 0 || errno == ECONNRESET) << "recv: " << std::strerror(errno);
   EXPECT_GE(waited, 1.5);
   EXPECT_LT(waited, 10.0);
+}
+
+TEST_F(ServeTest, APortInUseExitsTwoBeforeLoadingTheWeights) {
+  std::string log;
+  const auto t0 = Clock::now();
+  EXPECT_EQ(testing::run_msinet({"serve", "--weights", weights().string(), "--port",
+                                 std::to_string(server().port())},
+                                dir_->path(), &log),
+            2)
+      << log;
+  EXPECT_NE(log.find("cannot listen on 127.0.0.1 port " + std::to_string(server().port())),
+            std::string::npos)
+      << log;
+  EXPECT_LT(std::chrono::duration<double>(Clock::now() - t0).count(), 5.0);
 }
 
 // Servers of their own: a token, a queue of one, and a stop with a request in flight.

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -286,11 +287,6 @@ void check_options(const ServeOptions& o) {
 
 void run_server(const ServeOptions& o, const StopSignals& signals) {
   check_options(o);
-  pipeline::Predictor predictor(o.weights, o.device, o.precision);
-  spdlog::info("serve: weights '{}', input {} by default, device {} ({})", o.weights.string(),
-               size_text(o.size), predictor.device_name(), predictor.describe());
-  Service service(o, predictor);
-
   httplib::Server svr;
   const size_t threads = static_cast<size_t>(o.http_threads);
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
@@ -300,6 +296,26 @@ void run_server(const ServeOptions& o, const StopSignals& signals) {
   svr.set_keep_alive_max_count(static_cast<size_t>(o.keep_alive_max));
   svr.set_payload_max_length(static_cast<size_t>(o.max_body_bytes));
   svr.set_default_headers({{"X-Content-Type-Options", "nosniff"}, {"Cache-Control", "no-store"}});
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a second server on a
+  // port in use would bind as well and share its connections.
+  svr.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  // Bound before the weights load, so that a port in use fails at once.
+  const int port =
+      o.port == 0 ? svr.bind_to_any_port(o.host) : (svr.bind_to_port(o.host, o.port) ? o.port : -1);
+  if (port <= 0) {
+    throw Error(ErrorCode::kUsage, "cannot listen on " + o.host + " port " +
+                                       std::to_string(o.port) +
+                                       " (in use, or not an address of this machine); choose "
+                                       "another --port or --host");
+  }
+  pipeline::Predictor predictor(o.weights, o.device, o.precision);
+  spdlog::info("serve: weights '{}', input {} by default, device {} ({})", o.weights.string(),
+               size_text(o.size), predictor.device_name(), predictor.describe());
+  Service service(o, predictor);
+
   const auto dispatch = [&service](const httplib::Request& req, httplib::Response& res) {
     service.dispatch(req, req.body, res);
   };
@@ -320,14 +336,6 @@ void run_server(const ServeOptions& o, const StopSignals& signals) {
     service.metrics().count_request(service.route_label(req.path), res.status);
   });
 
-  const int port =
-      o.port == 0 ? svr.bind_to_any_port(o.host) : (svr.bind_to_port(o.host, o.port) ? o.port : -1);
-  if (port <= 0) {
-    throw Error(ErrorCode::kUsage, "cannot listen on " + o.host + " port " +
-                                       std::to_string(o.port) +
-                                       " (in use, or not an address of this machine); choose "
-                                       "another --port or --host");
-  }
   if (!is_loopback(o.host)) {
     spdlog::warn("serve: listening on {}, reachable from other machines{}", o.host,
                  o.token.empty() ? ", without a token (--token)" : "");
