@@ -255,6 +255,8 @@ TEST_F(ServeTest, ConcurrentRequestsAreBatchedAndAllAnswered) {
   const cv::Mat want[2] = {decoded(expected(0, ".png")), decoded(expected(1, ".png"))};
   const std::string bodies[2] = {body(0), body(1)};
   std::atomic<int> ok{0}, close{0}, batched{0};
+  std::mutex failed_mutex;
+  std::vector<std::string> failed;  // what each request that was not answered 200 got instead
   std::vector<std::thread> clients;
   for (int t = 0; t < 16; ++t) {
     clients.emplace_back([&, t] {
@@ -262,7 +264,12 @@ TEST_F(ServeTest, ConcurrentRequestsAreBatchedAndAllAnswered) {
       for (int r = 0; r < 4; ++r) {
         const int i = (t + r) % 2;
         auto res = post(*c, "", bodies[i]);
-        if (!res || res->status != 200) continue;
+        if (!res || res->status != 200) {
+          const std::lock_guard<std::mutex> lock(failed_mutex);
+          failed.push_back(res ? std::to_string(res->status) + " " + res->body
+                               : "no answer: " + httplib::to_string(res.error()));
+          continue;
+        }
         ++ok;
         // Batched forward passes may round differently from single ones, by one level at most.
         close += max_difference(decoded(res->body), want[i]) <= 1;
@@ -271,7 +278,7 @@ TEST_F(ServeTest, ConcurrentRequestsAreBatchedAndAllAnswered) {
     });
   }
   for (auto& t : clients) t.join();
-  EXPECT_EQ(ok, 64);
+  EXPECT_EQ(ok, 64) << ::testing::PrintToString(failed);
   EXPECT_EQ(close, 64);
   EXPECT_GT(batched, 0);
   auto m = server().client()->Get("/metrics");
