@@ -357,7 +357,9 @@ TEST_F(ServeTest, ThePageHealthAndModelRoutes) {
 
 TEST_F(ServeTest, MetricsAreValidPrometheusText) {
   auto c = server().client();
-  ASSERT_TRUE(post(*c, "", body(0)));
+  const auto answered = post(*c, "", body(0));
+  ASSERT_TRUE(answered);
+  ASSERT_EQ(answered->status, 200) << answered->body;
   ASSERT_TRUE(c->Get("/nope"));
   auto r = c->Get("/metrics");
   ASSERT_TRUE(r);

@@ -332,7 +332,9 @@ void run_server(const ServeOptions& o, const StopSignals& signals) {
     return service.error_body(req, res);
   };
   svr.set_error_handler(error_body);
-  svr.set_logger([&service](const httplib::Request& req, const httplib::Response& res) {
+  // Counted before the answer is written (the logger runs after), so that a client that has its
+  // answer finds it counted in /metrics.
+  svr.set_post_routing_handler([&service](const httplib::Request& req, httplib::Response& res) {
     service.metrics().count_request(service.route_label(req.path), res.status);
   });
 
