@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing (with the test dependencies), builds, runs the whole test suite, then
-# fuzzes every parser briefly (scripts/fuzz.sh, 10 seconds a target; MSINET_FUZZ_SECONDS).
+# fuzzes every parser briefly (scripts/fuzz.sh, 5 seconds a target; MSINET_FUZZ_SECONDS).
 # Extra arguments go to ctest, e.g. scripts/test.sh -L unit
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,5 +16,5 @@ if [ -f "$log" ] && grep -q ': Skipped$' "$log"; then
   awk '/^[0-9]+\/[0-9]+ Testing: / { name = $3 }
        /: Skipped$/ { getline reason; print "  " name ": " reason }' "$log" >&2
 fi
-scripts/fuzz.sh "${MSINET_FUZZ_SECONDS:-10}" || status=$?
+scripts/fuzz.sh "${MSINET_FUZZ_SECONDS:-5}" || status=$?
 exit "$status"
