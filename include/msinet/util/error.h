@@ -20,6 +20,7 @@ enum class ErrorCode : int {
   kDiverged = 9,      ///< training produced a non-finite loss
   kData = 10,         ///< corrupt or unsafe archive, checksum mismatch, bad dataset file
   kOutOfMemory = 11,  ///< an allocation failed (batch, input size or image too large)
+  kDistributed = 12,  ///< a rank of a distributed run failed, hung or could not join
   kInterrupted = 130  ///< stopped by SIGINT/SIGTERM after saving state
 };
 

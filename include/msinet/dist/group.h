@@ -1,0 +1,84 @@
+#pragma once
+// A process group of training ranks over torch.distributed (c10d): a TCPStore rendezvous and the
+// Gloo backend (CPU, and CUDA tensors) or NCCL (CUDA, where the LibTorch in use has it). Every
+// failure is an Error(kDistributed) that names the rank it concerns; c10d stays out of headers.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+namespace msinet::dist {
+
+/// Where this process stands in a run, as torchrun, Slurm wrappers and `--nproc` describe it.
+struct GroupConfig {
+  int rank = 0;
+  int world_size = 1;
+  int local_rank = 0;
+  int local_world_size = 1;
+  std::string master_addr;             ///< host of rank 0, which serves the TCPStore
+  int master_port = 29500;             ///< its TCP port
+  std::string backend = "auto";        ///< auto | gloo | nccl
+  std::chrono::seconds timeout{300};   ///< a rendezvous or collective waiting longer fails
+};
+
+/// The run described by RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR and
+/// MASTER_PORT; nullopt when WORLD_SIZE is not set. Throws Error(kUsage) naming the variable
+/// when one is missing, not a number, or out of range (e.g. RANK >= WORLD_SIZE).
+std::optional<GroupConfig> config_from_environment();
+
+/// Whether this build has distributed training (c10d with Gloo).
+bool available();
+
+/// Whether this build can use the NCCL backend.
+bool nccl_available();
+
+/// A collective in flight.
+class Pending {
+ public:
+  virtual ~Pending() = default;
+  /// Blocks until it is done; throws Error(kDistributed) when it failed or timed out.
+  virtual void wait() = 0;
+};
+
+/// This process's membership of the group.
+class Group {
+ public:
+  /// Joins the group: rank 0 serves the TCPStore at master_addr:master_port and every rank waits
+  /// for all the others (up to the timeout). Throws Error(kDistributed) naming the address when
+  /// the port is taken or a rank does not arrive, Error(kUsage) for a backend this build or
+  /// `device` cannot use.
+  static std::unique_ptr<Group> join(const GroupConfig& config, const torch::Device& device);
+  ~Group();
+  Group(const Group&) = delete;
+  Group& operator=(const Group&) = delete;
+
+  int rank() const;
+  int size() const;
+  bool is_root() const { return rank() == 0; }
+  const GroupConfig& config() const;
+  /// "gloo" or "nccl".
+  std::string backend_name() const;
+
+  /// Sums each tensor over the ranks, in place (every rank passes the same shapes, in order).
+  void all_reduce_sum(std::vector<torch::Tensor>& tensors);
+  /// Starts summing `tensor` over the ranks in place; wait() on the result before reading it.
+  std::unique_ptr<Pending> all_reduce_sum_async(torch::Tensor& tensor);
+  /// Rank 0's `bytes` on every rank (the other ranks' argument is ignored).
+  std::string broadcast_bytes(const std::string& bytes);
+  /// Returns once every rank has called it.
+  void barrier();
+  /// Records that this rank has reached `step`, so that a failure can name the ranks behind.
+  void mark_progress(int64_t step);
+
+ private:
+  struct State;
+  explicit Group(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace msinet::dist
