@@ -7,7 +7,7 @@ msinet_add_test(test_checkpoint LABEL unit
     test_model_net.cpp
   LIBS msinet_checkpoint)
 msinet_torch_pch(test_checkpoint)
-msinet_add_test(test_jobs SOURCES test_train_loss.cpp LIBS msinet_train)
+msinet_add_test(test_jobs SOURCES test_train_loss.cpp test_train_shards.cpp LIBS msinet_train)
 msinet_torch_pch(test_jobs)
 msinet_add_test(test_smoke LABEL smoke TIMEOUT 600 SOURCES test_cli_smoke.cpp LIBS ${OpenCV_LIBS})
 add_dependencies(test_smoke msinet)
@@ -41,6 +41,18 @@ msinet_add_test(test_train_proofs LABEL slow TIMEOUT 900 SOURCES test_train_proo
                 LIBS msinet_checkpoint ${OpenCV_LIBS})
 msinet_torch_pch(test_train_proofs)
 add_dependencies(test_train_proofs msinet)
+# Data-parallel training through the binary (Gloo on loopback): the same steps as one process,
+# accumulation, resume on another number of ranks, a rank that dies or hangs, Ctrl-C, bad
+# rendezvous settings.
+if(MSINET_DISTRIBUTED)
+  msinet_add_test(test_train_distributed LABEL slow TIMEOUT 900 SOURCES test_train_distributed.cpp
+                  LIBS msinet_checkpoint ${OpenCV_LIBS})
+  msinet_torch_pch(test_train_distributed)
+  add_dependencies(test_train_distributed msinet)
+else()
+  message(WARNING "msinet: no distributed training in this build (libgloo-dev missing): "
+                  "test_train_distributed is not built, so data-parallel training is NOT tested")
+endif()
 # `msinet test` on videos and cameras through the binary, and the video writers in process; the
 # checks that run the binary several times are label slow.
 msinet_add_test(test_infer_video LABEL smoke TIMEOUT 600 SOURCES test_infer_video.cpp

@@ -44,6 +44,7 @@ std::string encode_meta(const CheckpointMeta& m) {
   e << YAML::Key << "width" << YAML::Value << m.width;
   e << YAML::Key << "epochs_done" << YAML::Value << m.epochs_done;
   e << YAML::Key << "step_in_epoch" << YAML::Value << m.step_in_epoch;
+  e << YAML::Key << "images_in_epoch" << YAML::Value << m.images_in_epoch;
   e << YAML::Key << "partial_train_sum" << YAML::Value << m.partial_train_sum;
   e << YAML::Key << "best_valid" << YAML::Value << m.best_valid;
   e << YAML::Key << "seed" << YAML::Value << m.seed;
@@ -62,6 +63,7 @@ CheckpointMeta decode_meta(const std::string& text, const std::string& origin) {
     m.width = n["width"].as<int>();
     m.epochs_done = n["epochs_done"].as<int64_t>();
     m.step_in_epoch = n["step_in_epoch"].as<int64_t>();
+    if (n["images_in_epoch"]) m.images_in_epoch = n["images_in_epoch"].as<int64_t>();
     m.partial_train_sum = n["partial_train_sum"].as<double>();
     m.best_valid = n["best_valid"].as<double>();
     m.seed = n["seed"].as<uint64_t>();

@@ -3,6 +3,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
@@ -86,7 +87,17 @@ void configure_logging(const CommandState& state) {
                                         : spdlog::level::info);
 }
 
+namespace {
+std::vector<std::string>& arguments_store() {
+  static std::vector<std::string> args;
+  return args;
+}
+}  // namespace
+
+const std::vector<std::string>& command_arguments() { return arguments_store(); }
+
 int run_cli(int argc, char** argv) {
+  arguments_store().assign(argv + std::min(argc, 1), argv + argc);
   CLI::App app{
       "msinet: MSI-Net saliency prediction (train, test, download, import, export, eval, bench, "
       "serve)"};

@@ -1,21 +1,97 @@
-// `msinet train`: train or fine-tune MSI-Net on a dataset.
+// `msinet train`: train or fine-tune MSI-Net on a dataset, in one process or as a data-parallel
+// group of ranks (started here with --nproc, or by torchrun, Slurm or a training operator).
 #include <spdlog/spdlog.h>
+
+#include <chrono>
 
 #include "msinet/cli/common.h"
 #include "msinet/cli/datasets.h"
+#include "msinet/dist/group_config.h"
+#include "msinet/dist/launcher.h"
 #include "msinet/runtime/threads.h"
 #include "msinet/train/train.h"
+#include "msinet/util/error.h"
 
 namespace msinet::cli {
+
+namespace {
+
+struct Args {
+  std::string dataset;
+  std::string path;
+  int nproc = 1;
+  int nnodes = 1;
+  int node_rank = 0;
+  std::string master_addr = "127.0.0.1";
+  int master_port = 0;
+};
+
+train::TrainOptions train_options(const config::Config& cfg) {
+  train::TrainOptions o;
+  o.results_dir = cfg.get("results_dir");
+  o.weights_dir = cfg.get("weights_dir");
+  o.epochs = cfg.get_int("epochs");
+  o.batch_size = cfg.get_int("batch_size");
+  o.learning_rate = cfg.get_double("learning_rate");
+  o.seed = static_cast<uint64_t>(std::stoull(cfg.get("seed")));
+  o.init = cfg.get("init");
+  o.device = cfg.get("device");
+  o.accumulate = cfg.get_int("accumulate");
+  o.loader_workers = cfg.get_int("loader_workers");
+  o.mixed_precision = cfg.get("mixed_precision");
+  o.channels_last = cfg.get("memory_format") == "channels_last";
+  o.download = download_options(cfg);
+  return o;
+}
+
+int report(const train::TrainResult& r) {
+  spdlog::info(
+      "done: {} epoch(s), best validation KLD {:.5f}; best '{}', latest '{}', history '{}'",
+      r.epochs_done, r.best_valid, r.best.string(), r.latest.string(), r.history_dir.string());
+  return 0;
+}
+
+// --nproc / --nnodes: prepare what every rank needs once, then start this node's ranks.
+int launch(const Args& args, const config::Config& cfg) {
+  if (!dist::available()) {
+    throw Error(ErrorCode::kUsage, dist::unavailable_reason());
+  }
+  if (args.node_rank < 0 || args.node_rank >= args.nnodes) {
+    throw Error(ErrorCode::kUsage, "--node-rank " + std::to_string(args.node_rank) +
+                                       " is not below --nnodes " + std::to_string(args.nnodes));
+  }
+  load_dataset(choose_dataset(args.dataset, cfg), args.path, cfg);
+  dist::LaunchOptions l;
+  l.nproc = args.nproc;
+  l.nnodes = args.nnodes;
+  l.node_rank = args.node_rank;
+  l.master_addr = args.master_addr;
+  l.master_port = args.master_port;
+  l.args = command_arguments();
+  l.threads_per_rank = cfg.get_int("threads");
+  spdlog::info("starting {} rank(s) on this node ({} in all){}", l.nproc, l.nproc * l.nnodes,
+               l.threads_per_rank ? "" : ", threads shared out between them");
+  return dist::launch_ranks(l);
+}
+
+// One rank of a group; rank 0 speaks for the group.
+int train_as_rank(dist::GroupConfig group_config, const Args& args, const config::Config& cfg) {
+  group_config.backend = cfg.get("dist_backend");
+  group_config.timeout = std::chrono::seconds(cfg.get_int("dist_timeout"));
+  if (group_config.rank != 0 && spdlog::get_level() < spdlog::level::warn) {
+    spdlog::set_level(spdlog::level::warn);
+  }
+  const data::DatasetSpec spec = choose_dataset(args.dataset, cfg);
+  return report(train::run_train_rank(
+      group_config, [&] { return load_dataset(spec, args.path, cfg); }, train_options(cfg)));
+}
+
+}  // namespace
 
 Command register_train(CLI::App& root) {
   CLI::App* app = root.add_subcommand(
       "train", "train on a dataset (salicon from VGG16; the others fine-tune from salicon)");
   auto state = add_common_options(*app);
-  struct Args {
-    std::string dataset;
-    std::string path;
-  };
   auto args = std::make_shared<Args>();
   app->add_option(
          "-d,--dataset", args->dataset,
@@ -30,27 +106,34 @@ Command register_train(CLI::App& root) {
   add_config_flag(*app, *state, "--size", "size");
   add_config_flag(*app, *state, "--init", "init");
   add_config_flag(*app, *state, "--seed", "seed");
+  add_config_flag(*app, *state, "--accumulate", "accumulate");
+  add_config_flag(*app, *state, "--loader-workers", "loader_workers");
+  add_config_flag(*app, *state, "--mixed-precision", "mixed_precision");
+  add_config_flag(*app, *state, "--memory-format", "memory_format");
+  add_config_flag(*app, *state, "--dist-backend", "dist_backend");
+  add_config_flag(*app, *state, "--dist-timeout", "dist_timeout");
+  app->add_option("--nproc", args->nproc,
+                  "ranks to start on this node, each a process training on its share of every "
+                  "batch (data parallel) [default: 1]")
+      ->check(CLI::Range(1, 1024));
+  app->add_option("--nnodes", args->nnodes, "nodes in the run, each started with --nproc [default: 1]")
+      ->check(CLI::Range(1, 65536));
+  app->add_option("--node-rank", args->node_rank, "this node's index, 0 .. nnodes-1 [default: 0]");
+  app->add_option("--master-addr", args->master_addr,
+                  "host of rank 0, which serves the rendezvous [default: 127.0.0.1]");
+  app->add_option("--master-port", args->master_port,
+                  "its TCP port [default: a free port on one node, 29500 on several]")
+      ->check(CLI::Range(0, 65535));
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config& cfg) {
     const int threads = runtime::configure_threads(cfg.get_int("threads"));
     spdlog::debug("threads: {}", threads);
-    const data::PreparedDataset data =
-        load_dataset(choose_dataset(args->dataset, cfg), args->path, cfg);
-    train::TrainOptions o;
-    o.results_dir = cfg.get("results_dir");
-    o.weights_dir = cfg.get("weights_dir");
-    o.epochs = cfg.get_int("epochs");
-    o.batch_size = cfg.get_int("batch_size");
-    o.learning_rate = cfg.get_double("learning_rate");
-    o.seed = static_cast<uint64_t>(std::stoull(cfg.get("seed")));
-    o.init = cfg.get("init");
-    o.device = cfg.get("device");
-    o.download = download_options(cfg);
-    const train::TrainResult r = train::run_train(data, o);
-    spdlog::info(
-        "done: {} epoch(s), best validation KLD {:.5f}; best '{}', latest '{}', history '{}'",
-        r.epochs_done, r.best_valid, r.best.string(), r.latest.string(), r.history_dir.string());
-    return 0;
+    // A rank started by a launcher (this one, torchrun, Slurm): RANK, WORLD_SIZE, ... are set.
+    const std::optional<dist::GroupConfig> env = dist::config_from_environment();
+    if (env && env->world_size > 1) return train_as_rank(*env, *args, cfg);
+    if (!env && (args->nproc > 1 || args->nnodes > 1)) return launch(*args, cfg);
+    return report(train::run_train(
+        load_dataset(choose_dataset(args->dataset, cfg), args->path, cfg), train_options(cfg)));
   };
   return cmd;
 }

@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <sstream>
 
@@ -21,14 +22,19 @@
 #include "msinet/checkpoint/tf_names.h"
 #include "msinet/data/image.h"
 #include "msinet/data/splits.h"
+#include "msinet/dist/gradient_sync.h"
+#include "msinet/dist/group.h"
 #include "msinet/model/msinet.h"
 #include "msinet/pipeline/pipeline.h"
 #include "msinet/pipeline/predictor.h"
 #include "msinet/pipeline/tensors.h"
 #include "msinet/runtime/device.h"
 #include "msinet/runtime/inference.h"
+#include "msinet/train/batch_loader.h"
 #include "msinet/train/loss.h"
+#include "msinet/train/mixed_precision.h"
 #include "msinet/train/plot.h"
+#include "msinet/train/shards.h"
 #include "msinet/util/error.h"
 #include "msinet/util/fs.h"
 #include "msinet/util/process_lock.h"
@@ -47,53 +53,39 @@ fs::path history_dir(const fs::path& results_dir, const std::string& name) {
 
 namespace {
 
+// The device `name` resolves to; a CUDA rank of a group takes the GPU of its local rank.
+torch::Device rank_device(const std::string& name, int local_rank) {
+  const torch::Device device = runtime::resolve_device(name);
+  if (!device.is_cuda()) return device;
+  return {torch::kCUDA,
+          static_cast<c10::DeviceIndex>(local_rank % std::max<int64_t>(1, torch::cuda::device_count()))};
+}
+
+torch::Device rank_device(const std::string& name, const dist::Group* group) {
+  return rank_device(name, group ? group->config().local_rank : 0);
+}
+
+}  // namespace
+
+TrainResult run_train_rank(const dist::GroupConfig& config,
+                           const std::function<data::PreparedDataset()>& load,
+                           TrainOptions options) {
+  const std::unique_ptr<dist::Group> group =
+      dist::Group::join(config, rank_device(options.device, config.local_rank));
+  spdlog::info("rank {} of {} joined ({}, rendezvous at {}:{})", group->rank(), group->size(),
+               group->backend_name(), config.master_addr, config.master_port);
+  if (config.local_rank != 0) group->barrier();
+  const data::PreparedDataset data = load();
+  if (config.local_rank == 0) group->barrier();
+  options.group = group.get();
+  return run_train(data, options);
+}
+
+namespace {
+
 using checkpoint::Checkpoint;
 using checkpoint::CheckpointMeta;
 using Pairs = std::vector<data::FilePair>;
-
-// Maps whose size differs from their stimulus's train without complaint (both are resized to
-// the network size), but usually mean a broken dataset: counted as pairs are read, reported once.
-struct MapSizeCheck {
-  int64_t read = 0, mismatched = 0, transposed = 0;
-  std::string first;
-  bool reported = false;
-
-  void see(const data::FilePair& pair, const cv::Mat& stimulus, const cv::Mat& map) {
-    ++read;
-    if (stimulus.size() == map.size()) return;
-    ++mismatched;
-    transposed += stimulus.rows == map.cols && stimulus.cols == map.rows ? 1 : 0;
-    if (first.empty()) {
-      first = "'" + pair.second.string() + "' is " + std::to_string(map.rows) + "x" +
-              std::to_string(map.cols) + ", its stimulus '" + pair.first.string() + "' " +
-              std::to_string(stimulus.rows) + "x" + std::to_string(stimulus.cols);
-    }
-  }
-
-  void report(const std::string& dataset) {
-    if (reported || mismatched == 0) return;
-    reported = true;
-    spdlog::warn(
-        "dataset '{}': {} of the {} training pairs read have a map of another size than "
-        "its stimulus ({} of them transposed), e.g. {}; check the dataset",
-        dataset, mismatched, read, transposed, first);
-  }
-};
-
-// One batch as tensors: stimuli [N,3,H,W] (RGB 0..255) and maps [N,1,H,W] (0..255), contiguous.
-std::pair<torch::Tensor, torch::Tensor> load_batch(const Pairs& pairs,
-                                                   const std::vector<size_t>& indices, int h, int w,
-                                                   MapSizeCheck& sizes) {
-  std::vector<cv::Mat> xs, ys;
-  for (size_t i : indices) {
-    const cv::Mat stimulus = data::decode_image(pairs[i].first, 3);
-    const cv::Mat map = data::decode_image(pairs[i].second, 1);
-    sizes.see(pairs[i], stimulus, map);
-    xs.push_back(data::preprocess_stimulus(stimulus, h, w));
-    ys.push_back(data::preprocess_map(map, h, w));
-  }
-  return {pipeline::images_to_batch(xs).contiguous(), pipeline::images_to_batch(ys).contiguous()};
-}
 
 // The validation loss: KLD of each map against its ground truth at the network size.
 class ValidationLoss : public pipeline::Sink {
@@ -111,7 +103,8 @@ class ValidationLoss : public pipeline::Sink {
     ++count_;
   }
 
-  double mean() const { return count_ ? sum_ / static_cast<double>(count_) : NAN; }
+  double sum() const { return sum_; }
+  int64_t count() const { return count_; }
 
  private:
   int h_, w_;
@@ -198,14 +191,45 @@ void initialise(model::MSINet& net, const data::PreparedDataset& data, const Tra
   }
 }
 
-// Mean validation KLD through the inference pipeline (no gradients); NaN when interrupted.
-double validate(const model::MSINet& net, const data::PreparedDataset& data, const TrainOptions& o,
-                const torch::Device& device) {
+// This process's place in the run: alone, or one rank of a group.
+struct Ranks {
+  dist::Group* group = nullptr;
+  int rank = 0;
+  int size = 1;
+  torch::Device device;  ///< where the group's collectives take their tensors
+  bool root() const { return rank == 0; }
+
+  Ranks(dist::Group* g, const torch::Device& d)
+      : group(g),
+        rank(g ? g->rank() : 0),
+        size(g ? g->size() : 1),
+        device(g && g->backend_name() == "nccl" ? d : torch::Device(torch::kCPU)) {}
+  /// Sums `values` over the ranks (nothing to do alone).
+  void sum(std::vector<double>& values) const {
+    if (!group) return;
+    std::vector<torch::Tensor> t = {torch::tensor(values, torch::kFloat64).to(device)};
+    group->all_reduce_sum(t);
+    t[0] = t[0].cpu();
+    for (size_t i = 0; i < values.size(); ++i) values[i] = t[0][static_cast<int64_t>(i)].item<double>();
+  }
+};
+
+// Summed validation KLD over this rank's share of the validation images (every size-th one),
+// through the inference pipeline (no gradients). Sets `interrupted` instead of throwing.
+std::pair<double, int64_t> validate(const model::MSINet& net, const data::PreparedDataset& data,
+                                    const TrainOptions& o, const torch::Device& device,
+                                    const Ranks& ranks, bool& interrupted) {
   pipeline::Predictor predictor(std::make_unique<runtime::InferenceNet>(net, device));
   std::vector<std::string> stimuli;
-  for (const auto& pair : data.split.valid) stimuli.push_back(pair.first.string());
+  Pairs share;
+  for (size_t i = static_cast<size_t>(ranks.rank); i < data.split.valid.size();
+       i += static_cast<size_t>(ranks.size)) {
+    stimuli.push_back(data.split.valid[i].first.string());
+    share.push_back(data.split.valid[i]);
+  }
+  ValidationLoss loss(share, data.height, data.width);
+  if (stimuli.empty()) return {0.0, 0};
   pipeline::ImageFiles source(std::move(stimuli));
-  ValidationLoss loss(data.split.valid, data.height, data.width);
   pipeline::PipelineOptions po;
   po.height = data.height;
   po.width = data.width;
@@ -213,18 +237,64 @@ double validate(const model::MSINet& net, const data::PreparedDataset& data, con
   po.workers = std::max(1, o.workers);
   po.restore = false;
   po.label = "valid";
-  po.progress = o.progress;
+  po.progress = o.progress && ranks.root();
   try {
     const pipeline::PipelineResult r = pipeline::run_pipeline(source, predictor, loss, po);
     if (!r.failures.empty()) {
       throw Error(ErrorCode::kInput, "validation of '" + data.name + "': " + r.failures[0].why);
     }
   } catch (const Error& e) {
-    if (e.code() == ErrorCode::kInterrupted) return NAN;
-    throw;
+    if (e.code() != ErrorCode::kInterrupted) throw;
+    interrupted = true;
   }
-  return loss.mean();
+  return {loss.sum(), loss.count()};
 }
+
+// The state a run starts from: the latest checkpoint when there is one, else fresh weights from
+// the initialisation. Rank 0 makes it and every rank receives it, so that all start alike.
+Checkpoint starting_state(const data::PreparedDataset& data, const TrainOptions& o,
+                          const fs::path& latest, const Ranks& ranks) {
+  Checkpoint start;
+  if (ranks.root()) {
+    std::error_code ec;
+    if (fs::is_regular_file(latest, ec)) {
+      start = checkpoint::read_checkpoint(latest);
+      if (start.meta.height != data.height || start.meta.width != data.width) {
+        throw Error(ErrorCode::kUsage,
+                    "'" + latest.string() + "' was trained at " +
+                        std::to_string(start.meta.height) + "x" +
+                        std::to_string(start.meta.width) + ", not " +
+                        std::to_string(data.height) + "x" + std::to_string(data.width) +
+                        ": use the same --size, or another --results folder");
+      }
+    } else {
+      torch::manual_seed(o.seed);
+      model::MSINet net;
+      initialise(net, data, o);
+      start.model = checkpoint::serialize_state(net);
+      start.meta.dataset = data.name;
+      start.meta.height = data.height;
+      start.meta.width = data.width;
+      start.meta.seed = o.seed;
+    }
+  }
+  if (!ranks.group) return start;
+  return checkpoint::decode_checkpoint(
+      ranks.group->broadcast_bytes(ranks.root() ? checkpoint::encode_checkpoint(start) : ""),
+      "the starting state sent by rank 0");
+}
+
+// Timing of the training phase of an epoch, for its log line.
+struct EpochClock {
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  double waiting = 0;  ///< seconds spent waiting for batches
+  int64_t steps = 0;
+  int64_t images = 0;  ///< over all ranks
+
+  double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+};
 
 }  // namespace
 
@@ -233,21 +303,30 @@ TrainResult run_train(const data::PreparedDataset& data, const TrainOptions& o) 
     throw Error(ErrorCode::kInput, "dataset '" + data.name + "' has no training images");
   if (data.split.valid.empty())
     throw Error(ErrorCode::kInput, "dataset '" + data.name + "' has no validation images");
-  if (o.batch_size < 1 || o.epochs < 1)
-    throw Error(ErrorCode::kUsage, "epochs and batch size must be at least 1");
-  const torch::Device device = runtime::resolve_device(o.device);
+  if (o.batch_size < 1 || o.epochs < 1 || o.accumulate < 1)
+    throw Error(ErrorCode::kUsage, "epochs, batch size and --accumulate must be at least 1");
+  if (o.loader_workers < 0)
+    throw Error(ErrorCode::kUsage, "--loader-workers must be 0 or more, not " +
+                                       std::to_string(o.loader_workers));
+  const torch::Device device = rank_device(o.device, o.group);
+  const MixedPrecision precision = parse_mixed_precision(o.mixed_precision);
+  check_mixed_precision(precision, device);
+  const Ranks ranks(o.group, device);
   TrainResult result;
   result.latest = checkpoint::latest_checkpoint_path(o.results_dir, data.name);
   result.best = checkpoint::best_checkpoint_path(o.results_dir, data.name);
   result.history_dir = history_dir(o.results_dir, data.name);
   // One run at a time on a dataset's results: two would overwrite each other's checkpoints.
-  const util::ProcessLock lock(
-      o.results_dir / ("." + data.name + ".train.lock"),
-      "training '" + data.name + "' into '" + o.results_dir.string() + "'");
-  for (const fs::path& dir :
-       {result.latest.parent_path(), result.best.parent_path(), result.history_dir}) {
-    for (const fs::path& p : util::remove_stale_temporaries(dir)) {
-      spdlog::info("removed '{}', left by a run that was killed while writing it", p.string());
+  // Rank 0 alone writes them, so it alone holds the lock.
+  std::optional<util::ProcessLock> lock;
+  if (ranks.root()) {
+    lock.emplace(o.results_dir / ("." + data.name + ".train.lock"),
+                 "training '" + data.name + "' into '" + o.results_dir.string() + "'");
+    for (const fs::path& dir :
+         {result.latest.parent_path(), result.best.parent_path(), result.history_dir}) {
+      for (const fs::path& p : util::remove_stale_temporaries(dir)) {
+        spdlog::info("removed '{}', left by a run that was killed while writing it", p.string());
+      }
     }
   }
   // What a failed run leaves behind, for its message: only what exists.
@@ -265,130 +344,185 @@ TrainResult run_train(const data::PreparedDataset& data, const TrainOptions& o) 
   // slower; TensorFlow flushes them to zero on CPU too.
   at::globalContext().setFlushDenormal(true);
   torch::manual_seed(o.seed);
+  Checkpoint start = starting_state(data, o, result.latest, ranks);
+  CheckpointMeta meta = std::move(start.meta);
   model::MSINet net;
-  CheckpointMeta meta;
-  std::string resume_optimizer;
-  std::error_code ec;
-  if (fs::is_regular_file(result.latest, ec)) {
-    Checkpoint ckpt = checkpoint::read_checkpoint(result.latest);
-    if (ckpt.meta.height != data.height || ckpt.meta.width != data.width) {
-      throw Error(ErrorCode::kUsage,
-                  "'" + result.latest.string() + "' was trained at " +
-                      std::to_string(ckpt.meta.height) + "x" + std::to_string(ckpt.meta.width) +
-                      ", not " + std::to_string(data.height) + "x" + std::to_string(data.width) +
-                      ": use the same --size, or another --results folder");
-    }
-    checkpoint::deserialize_state(net, ckpt.model, result.latest.string());
-    meta = ckpt.meta;
-    resume_optimizer = std::move(ckpt.optimizer);
+  checkpoint::deserialize_state(net, start.model, result.latest.string());
+  if (meta.epochs_done > 0 || meta.step_in_epoch > 0) {
     spdlog::info("resuming '{}' from '{}': {} epoch(s) done{}", data.name, result.latest.string(),
                  meta.epochs_done,
                  meta.step_in_epoch
                      ? ", " + std::to_string(meta.step_in_epoch) + " step(s) into the next"
                      : "");
     // The history of a run killed after saving latest but before its history files.
-    if (meta.epochs_done > 0) write_history(result.history_dir, meta);
-  } else {
-    initialise(net, data, o);
-    meta.dataset = data.name;
-    meta.height = data.height;
-    meta.width = data.width;
-    meta.seed = o.seed;
+    if (ranks.root() && meta.epochs_done > 0) write_history(result.history_dir, meta);
+  }
+  if (meta.images_in_epoch < 0) {  // written by msinet 0.1: steps of one batch, mean per step
+    meta.images_in_epoch = meta.step_in_epoch * o.batch_size;
+    meta.partial_train_sum *= o.batch_size;
   }
   net->to(device);
+  if (o.channels_last) {
+    torch::NoGradGuard no_grad;
+    for (torch::Tensor& p : net->parameters()) {
+      if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+    }
+  }
   net->train();
   torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(o.learning_rate));
-  if (!resume_optimizer.empty())
-    load_optimizer(optimizer, resume_optimizer, result.latest.string());
-  data::Split audit;
-  audit.valid = data.split.valid;
-  data::write_validation_list(audit, result.history_dir / "valid_files.txt");
+  if (!start.optimizer.empty()) load_optimizer(optimizer, start.optimizer, result.latest.string());
+  start = Checkpoint{};
+  std::optional<dist::GradientSync> gradients;
+  if (ranks.group) gradients.emplace(*ranks.group, net->parameters());
+  LossScaler scaler(precision == MixedPrecision::kFloat16);
+  if (ranks.root()) {
+    data::Split audit;
+    audit.valid = data.split.valid;
+    data::write_validation_list(audit, result.history_dir / "valid_files.txt");
+  }
 
   auto save_latest = [&]() {
+    if (!ranks.root()) return;
     net->to(torch::kCPU);
     checkpoint::write_checkpoint(result.latest, Checkpoint{checkpoint::serialize_state(net),
                                                            optimizer_bytes(optimizer), meta});
     net->to(device);
   };
-  const size_t steps =
-      (data.split.train.size() + o.batch_size - 1) / static_cast<size_t>(o.batch_size);
+  const auto train_size = static_cast<int64_t>(data.split.train.size());
   spdlog::info(
-      "train '{}': {} train / {} valid images, {}x{}, batch {}, lr {}, epochs {} (done {})",
-      data.name, data.split.train.size(), data.split.valid.size(), data.height, data.width,
-      o.batch_size, o.learning_rate, o.epochs, meta.epochs_done);
-  MapSizeCheck map_sizes;
+      "train '{}': {} train / {} valid images, {}x{}, batch {}{}{}, lr {}, epochs {} (done {})",
+      data.name, train_size, data.split.valid.size(), data.height, data.width, o.batch_size,
+      ranks.size > 1 ? " x " + std::to_string(ranks.size) + " ranks" : "",
+      o.accumulate > 1 ? " x " + std::to_string(o.accumulate) + " accumulated" : "",
+      o.learning_rate, o.epochs, meta.epochs_done);
   while (meta.epochs_done < o.epochs) {
-    const auto t0 = std::chrono::steady_clock::now();
+    EpochClock clock;
     const int64_t epoch = meta.epochs_done;
     const std::vector<size_t> order = epoch_order(data.split.train.size(), meta.seed, epoch);
+    // This rank's micro-batches of the rest of the epoch, in the order the steps take them.
+    std::vector<StepPlan> plans;
+    std::vector<std::vector<size_t>> batches;
+    for (auto p = static_cast<size_t>(meta.images_in_epoch); p < order.size();) {
+      plans.push_back(plan_step(order.size(), p, o.batch_size, ranks.size, ranks.rank,
+                                o.accumulate));
+      for (const auto& micro : plans.back().micro_batches) {
+        if (micro.empty()) continue;
+        batches.emplace_back();
+        for (size_t position : micro) batches.back().push_back(order[position]);
+      }
+      p = plans.back().end;
+    }
+    BatchLoader loader(data.split.train, std::move(batches), data.height, data.width,
+                       o.loader_workers, std::max(2, 2 * o.loader_workers));
     util::Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs),
-                            static_cast<int64_t>(steps), o.progress && util::stderr_is_terminal());
-    for (size_t step = static_cast<size_t>(meta.step_in_epoch); step < steps; ++step) {
-      if (util::interrupt_requested()) {
+                            train_size, o.progress && ranks.root() && util::stderr_is_terminal());
+    for (const StepPlan& plan : plans) {
+      const auto step_images = static_cast<double>(plan.end - plan.begin);
+      optimizer.zero_grad();
+      double loss_sum = 0;  // of this rank's images
+      for (size_t k = 0; k < plan.micro_batches.size(); ++k) {
+        const bool last = k + 1 == plan.micro_batches.size();
+        if (last && gradients) gradients->arm();
+        if (plan.micro_batches[k].empty()) continue;
+        const auto wait0 = std::chrono::steady_clock::now();
+        std::optional<Batch> batch = loader.next();
+        clock.waiting +=
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - wait0).count();
+        torch::Tensor x = batch->stimuli.to(device);
+        if (o.channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+        torch::Tensor prediction;
+        {
+          const AutocastScope autocast(precision, device);
+          prediction = net->forward(x);
+        }
+        // Each image weighs 1 / (the step's images), so that the gradients summed over the
+        // micro-batches and ranks are those of the step's mean loss.
+        const auto n = static_cast<double>(batch->indices.size());
+        const torch::Tensor loss =
+            kld_loss(batch->maps.to(device), prediction.to(torch::kFloat32)) * (n / step_images);
+        scaler.scaled(loss).backward();
+        loss_sum += loss.item<double>() * step_images;
+      }
+      if (gradients) gradients->finish();
+      if (ranks.group) ranks.group->mark_progress(clock.steps + 1);
+      // The step's summed loss and whether any rank was interrupted, agreed by all ranks.
+      std::vector<double> shared = {loss_sum, util::interrupt_requested() ? 1.0 : 0.0};
+      ranks.sum(shared);
+      const double step_loss = shared[0] / step_images;
+      const int64_t step = meta.step_in_epoch;
+      if (!std::isfinite(step_loss)) {
+        throw Error(ErrorCode::kDiverged, "training diverged: loss " + std::to_string(step_loss) +
+                                              " in epoch " + std::to_string(epoch + 1) +
+                                              ", step " + std::to_string(step + 1) + "; " +
+                                              kept() + "; try a lower --lr");
+      }
+      const bool finite = scaler.unscale(net->parameters());
+      if (finite) optimizer.step();
+      scaler.update(finite);
+      meta.partial_train_sum += shared[0];
+      meta.images_in_epoch = static_cast<int64_t>(plan.end);
+      meta.step_in_epoch = step + 1;
+      ++clock.steps;
+      clock.images += static_cast<int64_t>(plan.end - plan.begin);
+      char suffix[48];
+      std::snprintf(suffix, sizeof suffix, "loss %.4f",
+                    meta.partial_train_sum / static_cast<double>(meta.images_in_epoch));
+      progress.update(meta.images_in_epoch, suffix);
+      if (shared[1] > 0) {
         progress.finish();
         save_latest();
-        throw Error(ErrorCode::kInterrupted, "interrupted in epoch " + std::to_string(epoch + 1) +
-                                                 " after step " + std::to_string(step) +
-                                                 "; saved '" + result.latest.string() +
-                                                 "': run the same command again to resume");
+        throw Error(ErrorCode::kInterrupted,
+                    "interrupted in epoch " + std::to_string(epoch + 1) + " after step " +
+                        std::to_string(meta.step_in_epoch) + "; saved '" +
+                        result.latest.string() + "': run the same command again to resume");
       }
-      std::vector<size_t> idx(
-          order.begin() + static_cast<long>(step * o.batch_size),
-          order.begin() + static_cast<long>(std::min(order.size(), (step + 1) * o.batch_size)));
-      auto [x, y] = load_batch(data.split.train, idx, data.height, data.width, map_sizes);
-      optimizer.zero_grad();
-      const torch::Tensor loss = kld_loss(y.to(device), net->forward(x.to(device)));
-      const double value = loss.item<double>();
-      if (!std::isfinite(value)) {
-        throw Error(ErrorCode::kDiverged, "training diverged: loss " + std::to_string(value) +
-                                              " in epoch " + std::to_string(epoch + 1) + ", step " +
-                                              std::to_string(step + 1) + "; " + kept() +
-                                              "; try a lower --lr");
-      }
-      loss.backward();
-      optimizer.step();
-      meta.partial_train_sum += value;
-      meta.step_in_epoch = static_cast<int64_t>(step + 1);
-      char suffix[48];
-      std::snprintf(suffix, sizeof suffix, "loss %.4f", meta.partial_train_sum / (step + 1));
-      progress.update(static_cast<int64_t>(step + 1), suffix);
     }
     progress.finish();
-    map_sizes.report(data.name);
-    const double valid = validate(net, data, o, device);
-    if (util::interrupt_requested()) {
+    loader.report_map_sizes(data.name);
+    const double train_seconds = clock.seconds();
+    bool interrupted = false;
+    auto [valid_sum, valid_count] = validate(net, data, o, device, ranks, interrupted);
+    std::vector<double> shared = {valid_sum, static_cast<double>(valid_count),
+                                  interrupted || util::interrupt_requested() ? 1.0 : 0.0};
+    ranks.sum(shared);
+    if (shared[2] > 0) {
       save_latest();
       throw Error(ErrorCode::kInterrupted, "interrupted during validation of epoch " +
                                                std::to_string(epoch + 1) + "; saved '" +
                                                result.latest.string() + "': run again to resume");
     }
+    const double valid = shared[0] / shared[1];
     if (!std::isfinite(valid)) {
       throw Error(ErrorCode::kDiverged, "validation loss is not finite in epoch " +
                                             std::to_string(epoch + 1) + "; " + kept() +
                                             "; try a lower --lr");
     }
-    const double train_loss = meta.partial_train_sum / static_cast<double>(steps);
+    const double train_loss = meta.partial_train_sum / static_cast<double>(train_size);
     meta.train_history.push_back(train_loss);
     meta.valid_history.push_back(valid);
     meta.epochs_done = epoch + 1;
     meta.step_in_epoch = 0;
+    meta.images_in_epoch = 0;
     meta.partial_train_sum = 0;
     const bool is_best = meta.best_valid < 0 || valid < meta.best_valid;
     if (is_best) meta.best_valid = valid;
     // best before latest: a run killed between the two redoes this epoch and writes best again,
     // where the other order would leave a latest that no longer sees this epoch as a new best.
-    if (is_best) {
+    if (is_best && ranks.root()) {
       net->to(torch::kCPU);
       checkpoint::write_checkpoint(result.best,
                                    Checkpoint{checkpoint::serialize_state(net), "", meta});
       net->to(device);
     }
     save_latest();
-    write_history(result.history_dir, meta);
-    const double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    spdlog::info("epoch {}/{}: train {:.5f}, valid {:.5f}{} ({})", epoch + 1, o.epochs, train_loss,
-                 valid, is_best ? " (best)" : "", util::format_duration(secs));
+    if (ranks.root()) write_history(result.history_dir, meta);
+    const double rate = static_cast<double>(clock.images) / std::max(1e-9, train_seconds);
+    const double step_ms =
+        clock.steps ? 1e3 * (train_seconds - clock.waiting) / static_cast<double>(clock.steps)
+                    : 0.0;
+    spdlog::info("epoch {}/{}: train {:.5f}, valid {:.5f}{} ({}; {:.2f} images/s, step {:.1f} ms)",
+                 epoch + 1, o.epochs, train_loss, valid, is_best ? " (best)" : "",
+                 util::format_duration(clock.seconds()), rate, step_ms);
   }
   result.epochs_done = meta.epochs_done;
   result.best_valid = meta.best_valid;

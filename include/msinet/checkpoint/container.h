@@ -17,7 +17,10 @@ struct CheckpointMeta {
   int width = 0;
   int64_t epochs_done = 0;            ///< completed epochs
   int64_t step_in_epoch = 0;          ///< training steps done in the unfinished epoch (0 = none)
-  double partial_train_sum = 0;       ///< summed train loss of those steps
+  /// Images trained on in the unfinished epoch, whatever the batch size and number of ranks
+  /// (-1: not recorded, as in msinet 0.1 files, where it is step_in_epoch x the batch size).
+  int64_t images_in_epoch = -1;
+  double partial_train_sum = 0;       ///< summed train loss of those images (0.1: of those steps)
   double best_valid = -1;             ///< lowest validation loss so far (-1 = none yet)
   uint64_t seed = 42;                 ///< shuffle seed of the run
   std::vector<double> train_history;  ///< mean train loss per completed epoch

@@ -62,4 +62,7 @@ Command register_serve(CLI::App& root);
 /// Parses argv, runs the chosen subcommand, maps errors to exit codes (README "Exit codes").
 int run_cli(int argc, char** argv);
 
+/// The arguments run_cli was given, after the program name.
+const std::vector<std::string>& command_arguments();
+
 }  // namespace msinet::cli
