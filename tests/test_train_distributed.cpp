@@ -317,5 +317,34 @@ TEST_F(TrainDistributed, RanksThatDisagreeOnTheWorldSizeAreAClearError) {
       << r0.output() << r1.output();
 }
 
+// bf16 training needs AVX512_BF16 or AMX (read here from /proc/cpuinfo): without them it is exit
+// 2 saying so; with them one epoch trains to finite losses.
+TEST_F(TrainDistributed, Bf16TrainsWhereTheCpuHasItAndIsAClearErrorElsewhere) {
+  const std::string cpuinfo = read_file_bytes("/proc/cpuinfo");
+  const bool has_bf16 = cpuinfo.find(" avx512_bf16") != std::string::npos ||
+                        cpuinfo.find(" amx_bf16") != std::string::npos;
+  std::string out;
+  const int rc = run(args("bf16", 1, {"--mixed-precision", "bf16"}), &out);
+  if (!has_bf16) {
+    std::cout << "this CPU has neither AVX512_BF16 nor AMX: checking the refusal only\n";
+    EXPECT_EQ(rc, static_cast<int>(ErrorCode::kUsage)) << out;
+    EXPECT_NE(out.find("AVX512_BF16"), std::string::npos) << out;
+    EXPECT_FALSE(fs::exists(latest("bf16")));
+    return;
+  }
+  ASSERT_EQ(rc, 0) << out;
+  const auto meta = checkpoint::read_checkpoint(latest("bf16")).meta;
+  ASSERT_EQ(meta.train_history.size(), 1u);
+  EXPECT_TRUE(std::isfinite(meta.train_history[0]) && std::isfinite(meta.valid_history[0]));
+}
+
+TEST_F(TrainDistributed, Fp16OnTheCpuIsAClearError) {
+  std::string out;
+  EXPECT_EQ(run(args("fp16", 1, {"--mixed-precision", "fp16"}), &out),
+            static_cast<int>(ErrorCode::kUsage))
+      << out;
+  EXPECT_NE(out.find("CUDA"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace msinet
