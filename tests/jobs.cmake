@@ -9,6 +9,10 @@ msinet_add_test(test_checkpoint LABEL unit
 msinet_torch_pch(test_checkpoint)
 msinet_add_test(test_jobs SOURCES test_train_loss.cpp test_train_shards.cpp LIBS msinet_train)
 msinet_torch_pch(test_jobs)
+# The training step's parts: the batch loader and mixed precision.
+msinet_add_test(test_train_step SOURCES test_train_loader.cpp test_train_mixed_precision.cpp
+                LIBS msinet_train)
+msinet_torch_pch(test_train_step)
 msinet_add_test(test_smoke LABEL smoke TIMEOUT 600 SOURCES test_cli_smoke.cpp LIBS ${OpenCV_LIBS})
 add_dependencies(test_smoke msinet)
 msinet_add_test(test_cli_outputs LABEL smoke TIMEOUT 600 SOURCES test_cli_outputs.cpp
