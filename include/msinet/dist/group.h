@@ -20,10 +20,10 @@ struct GroupConfig {
   int world_size = 1;
   int local_rank = 0;
   int local_world_size = 1;
-  std::string master_addr;             ///< host of rank 0, which serves the TCPStore
-  int master_port = 29500;             ///< its TCP port
-  std::string backend = "auto";        ///< auto | gloo | nccl
-  std::chrono::seconds timeout{300};   ///< a rendezvous or collective waiting longer fails
+  std::string master_addr;            ///< host of rank 0, which serves the TCPStore
+  int master_port = 29500;            ///< its TCP port
+  std::string backend = "auto";       ///< auto | gloo | nccl
+  std::chrono::seconds timeout{300};  ///< a rendezvous or collective waiting longer fails
 };
 
 /// The run described by RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR and
