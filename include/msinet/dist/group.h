@@ -51,7 +51,8 @@ class Group {
   /// Joins the group: rank 0 serves the TCPStore at master_addr:master_port and every rank waits
   /// for all the others (up to the timeout). Throws Error(kDistributed) naming the address when
   /// the port is taken or a rank does not arrive, Error(kUsage) for a backend this build or
-  /// `device` cannot use.
+  /// `device` cannot use. A group of one (world_size 1) opens no port and needs no master_addr;
+  /// its collectives return at once.
   static std::unique_ptr<Group> join(const GroupConfig& config, const torch::Device& device);
   ~Group();
   Group(const Group&) = delete;
