@@ -15,6 +15,8 @@
 #include <cstring>
 #include <optional>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -211,6 +213,8 @@ int launch_ranks(const LaunchOptions& o) {
       if (!failed) interrupted = true;
       stop_others(sig);
     }
+    // Reaped together, a rank's own failure outranks the kDistributed of the peers it took down.
+    std::vector<std::pair<const Child*, int>> ended;
     for (auto& c : children) {
       if (!c.running) continue;
       int status = 0;
@@ -218,17 +222,28 @@ int launch_ranks(const LaunchOptions& o) {
       if (r == 0 || (r < 0 && errno == EINTR)) continue;
       c.running = false;
       --running;
-      if (r < 0) continue;  // not our child any more: nothing to reap
-      const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      if (r > 0) ended.emplace_back(&c, status);  // r < 0: not our child any more
+    }
+    const auto failure_rank = [](int status) {
+      if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
+      return WIFEXITED(status) && WEXITSTATUS(status) == static_cast<int>(ErrorCode::kDistributed)
+                 ? 1
+                 : 2;
+    };
+    std::stable_sort(ended.begin(), ended.end(), [&](const auto& x, const auto& y) {
+      return failure_rank(x.second) > failure_rank(y.second);
+    });
+    for (const auto& [c, status] : ended) {
+      const bool ok = failure_rank(status) == 0;
       if (!ok && !failed && !interrupted) {
         failed = true;
         result =
             WIFEXITED(status) ? WEXITSTATUS(status) : static_cast<int>(ErrorCode::kDistributed);
-        spdlog::error("rank {} (pid {}) {}; stopping the other ranks", c.rank, c.pid,
+        spdlog::error("rank {} (pid {}) {}; stopping the other ranks", c->rank, c->pid,
                       how_it_ended(status));
         stop_others(SIGTERM);
       } else if (!ok) {
-        spdlog::info("rank {} (pid {}) {}", c.rank, c.pid, how_it_ended(status));
+        spdlog::info("rank {} (pid {}) {}", c->rank, c->pid, how_it_ended(status));
       }
     }
     if (running == 0) break;
