@@ -160,5 +160,28 @@ TEST_F(DistGradientSync, SeveralArmedRoundsInARow) {
   }
 }
 
+TEST_F(DistGradientSync, MixedDtypesGoToTheirOwnBuckets) {
+  const torch::Tensor a0 = torch::randn({3, 2});
+  const torch::Tensor b0 = torch::randn({5}, torch::kFloat64);
+  std::vector<std::vector<torch::Tensor>> got(2);
+  const int port = free_loopback_port();
+  const auto errors = run_threads(2, [&](int r) {
+    auto group = Group::join(loopback_config(r, 2, port), torch::kCPU);
+    auto a = a0.clone().requires_grad_();
+    auto b = b0.clone().requires_grad_();
+    GradientSync sync(*group, {a, b}, /*bucket_bytes=*/16);
+    sync.arm();
+    ((a * (r + 1)).sum() + (b * b).sum().to(torch::kFloat32) * (r + 1)).backward();
+    sync.finish();
+    got[r] = {a.grad().clone(), b.grad().clone()};
+  });
+  for (int r = 0; r < 2; ++r) {
+    ASSERT_FALSE(errors[r]) << message_of(errors[r]);
+    EXPECT_EQ(got[r][1].scalar_type(), torch::kFloat64);
+    EXPECT_TRUE(torch::allclose(got[r][0], torch::full({3, 2}, 3.0)));
+    EXPECT_TRUE(torch::allclose(got[r][1], b0 * 2 * 3, /*rtol=*/1e-5, /*atol=*/1e-6));
+  }
+}
+
 }  // namespace
 }  // namespace msinet::testing

@@ -2,7 +2,9 @@
 // compared, every rank counted in, so that a failure says which), then Gloo or NCCL.
 #include "msinet/dist/group.h"
 
+#include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -69,6 +71,33 @@ bool port_in_use(int port) {
       ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 && errno == EADDRINUSE;
   ::close(fd);
   return in_use;
+}
+
+/// Whether `host`:`port` accepts a TCP connection now (within 200 ms).
+bool accepts_connections(const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0) {
+    return false;
+  }
+  bool ok = false;
+  for (const addrinfo* a = found; a != nullptr && !ok; a = a->ai_next) {
+    const int fd = ::socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;
+    if (::connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+      ok = true;
+    } else if (errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      int err = 0;
+      socklen_t len = sizeof(err);
+      ok = ::poll(&p, 1, 200) == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+           err == 0;
+    }
+    ::close(fd);
+  }
+  ::freeaddrinfo(found);
+  return ok;
 }
 
 bool is_loopback(const std::string& host) {
@@ -261,6 +290,17 @@ c10::intrusive_ptr<c10d::Store> rendezvous(const GroupConfig& c, const std::stri
                       ": check MASTER_ADDR (a host of this machine) and MASTER_PORT");
     }
   } else {
+    // Polled here, every 10 ms: c10d's own client waits a second between attempts.
+    const auto deadline = Clock::now() + c.timeout;
+    while (!accepts_connections(c.master_addr, c.master_port)) {
+      if (Clock::now() > deadline) {
+        throw Error(ErrorCode::kDistributed,
+                    me + " cannot reach the rendezvous at " + where +
+                        " (rank 0 serves it) within " + timeout +
+                        ": check MASTER_ADDR, MASTER_PORT and that rank 0 was started");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     try {
       store = c10::make_intrusive<c10d::TCPStore>(c.master_addr, options);
     } catch (const std::exception& e) {
