@@ -24,10 +24,13 @@ class GradientSync {
   GradientSync(const GradientSync&) = delete;
   GradientSync& operator=(const GradientSync&) = delete;
 
-  /// Arms the next backward pass: the gradients it leaves (what it adds to those accumulated
-  /// before) are summed over the ranks. A backward pass that is not armed only accumulates.
+  /// Arms the next backward pass (one): the gradients it leaves (what it adds to those
+  /// accumulated before) are summed over the ranks. A backward pass that is not armed only
+  /// accumulates.
   void arm();
-  /// Waits for the sums of the armed pass and writes them into every parameter's grad.
+  /// Waits for the sums of the armed pass and writes them into every parameter's grad (a
+  /// parameter the pass left without gradient takes part with its grad, or zeros, so every
+  /// grad is defined after it). Throws Error(kDistributed) when a sum failed.
   void finish();
 
  private:

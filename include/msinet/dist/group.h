@@ -20,10 +20,10 @@ struct GroupConfig {
   int world_size = 1;
   int local_rank = 0;
   int local_world_size = 1;
-  std::string master_addr;             ///< host of rank 0, which serves the TCPStore
-  int master_port = 29500;             ///< its TCP port
-  std::string backend = "auto";        ///< auto | gloo | nccl
-  std::chrono::seconds timeout{300};   ///< a rendezvous or collective waiting longer fails
+  std::string master_addr;            ///< host of rank 0, which serves the TCPStore
+  int master_port = 29500;            ///< its TCP port
+  std::string backend = "auto";       ///< auto | gloo | nccl
+  std::chrono::seconds timeout{300};  ///< a rendezvous or collective waiting longer fails
 };
 
 /// The run described by RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR and
@@ -51,7 +51,8 @@ class Group {
   /// Joins the group: rank 0 serves the TCPStore at master_addr:master_port and every rank waits
   /// for all the others (up to the timeout). Throws Error(kDistributed) naming the address when
   /// the port is taken or a rank does not arrive, Error(kUsage) for a backend this build or
-  /// `device` cannot use.
+  /// `device` cannot use. A group of one (world_size 1) opens no port and needs no master_addr;
+  /// its collectives return at once.
   static std::unique_ptr<Group> join(const GroupConfig& config, const torch::Device& device);
   ~Group();
   Group(const Group&) = delete;

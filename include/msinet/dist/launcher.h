@@ -18,6 +18,7 @@ struct LaunchOptions {
   std::vector<std::string> args;          ///< each rank's arguments after the program name
   int threads_per_rank = 0;               ///< MSINET_THREADS of each rank; 0: cores / nproc
   std::chrono::seconds grace{30};         ///< after a rank fails, the others' time to stop
+  std::string program;                    ///< the ranks' executable; empty: this one
 };
 
 /// Starts the ranks (fork and exec of /proc/self/exe, no shell), each with RANK, WORLD_SIZE,
