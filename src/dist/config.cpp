@@ -4,7 +4,7 @@
 #include <optional>
 #include <string>
 
-#include "msinet/dist/group.h"
+#include "msinet/dist/group_config.h"
 #include "msinet/util/error.h"
 
 namespace msinet::dist {
@@ -73,6 +73,12 @@ std::optional<GroupConfig> config_from_environment() {
     config.master_port = parse_variable("MASTER_PORT", *v, 1, 65535);
   }
   return config;
+}
+
+std::string unavailable_reason() {
+  if (available()) return "";
+  return "this build of msinet has no distributed training (needs libgloo-dev and LibTorch's "
+         "c10d headers at build time: install libgloo-dev and rebuild)";
 }
 
 }  // namespace msinet::dist

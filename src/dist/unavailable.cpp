@@ -9,9 +9,7 @@ namespace msinet::dist {
 namespace {
 
 [[noreturn]] void unavailable() {
-  throw Error(ErrorCode::kUsage,
-              "this build of msinet has no distributed training (needs libgloo-dev and "
-              "LibTorch's c10d headers at build time: install libgloo-dev and rebuild)");
+  throw Error(ErrorCode::kUsage, unavailable_reason());
 }
 
 }  // namespace
