@@ -1,7 +1,10 @@
 #include "msinet/bench/bench.h"
 
+#include <spawn.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <ATen/Context.h>
 #include <spdlog/spdlog.h>
@@ -13,10 +16,13 @@
 #endif
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <functional>
 #include <limits>
 #include <sstream>
@@ -37,6 +43,8 @@
 #include "msinet/train/loss.h"
 #include "msinet/util/error.h"
 #include "msinet/util/fs.h"
+
+extern char** environ;
 
 namespace msinet::bench {
 
@@ -72,6 +80,28 @@ std::string fixed(double v, int digits) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", digits, v);
   return buf;
+}
+
+// "model name" of the first processor and which of the instruction sets that matter here the
+// kernel reports in its "flags".
+void read_cpuinfo(std::string* model, std::string* isa) {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line, flags;
+  while (std::getline(in, line)) {
+    const size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string key = line.substr(0, colon);
+    key.erase(key.find_last_not_of(" \t") + 1);
+    const std::string value = colon + 2 <= line.size() ? line.substr(colon + 2) : "";
+    if (key == "model name" && model->empty()) *model = value;
+    if (key == "flags" && flags.empty()) flags = " " + value + " ";
+  }
+  if (model->empty()) *model = "unknown CPU";
+  for (const char* f : {"avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16"}) {
+    if (flags.find(std::string(" ") + f + " ") != std::string::npos)
+      *isa += (isa->empty() ? "" : " ") + std::string(f);
+  }
+  if (isa->empty()) *isa = "none of avx2, avx512f, avx512_bf16, amx";
 }
 
 // ---- Peak arithmetic rate --------------------------------------------------------------------
@@ -300,7 +330,164 @@ double correlation(const torch::Tensor& a, const torch::Tensor& b) {
 
 torch::Tensor to_cpu(const torch::Tensor& t) { return t.to(torch::kCPU); }
 
+// ---- Training step
+// ---------------------------------------------------------------------------------
+
+// Every 4-D parameter (the convolution kernels) in channels-last order, as PyTorch's
+// Module.to(memory_format=torch.channels_last) does; the tensors stay the same variables.
+void to_channels_last(model::MSINet& net) {
+  torch::NoGradGuard no_grad;
+  for (torch::Tensor& p : net->parameters()) {
+    if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+  }
+}
+
+// A trainee with its optimiser and data, so that several memory formats can be timed
+// round-robin.
+struct Trainee {
+  model::MSINet net;
+  std::unique_ptr<torch::optim::Adam> adam;
+  torch::Tensor x, y;
+};
+
+std::unique_ptr<Trainee> make_trainee(uint64_t seed, const util::Size& s, int batch,
+                                      const torch::Device& device, bool channels_last) {
+  auto t = std::make_unique<Trainee>();
+  t->net = random_net(seed);
+  t->net->to(device);
+  if (channels_last) to_channels_last(t->net);
+  t->net->train();
+  t->adam =
+      std::make_unique<torch::optim::Adam>(t->net->parameters(), torch::optim::AdamOptions(1e-5));
+  t->x = (torch::rand({batch, 3, s.h, s.w}) * 255).to(device);
+  t->y = (torch::rand({batch, 1, s.h, s.w}) * 255).to(device);
+  if (channels_last) {
+    t->x = t->x.contiguous(torch::MemoryFormat::ChannelsLast);
+    t->y = t->y.contiguous(torch::MemoryFormat::ChannelsLast);
+  }
+  return t;
+}
+
+// The train job's step (src/train/train.cpp), nothing more.
+void train_step(Trainee& t) {
+  t.adam->zero_grad();
+  torch::Tensor loss = train::kld_loss(t.y, t.net->forward(t.x));
+  loss.backward();
+  t.adam->step();
+  (void)loss.item<double>();
+}
+
+// Runs `argv` (no shell) and returns what it wrote to stdout; its stderr is ours. Throws when it
+// cannot be started or does not exit with 0.
+std::string run_capture(const std::vector<std::string>& argv) {
+  int fds[2];
+  if (pipe(fds) != 0) throw Error(ErrorCode::kInternal, "cannot create a pipe for the peer");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, fds[0]);
+  posix_spawn_file_actions_addclose(&actions, fds[1]);
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(fds[1]);
+  if (rc != 0) {
+    close(fds[0]);
+    throw Error(ErrorCode::kInput, "cannot run the peer '" + argv[0] + "': " + std::strerror(rc) +
+                                       "; give a Python with PyTorch by --peer-python");
+  }
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = read(fds[0], buf, sizeof buf);
+    if (n > 0) {
+      out.append(buf, static_cast<size_t>(n));
+    } else if (n == 0 || errno != EINTR) {
+      break;
+    }
+  }
+  close(fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::string cmd;
+    for (const std::string& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
+    throw Error(ErrorCode::kInternal,
+                "the peer failed (" +
+                    (WIFEXITED(status) ? "exit code " + std::to_string(WEXITSTATUS(status))
+                                       : std::string("killed by a signal")) +
+                    "): " + cmd);
+  }
+  return out;
+}
+
+struct PeerStep {
+  double median_ms = 0;
+  std::string version;
+  int64_t parameters = 0;
+  std::vector<int64_t> output;
+};
+
+// One run of the peer script: `iters` timed steps after one warm-up, as time_calls does.
+PeerStep run_peer(const fs::path& python, const fs::path& script, const util::Size& s, int batch,
+                  int threads, int iters, bool channels_last, uint64_t seed) {
+  std::vector<std::string> argv = {python.string(), script.string(),
+                                   "--size",        std::to_string(s.h) + "x" + std::to_string(s.w),
+                                   "--batch",       std::to_string(batch),
+                                   "--threads",     std::to_string(threads),
+                                   "--steps",       std::to_string(iters),
+                                   "--warmup",      "1",
+                                   "--seed",        std::to_string(seed)};
+  if (channels_last) argv.push_back("--channels-last");
+  const std::string out = run_capture(argv);
+  const size_t end = out.find_last_not_of("\n\r ");
+  const size_t begin = end == std::string::npos ? std::string::npos : out.rfind('\n', end);
+  const std::string line =
+      end == std::string::npos ? "" : out.substr(begin == std::string::npos ? 0 : begin + 1);
+  try {
+    const nlohmann::json j = nlohmann::json::parse(line);
+    PeerStep r;
+    r.median_ms = j.at("step_ms_median").get<double>();
+    r.version = j.at("torch").get<std::string>();
+    r.parameters = j.at("parameters").get<int64_t>();
+    r.output = j.at("output_shape").get<std::vector<int64_t>>();
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorCode::kInternal, "the peer '" + script.string() +
+                                          "' did not end with its JSON line (" + e.what() +
+                                          "); it wrote: " + line.substr(0, 200));
+  }
+}
+
 }  // namespace
+
+fs::path resolve_peer_script(const BenchOptions& o) {
+  if (!o.peer_script.empty()) {
+    if (!fs::is_regular_file(o.peer_script))
+      throw Error(ErrorCode::kUsage,
+                  "--peer-script '" + o.peer_script.string() + "' is not a file");
+    return o.peer_script;
+  }
+  const fs::path rel = fs::path("tests") / "tools" / "torch_train_peer.py";
+  std::vector<fs::path> candidates;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    candidates.push_back(exe.parent_path().parent_path() / rel);
+    candidates.push_back(exe.parent_path() / rel);
+  }
+  candidates.push_back(fs::current_path(ec) / rel);
+  for (const fs::path& c : candidates) {
+    if (fs::is_regular_file(c, ec)) return c;
+  }
+  throw Error(ErrorCode::kUsage,
+              "cannot find " + rel.string() +
+                  " beside the executable or in the current folder; give it by --peer-script");
+}
 
 // ---- Options
 // ---------------------------------------------------------------------------------------
@@ -368,6 +555,18 @@ void check_options(const BenchOptions& o) {
   const torch::Device device = runtime::resolve_device(o.device);
   for (const std::string& name : o.precisions)
     runtime::check_precision(runtime::parse_precision(name), device);
+  for (int b : o.train_batches) {
+    if (b < 1) throw Error(ErrorCode::kUsage, "training batch sizes must be at least 1");
+  }
+  if (!o.peer.empty()) {
+    if (o.peer != "torch")
+      throw Error(ErrorCode::kUsage, "unknown peer '" + o.peer + "': the peer is 'torch'");
+    if (!device.is_cpu())
+      throw Error(ErrorCode::kUsage, "the torch peer times the CPU only; use --device cpu");
+    if (!o.train)
+      throw Error(ErrorCode::kUsage, "--peer times the training step: drop --skip train");
+    (void)resolve_peer_script(o);
+  }
 }
 
 BenchReport run_bench(const BenchOptions& o) {
@@ -381,6 +580,7 @@ BenchReport run_bench(const BenchOptions& o) {
   report.threads = torch::get_num_threads();
   report.cpu_flags = std::string("oneDNN ") + (at::hasMKLDNN() ? "yes" : "no") +
                      ", bf16 instructions " + (runtime::cpu_has_bf16() ? "yes" : "no");
+  read_cpuinfo(&report.cpu_model, &report.cpu_isa);
 
   std::vector<runtime::Precision> precisions;
   if (o.precisions.empty()) {
@@ -398,6 +598,7 @@ BenchReport run_bench(const BenchOptions& o) {
   }
 
   model::MSINet net = random_net(o.seed);
+  report.parameters = model::count_parameters(net);
   const util::Size first = o.sizes.front();
 
   if (device.is_cpu()) {
@@ -414,7 +615,7 @@ BenchReport run_bench(const BenchOptions& o) {
   };
 
   // Forward sweep: every precision, size and batch.
-  for (runtime::Precision p : precisions) {
+  for (runtime::Precision p : o.forward ? precisions : std::vector<runtime::Precision>{}) {
     runtime::InferenceOptions options;
     options.precision = p;
     runtime::InferenceNet fast(net, device, options);
@@ -545,26 +746,45 @@ BenchReport run_bench(const BenchOptions& o) {
   }
 
   if (o.train) {
-    spdlog::info("bench: training step at {}", size_text(first.h, first.w));
-    model::MSINet trainee = random_net(o.seed + 1);
-    trainee->to(device);
-    trainee->train();
-    torch::optim::Adam adam(trainee->parameters(), torch::optim::AdamOptions(1e-5));
-    const torch::Tensor x = (torch::rand({1, 3, first.h, first.w}) * 255).to(device);
-    const torch::Tensor y = (torch::rand({1, 1, first.h, first.w}) * 255).to(device);
     // As the train job: denormal Adam moments flushed to zero, as TensorFlow does on the CPU.
     const bool flushed = at::globalContext().setFlushDenormal(true);
-    const Sample s = time_calls(
-        [&] {
-          adam.zero_grad();
-          torch::Tensor loss = train::kld_loss(y, trainee->forward(x));
-          loss.backward();
-          adam.step();
-          (void)loss.item<double>();
-        },
-        o.iters);
+    fs::path script;
+    if (!o.peer.empty()) {
+      script = resolve_peer_script(o);
+      report.peer.name = o.peer;
+      report.peer.command = o.peer_python.string() + " " + script.string();
+    }
+    const std::vector<int>& batches = o.train_batches.empty() ? o.batches : o.train_batches;
+    for (const util::Size& s : o.sizes) {
+      for (int b : batches) {
+        spdlog::info("bench: training step at {}, batch {}, NCHW and channels-last",
+                     size_text(s.h, s.w), b);
+        TrainResult t{s.h, s.w, b};
+        {
+          auto nchw = make_trainee(o.seed + 1, s, b, device, /*channels_last=*/false);
+          auto cl = make_trainee(o.seed + 1, s, b, device, /*channels_last=*/true);
+          const std::vector<Sample> samples =
+              time_interleaved({[&] { train_step(*nchw); }, [&] { train_step(*cl); }}, o.iters);
+          t.step_ms = 1e3 * samples[0].wall;
+          t.step_ms_channels_last = 1e3 * samples[1].wall;
+        }
+        if (!script.empty()) {
+          spdlog::info("bench: peer training step at {}, batch {}", size_text(s.h, s.w), b);
+          for (const bool channels_last : {false, true}) {
+            const PeerStep p = run_peer(o.peer_python, script, s, b, report.threads, o.iters,
+                                        channels_last, o.seed + 1);
+            (channels_last ? t.peer_step_ms_channels_last : t.peer_step_ms) = p.median_ms;
+            report.peer.version = p.version;
+            if (report.peer.output.empty()) {
+              report.peer.parameters = p.parameters;
+              report.peer.output = p.output;
+            }
+          }
+        }
+        report.train.push_back(t);
+      }
+    }
     if (flushed) at::globalContext().setFlushDenormal(false);
-    report.train.push_back({first.h, first.w, 1, 1e3 * s.wall});
   }
 
   if (o.pipeline && !photos.empty()) {
@@ -630,18 +850,20 @@ const ForwardResult* find_compare(const BenchReport& r, const std::string& varia
 std::string format_table(const BenchReport& r) {
   std::ostringstream out;
   out << "msinet bench: " << r.device << ", " << r.threads
-      << " thread(s); fp32 path: " << r.fast_path << "\n";
-  out << "machine: " << r.cpu_flags << "; load average " << fixed(r.load_before, 2) << " -> "
-      << fixed(r.load_after, 2) << "\n";
+      << " thread(s); fp32 path: " << (r.fast_path.empty() ? "not timed" : r.fast_path) << "\n";
+  out << "machine: " << r.cpu_model << " (" << r.cpu_isa << "); " << r.cpu_flags
+      << "; load average " << fixed(r.load_before, 2) << " -> " << fixed(r.load_after, 2) << "\n";
   if (r.peak.fp32_gflops > 0) {
     out << "peak: fp32 " << fixed(r.peak.fp32_gflops, 1) << " GFLOP/s";
     if (r.peak.bf16_gflops > 0) out << ", bf16 " << fixed(r.peak.bf16_gflops, 1) << " GFLOP/s";
     out << " (" << r.peak.method << ")\n";
   }
-  out << "\nforward pass (median after a warm-up; % of the same precision's peak)\n";
-  out << pad("precision", 10) << pad("size", 9) << rpad("batch", 6) << rpad("ms/img", 10)
-      << rpad("img/s", 9) << rpad("cpu ms/img", 12) << rpad("GFLOP/img", 11) << rpad("GFLOP/s", 9)
-      << rpad("% peak", 8) << "\n";
+  if (!r.forward.empty()) {
+    out << "\nforward pass (median after a warm-up; % of the same precision's peak)\n";
+    out << pad("precision", 10) << pad("size", 9) << rpad("batch", 6) << rpad("ms/img", 10)
+        << rpad("img/s", 9) << rpad("cpu ms/img", 12) << rpad("GFLOP/img", 11) << rpad("GFLOP/s", 9)
+        << rpad("% peak", 8) << "\n";
+  }
   for (const auto& f : r.forward) {
     out << pad(f.precision, 10) << pad(size_text(f.h, f.w), 9) << rpad(std::to_string(f.batch), 6)
         << rpad(fixed(f.ms_per_image, 1), 10) << rpad(fixed(f.images_per_second, 3), 9)
@@ -670,9 +892,40 @@ std::string format_table(const BenchReport& r) {
     out << a.precision << " vs fp32 on " << a.images << " photo(s): CC mean " << fixed(a.cc_mean, 5)
         << ", min " << fixed(a.cc_min, 5) << "; max |diff| " << fixed(a.max_abs_diff, 4) << "\n";
   }
-  for (const auto& t : r.train) {
-    out << "training step (forward, KLD, backward, Adam) at " << size_text(t.h, t.w) << ", batch "
-        << t.batch << ": " << fixed(t.step_ms, 1) << " ms\n";
+  if (!r.train.empty()) {
+    const bool peer = !r.peer.name.empty();
+    out << "\ntraining step (forward, KLD, backward, Adam; median ms; NCHW and channels-last "
+           "interleaved)";
+    if (peer) out << "; peer: PyTorch " << r.peer.version << " eager, run after msinet";
+    out << "\n";
+    out << pad("size", 9) << rpad("batch", 6) << rpad("NCHW", 9) << rpad("ch-last", 9)
+        << rpad("NCHW/ch-last", 14);
+    if (peer) {
+      out << rpad("torch NCHW", 12) << rpad("torch ch-last", 15) << rpad("msinet/torch", 14)
+          << rpad("best/best", 11);
+    }
+    out << "\n";
+    for (const auto& t : r.train) {
+      out << pad(size_text(t.h, t.w), 9) << rpad(std::to_string(t.batch), 6)
+          << rpad(fixed(t.step_ms, 1), 9) << rpad(fixed(t.step_ms_channels_last, 1), 9)
+          << rpad(t.step_ms_channels_last > 0 ? fixed(t.step_ms / t.step_ms_channels_last, 3) : "-",
+                  14);
+      if (peer) {
+        const double best = std::min(t.step_ms, t.step_ms_channels_last);
+        const double peer_best = std::min(t.peer_step_ms, t.peer_step_ms_channels_last);
+        out << rpad(fixed(t.peer_step_ms, 1), 12)
+            << rpad(fixed(t.peer_step_ms_channels_last, 1), 15)
+            << rpad(t.peer_step_ms > 0 ? fixed(t.step_ms / t.peer_step_ms, 3) : "-", 14)
+            << rpad(peer_best > 0 ? fixed(best / peer_best, 3) : "-", 11);
+      }
+      out << "\n";
+    }
+    if (peer) {
+      out << "msinet/torch: NCHW step over NCHW step (below 1: msinet faster); best/best: each "
+             "side's faster format; parameters msinet "
+          << r.parameters << ", peer " << r.peer.parameters
+          << (r.parameters == r.peer.parameters ? " (equal)" : " (DIFFERENT)") << "\n";
+    }
   }
   for (const auto& p : r.pipeline) {
     out << "image pipeline, 1 thread, " << p.images << " photo(s) from " << p.source
@@ -716,6 +969,9 @@ std::string to_json(const BenchReport& r) {
   root["threads"] = r.threads;
   root["fast_path"] = r.fast_path;
   root["machine"] = r.cpu_flags;
+  root["cpu_model"] = r.cpu_model;
+  root["cpu_isa"] = r.cpu_isa;
+  root["parameters"] = r.parameters;
   root["load_average"] = {{"before", num(r.load_before)}, {"after", num(r.load_after)}};
   root["peak"] = {{"threads", r.peak.threads},
                   {"fp32_gflops", num(r.peak.fp32_gflops)},
@@ -734,8 +990,30 @@ std::string to_json(const BenchReport& r) {
   }
   root["train"] = json::array();
   for (const auto& t : r.train) {
-    root["train"].push_back(
-        {{"height", t.h}, {"width", t.w}, {"batch", t.batch}, {"step_ms", num(t.step_ms)}});
+    json row = {{"height", t.h},
+                {"width", t.w},
+                {"batch", t.batch},
+                {"step_ms", num(t.step_ms)},
+                {"step_ms_channels_last", num(t.step_ms_channels_last)},
+                {"nchw_over_channels_last",
+                 t.step_ms_channels_last > 0 ? num(t.step_ms / t.step_ms_channels_last) : json()}};
+    if (!r.peer.name.empty()) {
+      row["peer_step_ms"] = num(t.peer_step_ms);
+      row["peer_step_ms_channels_last"] = num(t.peer_step_ms_channels_last);
+      row["msinet_over_peer"] = t.peer_step_ms > 0 ? num(t.step_ms / t.peer_step_ms) : json();
+      row["msinet_over_peer_channels_last"] =
+          t.peer_step_ms_channels_last > 0
+              ? num(t.step_ms_channels_last / t.peer_step_ms_channels_last)
+              : json();
+    }
+    root["train"].push_back(row);
+  }
+  if (!r.peer.name.empty()) {
+    root["peer"] = {{"name", r.peer.name},
+                    {"torch", r.peer.version},
+                    {"command", r.peer.command},
+                    {"parameters", r.peer.parameters},
+                    {"output_shape", r.peer.output}};
   }
   root["pipeline"] = json::array();
   for (const auto& p : r.pipeline) {

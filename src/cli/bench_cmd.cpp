@@ -46,7 +46,8 @@ Command register_bench(CLI::App& root) {
   CLI::App* app = root.add_subcommand(
       "bench",
       "measure forward speed (per size, batch, precision) against a plain LibTorch loop and "
-      "this machine's peak, a training step, the image pipeline, the test job and memory");
+      "this machine's peak, the training step (NCHW and channels-last, optionally beside "
+      "PyTorch), the image pipeline, the test job and memory");
   auto state = add_common_options(*app);
   struct Args {
     std::string sizes = "240x320,360x360,216x384";
@@ -60,11 +61,16 @@ Command register_bench(CLI::App& root) {
     std::string skip;
     uint64_t seed = 42;
     std::string save_weights;
+    bool train_only = false;
+    std::string train_batches;
+    std::string peer;
+    std::string peer_python = "/usr/bin/python3";
+    std::string peer_script;
   };
   auto args = std::make_shared<Args>();
   app->add_option("--sizes", args->sizes,
                   "input sizes HxW, comma-separated; the first is also used for the "
-                  "comparison details, training and the test job")
+                  "comparison details and the test job")
       ->capture_default_str();
   app->add_option("--batches", args->batches, "batch sizes, comma-separated")
       ->capture_default_str();
@@ -91,6 +97,19 @@ Command register_bench(CLI::App& root) {
   app->add_option("--save-weights", args->save_weights,
                   "also write the random weights of --seed to this checkpoint (to export them "
                   "and time another runtime on the same network)");
+  app->add_flag("--train", args->train_only,
+                "time only the training step (no forward sweep, plain loop, ablation, accuracy, "
+                "pipeline or test job)");
+  app->add_option("--train-batches", args->train_batches,
+                  "batch sizes of the training step, comma-separated [default: --batches]");
+  app->add_option("--peer", args->peer,
+                  "also time the training step of an independent PyTorch eager MSI-Net in the "
+                  "same run, at the same sizes, batches and threads: 'torch'");
+  app->add_option("--peer-python", args->peer_python, "Python with PyTorch that runs the peer")
+      ->capture_default_str();
+  app->add_option("--peer-script", args->peer_script,
+                  "the peer script [default: tests/tools/torch_train_peer.py beside the "
+                  "executable's folder or in the current folder]");
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config& cfg) {
     const int threads = runtime::configure_threads(cfg.get_int("threads"));
@@ -106,6 +125,10 @@ Command register_bench(CLI::App& root) {
     o.device = cfg.get("device");
     o.photos = args->photos;
     o.seed = args->seed;
+    if (!args->train_batches.empty()) o.train_batches = bench::parse_batches(args->train_batches);
+    o.peer = args->peer;
+    o.peer_python = args->peer_python;
+    o.peer_script = args->peer_script;
     for (const std::string& part : split_list(args->skip)) {
       if (part == "plain") {
         o.plain = false;
@@ -122,6 +145,12 @@ Command register_bench(CLI::App& root) {
                     "unknown part '" + part +
                         "' in --skip: use plain, ablation, accuracy, train or pipeline");
       }
+    }
+    if (args->train_only) {
+      if (!o.train) throw Error(ErrorCode::kUsage, "--train and --skip train contradict");
+      o.forward = o.plain = o.ablation = o.pipeline = false;
+      o.accuracy_photos = 0;
+      args->test_images = 0;
     }
     bench::check_options(o);
     spdlog::info("bench: {} thread(s)", threads);

@@ -29,12 +29,24 @@ struct BenchOptions {
   std::filesystem::path photos = "/usr/share/doc/opencv-doc/examples/data";
   /// Photos used to compare reduced precision with fp32.
   int accuracy_photos = 16;
+  /// Time the forward pass at every precision, size and batch.
+  bool forward = true;
   /// Also time the plain LibTorch loop (batch 1, every size).
   bool plain = true;
   /// Also time each optimisation on its own (first size, batch 1, fp32).
   bool ablation = true;
-  /// Also time a training step (first size, batch 1).
+  /// Also time the training step (every size, each of train_batches, NCHW and channels-last).
   bool train = true;
+  /// Batch sizes of the training step; empty = `batches`.
+  std::vector<int> train_batches;
+  /// Peer of the training step timed in the same run: "" (none) or "torch" (PyTorch eager, run
+  /// as `peer_python peer_script`).
+  std::string peer;
+  /// Interpreter of the peer script.
+  std::filesystem::path peer_python = "/usr/bin/python3";
+  /// tests/tools/torch_train_peer.py; empty = looked up beside the executable and in the current
+  /// folder.
+  std::filesystem::path peer_script;
   /// Also time decoding/preprocessing and postprocessing.
   bool pipeline = true;
   /// Seed of the random weights and inputs.
@@ -62,10 +74,22 @@ struct PeakResult {
   std::string method;      ///< what was run
 };
 
-/// Training step: forward, KLD loss, backward, Adam.
+/// Training step: forward, KLD loss, backward, Adam; NCHW and channels-last timed interleaved.
 struct TrainResult {
   int h = 0, w = 0, batch = 0;
-  double step_ms = 0;  ///< median
+  double step_ms = 0;                     ///< median, NCHW (model and input)
+  double step_ms_channels_last = 0;       ///< median, channels-last model and input
+  double peer_step_ms = 0;                ///< the peer's median, NCHW; 0: not run
+  double peer_step_ms_channels_last = 0;  ///< the peer's median, channels-last; 0: not run
+};
+
+/// The peer of the training step (PyTorch eager from tests/tools/torch_train_peer.py).
+struct PeerInfo {
+  std::string name;             ///< "torch"; empty: no peer
+  std::string version;          ///< the peer's torch.__version__
+  std::string command;          ///< the interpreter and script run
+  int64_t parameters = 0;       ///< the peer model's parameter count
+  std::vector<int64_t> output;  ///< the peer model's output shape at the first size and batch
 };
 
 /// Image pipeline rates, single thread.
@@ -99,7 +123,10 @@ struct BenchReport {
   std::string device;     ///< "cpu" or "cuda:0"
   std::string fast_path;  ///< InferenceNet::describe() of fp32
   std::string cpu_flags;  ///< AVX-512 / bf16 / oneDNN availability
+  std::string cpu_model;  ///< "model name" of /proc/cpuinfo
+  std::string cpu_isa;    ///< which of avx2, avx512f, avx512_bf16, amx_tile the CPU reports
   int threads = 0;
+  int64_t parameters = 0;                    ///< msinet's parameter count
   double load_before = -1, load_after = -1;  ///< 1-minute load average
   PeakResult peak;
   std::vector<ForwardResult> forward;  ///< msinet: every precision, size and batch
@@ -109,6 +136,7 @@ struct BenchReport {
   double plain_max_abs_diff = -1;  ///< msinet fp32 vs plain loop, [0, 1] maps; -1: not run
   std::vector<AccuracyResult> accuracy;
   std::vector<TrainResult> train;
+  PeerInfo peer;
   std::vector<PipelineResult> pipeline;
   std::vector<TestJobResult> test_job;
   double peak_rss_mb = 0;
@@ -124,6 +152,10 @@ std::vector<int> parse_batches(const std::string& text);
 /// Throws Error(kUsage) for options run_bench would refuse (iterations, a precision the device
 /// cannot run), before anything is measured.
 void check_options(const BenchOptions& options);
+
+/// The peer script run_bench would run: `options.peer_script`, or tests/tools/torch_train_peer.py
+/// beside the executable's folder or in the current folder; throws Error(kUsage) when none is.
+std::filesystem::path resolve_peer_script(const BenchOptions& options);
 
 /// Runs every measurement `options` asks for (everything but the test job).
 BenchReport run_bench(const BenchOptions& options);
