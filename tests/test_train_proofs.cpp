@@ -30,14 +30,14 @@ namespace {
 
 namespace fs = std::filesystem;
 using checkpoint::Checkpoint;
-using testing::read_file_bytes;
-using testing::read_lines;
-using testing::AdamState;
 using testing::adam_state;
+using testing::AdamState;
 using testing::bits_equal;
 using testing::catches;
 using testing::Child;
 using testing::model_tensors;
+using testing::read_file_bytes;
+using testing::read_lines;
 using testing::TempDir;
 
 // The dataset: 6 training and 2 validation pairs at a tiny size, one step per image: an epoch
@@ -151,7 +151,8 @@ class TrainProofs : public ::testing::Test {
     ASSERT_TRUE(fs::exists(testing::msinet_binary())) << "build the msinet target first";
     fs::create_directories(dir() / "stimuli");
     fs::create_directories(dir() / "maps");
-    for (int i = 0; i < kImages; ++i) testing::make_training_pair(dir(), "img" + std::to_string(i), 100 + i);
+    for (int i = 0; i < kImages; ++i)
+      testing::make_training_pair(dir(), "img" + std::to_string(i), 100 + i);
     std::ofstream(dir() / "proofs.yaml")
         << "stimuli: stimuli\nsaliency: maps\nsize: " << kSize << "\nvalid_fraction: 0.25\n";
   }

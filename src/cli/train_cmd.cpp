@@ -116,7 +116,8 @@ Command register_train(CLI::App& root) {
                   "ranks to start on this node, each a process training on its share of every "
                   "batch (data parallel) [default: 1]")
       ->check(CLI::Range(1, 1024));
-  app->add_option("--nnodes", args->nnodes, "nodes in the run, each started with --nproc [default: 1]")
+  app->add_option("--nnodes", args->nnodes,
+                  "nodes in the run, each started with --nproc [default: 1]")
       ->check(CLI::Range(1, 65536));
   app->add_option("--node-rank", args->node_rank, "this node's index, 0 .. nnodes-1 [default: 0]");
   app->add_option("--master-addr", args->master_addr,

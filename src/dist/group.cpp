@@ -12,6 +12,7 @@
 #include <cstring>
 #include <functional>
 #include <mutex>
+#include <sstream>
 #include <thread>
 #include <utility>
 
@@ -161,12 +162,14 @@ struct Group::State {
   c10::intrusive_ptr<c10d::Store> store;
   std::unique_ptr<Collectives> collectives;
   std::mutex store_mutex;
-  int64_t step = -1;
+  int64_t step = -1;    // from mark_progress, for messages
+  int64_t started = 0;  // collectives this rank has started
 
   std::string me() const { return "rank " + std::to_string(config.rank); }
 
-  /// Which ranks are behind this one, from their progress in the store; rank 0 when the store
-  /// (which rank 0 serves) cannot be reached.
+  /// Which ranks are behind this one: those that started fewer collectives, from the counts
+  /// each rank records in the store; rank 0 when the store (which rank 0 serves) cannot be
+  /// reached.
   std::string diagnose() {
     const std::string timeout = "(timeout " + seconds_text(config.timeout) + ")";
     std::vector<std::string> behind;
@@ -176,15 +179,17 @@ struct Group::State {
       store->setTimeout(kDiagnosisTimeout);
       for (int r = 0; r < config.world_size; ++r) {
         if (r == config.rank) continue;
-        const std::string key = "msinet/progress/" + std::to_string(r);
+        const std::string key = progress_key(r);
         if (!store->check({key})) {
-          if (step >= 0) behind.push_back("rank " + std::to_string(r) + " reported no step");
+          behind.push_back("rank " + std::to_string(r) + " started no collective");
           continue;
         }
-        const int64_t theirs = std::stoll(from_bytes(store->get(key)));
-        if (theirs < step) {
+        std::istringstream theirs(from_bytes(store->get(key)));
+        int64_t count = 0, their_step = -1;
+        theirs >> count >> their_step;
+        if (count < started) {
           behind.push_back("rank " + std::to_string(r) + " stopped at step " +
-                           std::to_string(theirs));
+                           std::to_string(their_step));
         }
       }
       store->setTimeout(saved);
@@ -193,14 +198,31 @@ struct Group::State {
              ", which rank 0 serves, cannot be reached: rank 0 died or hung " + timeout;
     }
     if (behind.empty()) {
-      if (step < 0) return "a rank died, hung or failed " + timeout;
-      return "no rank is behind step " + std::to_string(step) +
-             ": one died, hung or failed within it " + timeout;
+      return "no rank is behind " + me() + " (step " + std::to_string(step) +
+             "): one died, hung or failed within the same collective " + timeout;
     }
     std::string text;
     for (const auto& b : behind) text += (text.empty() ? "" : ", ") + b;
     return text + " while " + me() + " reached step " + std::to_string(step) +
            ": it died or hung " + timeout;
+  }
+
+  static std::string progress_key(int rank) { return "msinet/progress/" + std::to_string(rank); }
+
+  /// Counts a collective this rank starts, in the store, so that a failure can tell which
+  /// ranks never came to it.
+  void record_start() {
+    std::lock_guard<std::mutex> lock(store_mutex);
+    ++started;
+    if (config.world_size == 1) return;
+    try {
+      store->set(progress_key(config.rank),
+                 to_bytes(std::to_string(started) + " " + std::to_string(step)));
+    } catch (const std::exception& e) {
+      throw Error(ErrorCode::kDistributed, me() + " cannot record its progress at " + where +
+                                               ", the store rank 0 serves: rank 0 died or hung [" +
+                                               brief(e) + "]");
+    }
   }
 
   [[noreturn]] void fail(const std::string& what, const std::exception& e) {
@@ -215,6 +237,7 @@ struct Group::State {
   }
 
   Work start(const std::string& what, const std::function<Work()>& launch) {
+    record_start();
     try {
       return launch();
     } catch (const Error&) {
@@ -468,17 +491,8 @@ void Group::barrier() {
 }
 
 void Group::mark_progress(int64_t step) {
+  std::lock_guard<std::mutex> lock(state_->store_mutex);
   state_->step = step;
-  if (size() == 1) return;
-  try {
-    std::lock_guard<std::mutex> lock(state_->store_mutex);
-    state_->store->set("msinet/progress/" + std::to_string(rank()), to_bytes(std::to_string(step)));
-  } catch (const std::exception& e) {
-    throw Error(ErrorCode::kDistributed, state_->me() + " cannot record step " +
-                                             std::to_string(step) + " at " + state_->where +
-                                             ", the store rank 0 serves: rank 0 died or hung [" +
-                                             brief(e) + "]");
-  }
 }
 
 }  // namespace msinet::dist

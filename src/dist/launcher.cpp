@@ -201,7 +201,9 @@ int launch_ranks(const LaunchOptions& o) {
   std::optional<Clock::time_point> kill_at;
   const auto stop_others = [&](int sig) {
     for (auto& c : children) {
-      if (c.running) ::kill(c.pid, sig);
+      if (!c.running) continue;
+      ::kill(c.pid, sig);
+      if (sig != SIGKILL) ::kill(c.pid, SIGCONT);  // a stopped rank takes it too
     }
     if (!kill_at) kill_at = Clock::now() + o.grace;
   };

@@ -8,9 +8,7 @@
 namespace msinet::dist {
 namespace {
 
-[[noreturn]] void unavailable() {
-  throw Error(ErrorCode::kUsage, unavailable_reason());
-}
+[[noreturn]] void unavailable() { throw Error(ErrorCode::kUsage, unavailable_reason()); }
 
 }  // namespace
 

@@ -57,8 +57,8 @@ namespace {
 torch::Device rank_device(const std::string& name, int local_rank) {
   const torch::Device device = runtime::resolve_device(name);
   if (!device.is_cuda()) return device;
-  return {torch::kCUDA,
-          static_cast<c10::DeviceIndex>(local_rank % std::max<int64_t>(1, torch::cuda::device_count()))};
+  return {torch::kCUDA, static_cast<c10::DeviceIndex>(
+                            local_rank % std::max<int64_t>(1, torch::cuda::device_count()))};
 }
 
 torch::Device rank_device(const std::string& name, const dist::Group* group) {
@@ -210,7 +210,8 @@ struct Ranks {
     std::vector<torch::Tensor> t = {torch::tensor(values, torch::kFloat64).to(device)};
     group->all_reduce_sum(t);
     t[0] = t[0].cpu();
-    for (size_t i = 0; i < values.size(); ++i) values[i] = t[0][static_cast<int64_t>(i)].item<double>();
+    for (size_t i = 0; i < values.size(); ++i)
+      values[i] = t[0][static_cast<int64_t>(i)].item<double>();
   }
 };
 
@@ -262,9 +263,8 @@ Checkpoint starting_state(const data::PreparedDataset& data, const TrainOptions&
       if (start.meta.height != data.height || start.meta.width != data.width) {
         throw Error(ErrorCode::kUsage,
                     "'" + latest.string() + "' was trained at " +
-                        std::to_string(start.meta.height) + "x" +
-                        std::to_string(start.meta.width) + ", not " +
-                        std::to_string(data.height) + "x" + std::to_string(data.width) +
+                        std::to_string(start.meta.height) + "x" + std::to_string(start.meta.width) +
+                        ", not " + std::to_string(data.height) + "x" + std::to_string(data.width) +
                         ": use the same --size, or another --results folder");
       }
     } else {
@@ -306,8 +306,8 @@ TrainResult run_train(const data::PreparedDataset& data, const TrainOptions& o) 
   if (o.batch_size < 1 || o.epochs < 1 || o.accumulate < 1)
     throw Error(ErrorCode::kUsage, "epochs, batch size and --accumulate must be at least 1");
   if (o.loader_workers < 0)
-    throw Error(ErrorCode::kUsage, "--loader-workers must be 0 or more, not " +
-                                       std::to_string(o.loader_workers));
+    throw Error(ErrorCode::kUsage,
+                "--loader-workers must be 0 or more, not " + std::to_string(o.loader_workers));
   const torch::Device device = rank_device(o.device, o.group);
   const MixedPrecision precision = parse_mixed_precision(o.mixed_precision);
   check_mixed_precision(precision, device);
@@ -381,6 +381,11 @@ TrainResult run_train(const data::PreparedDataset& data, const TrainOptions& o) 
     data::write_validation_list(audit, result.history_dir / "valid_files.txt");
   }
 
+  // Where the state of an interrupted run went, for its message.
+  auto saved_where = [&] {
+    if (ranks.root()) return "saved '" + result.latest.string() + "'";
+    return std::string("rank 0 saved the group's state");
+  };
   auto save_latest = [&]() {
     if (!ranks.root()) return;
     net->to(torch::kCPU);
@@ -395,6 +400,7 @@ TrainResult run_train(const data::PreparedDataset& data, const TrainOptions& o) 
       ranks.size > 1 ? " x " + std::to_string(ranks.size) + " ranks" : "",
       o.accumulate > 1 ? " x " + std::to_string(o.accumulate) + " accumulated" : "",
       o.learning_rate, o.epochs, meta.epochs_done);
+  int64_t steps_taken = 0;  // by this run, for the messages of a failing group
   while (meta.epochs_done < o.epochs) {
     EpochClock clock;
     const int64_t epoch = meta.epochs_done;
@@ -403,8 +409,8 @@ TrainResult run_train(const data::PreparedDataset& data, const TrainOptions& o) 
     std::vector<StepPlan> plans;
     std::vector<std::vector<size_t>> batches;
     for (auto p = static_cast<size_t>(meta.images_in_epoch); p < order.size();) {
-      plans.push_back(plan_step(order.size(), p, o.batch_size, ranks.size, ranks.rank,
-                                o.accumulate));
+      plans.push_back(
+          plan_step(order.size(), p, o.batch_size, ranks.size, ranks.rank, o.accumulate));
       for (const auto& micro : plans.back().micro_batches) {
         if (micro.empty()) continue;
         batches.emplace_back();
@@ -417,6 +423,7 @@ TrainResult run_train(const data::PreparedDataset& data, const TrainOptions& o) 
     util::Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs),
                             train_size, o.progress && ranks.root() && util::stderr_is_terminal());
     for (const StepPlan& plan : plans) {
+      if (ranks.group) ranks.group->mark_progress(++steps_taken);
       const auto step_images = static_cast<double>(plan.end - plan.begin);
       optimizer.zero_grad();
       double loss_sum = 0;  // of this rank's images
@@ -444,7 +451,6 @@ TrainResult run_train(const data::PreparedDataset& data, const TrainOptions& o) 
         loss_sum += loss.item<double>() * step_images;
       }
       if (gradients) gradients->finish();
-      if (ranks.group) ranks.group->mark_progress(clock.steps + 1);
       // The step's summed loss and whether any rank was interrupted, agreed by all ranks.
       std::vector<double> shared = {loss_sum, util::interrupt_requested() ? 1.0 : 0.0};
       ranks.sum(shared);
@@ -452,9 +458,9 @@ TrainResult run_train(const data::PreparedDataset& data, const TrainOptions& o) 
       const int64_t step = meta.step_in_epoch;
       if (!std::isfinite(step_loss)) {
         throw Error(ErrorCode::kDiverged, "training diverged: loss " + std::to_string(step_loss) +
-                                              " in epoch " + std::to_string(epoch + 1) +
-                                              ", step " + std::to_string(step + 1) + "; " +
-                                              kept() + "; try a lower --lr");
+                                              " in epoch " + std::to_string(epoch + 1) + ", step " +
+                                              std::to_string(step + 1) + "; " + kept() +
+                                              "; try a lower --lr");
       }
       const bool finite = scaler.unscale(net->parameters());
       if (finite) optimizer.step();
@@ -473,8 +479,8 @@ TrainResult run_train(const data::PreparedDataset& data, const TrainOptions& o) 
         save_latest();
         throw Error(ErrorCode::kInterrupted,
                     "interrupted in epoch " + std::to_string(epoch + 1) + " after step " +
-                        std::to_string(meta.step_in_epoch) + "; saved '" +
-                        result.latest.string() + "': run the same command again to resume");
+                        std::to_string(meta.step_in_epoch) + "; " + saved_where() +
+                        ": run the same command again to resume");
       }
     }
     progress.finish();
@@ -488,8 +494,8 @@ TrainResult run_train(const data::PreparedDataset& data, const TrainOptions& o) 
     if (shared[2] > 0) {
       save_latest();
       throw Error(ErrorCode::kInterrupted, "interrupted during validation of epoch " +
-                                               std::to_string(epoch + 1) + "; saved '" +
-                                               result.latest.string() + "': run again to resume");
+                                               std::to_string(epoch + 1) + "; " + saved_where() +
+                                               ": run again to resume");
     }
     const double valid = shared[0] / shared[1];
     if (!std::isfinite(valid)) {

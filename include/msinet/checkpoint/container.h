@@ -15,8 +15,8 @@ struct CheckpointMeta {
   std::string dataset;  ///< dataset name (or the YAML file's stem)
   int height = 0;       ///< input size trained at
   int width = 0;
-  int64_t epochs_done = 0;            ///< completed epochs
-  int64_t step_in_epoch = 0;          ///< training steps done in the unfinished epoch (0 = none)
+  int64_t epochs_done = 0;    ///< completed epochs
+  int64_t step_in_epoch = 0;  ///< training steps done in the unfinished epoch (0 = none)
   /// Images trained on in the unfinished epoch, whatever the batch size and number of ranks
   /// (-1: not recorded, as in msinet 0.1 files, where it is step_in_epoch x the batch size).
   int64_t images_in_epoch = -1;

@@ -52,7 +52,8 @@ class Group {
   std::string broadcast_bytes(const std::string& bytes);
   /// Returns once every rank has called it.
   void barrier();
-  /// Records that this rank has reached `step`, so that a failure can name the ranks behind.
+  /// The step this rank is at, for messages. Every collective it starts is counted in the
+  /// store, so that a failure can name the ranks that never came to it and the step they are at.
   void mark_progress(int64_t step);
 
  private:

@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <string>
 
-#include "msinet/data/splits.h"
 #include <functional>
+#include "msinet/data/splits.h"
 
 #include "msinet/fetch/download.h"
 
@@ -29,7 +29,7 @@ struct TrainOptions {
   uint64_t seed = 42;
   std::string init = "auto";  ///< auto | random | vgg16 | salicon | <weights file>
   std::string device = "auto";
-  int workers = 2;  ///< threads decoding ahead of the network (validation)
+  int workers = 2;         ///< threads decoding ahead of the network (validation)
   int loader_workers = 2;  ///< threads decoding training batches ahead of the step (0: none)
   int accumulate = 1;      ///< micro-batches per optimisation step (gradient accumulation)
   std::string mixed_precision = "off";  ///< off | bf16 | fp16 (forward pass; weights stay fp32)
