@@ -101,7 +101,7 @@ Command register_bench(CLI::App& root) {
                 "time only the training step (no forward sweep, plain loop, ablation, accuracy, "
                 "pipeline or test job)");
   app->add_option("--train-batches", args->train_batches,
-                  "batch sizes of the training step, comma-separated [default: --batches]");
+                  "batch sizes of the training step, comma-separated [default: 1]");
   app->add_option("--peer", args->peer,
                   "also time the training step of an independent PyTorch eager MSI-Net in the "
                   "same run, at the same sizes, batches and threads: 'torch'");

@@ -38,7 +38,7 @@ struct BenchOptions {
   /// Also time the training step (every size, each of train_batches, NCHW and channels-last).
   bool train = true;
   /// Batch sizes of the training step; empty = `batches`.
-  std::vector<int> train_batches;
+  std::vector<int> train_batches = {1};
   /// Peer of the training step timed in the same run: "" (none) or "torch" (PyTorch eager, run
   /// as `peer_python peer_script`).
   std::string peer;
