@@ -400,6 +400,7 @@ TrainResult run_train(const data::PreparedDataset& data, const TrainOptions& o) 
       ranks.size > 1 ? " x " + std::to_string(ranks.size) + " ranks" : "",
       o.accumulate > 1 ? " x " + std::to_string(o.accumulate) + " accumulated" : "",
       o.learning_rate, o.epochs, meta.epochs_done);
+  bool map_sizes_reported = false;
   int64_t steps_taken = 0;  // by this run, for the messages of a failing group
   while (meta.epochs_done < o.epochs) {
     EpochClock clock;
@@ -484,7 +485,9 @@ TrainResult run_train(const data::PreparedDataset& data, const TrainOptions& o) 
       }
     }
     progress.finish();
-    loader.report_map_sizes(data.name);
+    // Reported once a run, after its first epoch (every epoch reads the same pairs).
+    if (!map_sizes_reported) loader.report_map_sizes(data.name);
+    map_sizes_reported = true;
     const double train_seconds = clock.seconds();
     bool interrupted = false;
     auto [valid_sum, valid_count] = validate(net, data, o, device, ranks, interrupted);
