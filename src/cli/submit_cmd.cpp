@@ -27,6 +27,7 @@ Command register_submit(CLI::App& root) {
                   "folder inside the mit300/cat2000 package (the model's name) [default: the "
                   "output's stem]");
   app->add_option("--max-mb", args->max_mb, "largest package accepted, in MiB (summed maps)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 30))
       ->capture_default_str();
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config&) {

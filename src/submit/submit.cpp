@@ -1,7 +1,5 @@
 #include "msinet/submit/submit.h"
 
-#include <spdlog/spdlog.h>
-
 #include <system_error>
 #include <vector>
 
@@ -214,7 +212,6 @@ SubmitResult run_submit(const SubmitOptions& o) {
     result.conversion = target == MapTarget::kGrayJpeg
                             ? "encoded as grayscale JPEG, quality 100 (from .png or .npy)"
                             : "re-encoded as 2-D C-order .npy arrays, values unchanged";
-    spdlog::info("submit: {} of {} maps {}", result.converted, entries.size(), result.conversion);
   }
   result.archive_bytes = write_zip_atomic(o.output, entries);
   result.maps = entries.size();

@@ -67,7 +67,10 @@ uint64_t write_zip_atomic(const fs::path& out, const std::vector<ZipEntry>& entr
       throw fail("cannot add '" + e.name + "': " + zip_error_strerror(zip_get_error(za.get())));
     }
     const zip_uint64_t i = static_cast<zip_uint64_t>(index);
-    if (zip_set_file_compression(za.get(), i, e.compress ? ZIP_CM_DEFLATE : ZIP_CM_STORE, 0) != 0) {
+    // Deflate level 1: float arrays shrink about as much as at the default level, in far less
+    // time.
+    if (zip_set_file_compression(za.get(), i, e.compress ? ZIP_CM_DEFLATE : ZIP_CM_STORE,
+                                 /*comp_flags=*/e.compress ? 1 : 0) != 0) {
       throw fail("cannot set the compression of '" + e.name +
                  "': " + zip_error_strerror(zip_get_error(za.get())));
     }
