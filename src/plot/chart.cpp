@@ -14,6 +14,12 @@ namespace {
 constexpr double kTickScale = 0.45;
 }  // namespace
 
+cv::Scalar series_colour(size_t i) {
+  static const cv::Scalar kCycle[] = {
+      kBlue, kOrange, {44, 160, 44}, {40, 39, 214}, {189, 103, 148}};
+  return kCycle[i % (sizeof kCycle / sizeof kCycle[0])];
+}
+
 int Frame::x(double v) const {
   if (!(x_hi > x_lo)) return area.x + area.width / 2;
   return area.x + static_cast<int>(std::lround((v - x_lo) * area.width / (x_hi - x_lo)));

@@ -19,6 +19,9 @@ inline const cv::Scalar kBlue(180, 119, 31);
 /// Second series (matplotlib C1).
 inline const cv::Scalar kOrange(14, 127, 255);
 
+/// Colour of series i: matplotlib's cycle (blue, orange, green, red, purple), repeating.
+cv::Scalar series_colour(size_t i);
+
 /// The plotting area of a chart: its pixel rectangle and the data ranges it shows.
 struct Frame {
   cv::Rect area;  ///< pixels; x_lo maps to area.x, y_hi to area.y
