@@ -212,10 +212,9 @@ Evaluator::Evaluator(std::vector<GroundTruth> truths, EvalOptions options)
                 "unknown baseline '" + options_.baseline + "'; use 'center' or 'chance'");
   }
   if (options_.bootstrap < 0) {
+    const std::string n = std::to_string(options_.bootstrap);
     throw Error(ErrorCode::kUsage,
-                "--bootstrap must be 0 (no intervals) or a number of "
-                "resamples, not " +
-                    std::to_string(options_.bootstrap));
+                "--bootstrap must be 0 (no intervals) or a number of resamples, not " + n);
   }
   const bool any_fix = std::any_of(truths.begin(), truths.end(),
                                    [](const GroundTruth& t) { return !t.fixations.empty(); });

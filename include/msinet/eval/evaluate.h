@@ -42,15 +42,16 @@ struct EvalOptions {
   fs::path maps_dir;           ///< continuous ground-truth maps (CC, KLD, SIM); optional
   fs::path baseline_maps_dir;  ///< IG baseline maps matched like predictions; empty: centre map
   std::string baseline;        ///< predictor instead of pred_dir: "" (none), "center", "chance"
-  std::vector<std::string> metrics;     ///< names from all_metrics(); empty = every applicable one
-  uint64_t seed = 0;                    ///< seed of every random choice; reported in the results
-  bool jitter = true;                   ///< AUC-Judd tie-breaking noise
-  fs::path csv;                         ///< per-image CSV written by run_eval when set
-  fs::path json;                        ///< summary JSON written by run_eval when set
+  std::vector<std::string> metrics;  ///< names from all_metrics(); empty = every applicable one
+  uint64_t seed = 0;                 ///< seed of every random choice; reported in the results
+  bool jitter = true;                ///< AUC-Judd tie-breaking noise
+  fs::path csv;                      ///< per-image CSV written by run_eval when set
+  fs::path json;                     ///< summary JSON written by run_eval when set
+  bool progress = false;             ///< progress bar on stderr (only when it is a terminal)
+
   int bootstrap = kBootstrapResamples;  ///< resamples of each mean's interval; 0: none
   fs::path plots_dir;                   ///< PNG plots written by run_eval when set
   bool keep_roc = false;  ///< keep each image's ROC curve (ImageScores::roc) without plotting
-  bool progress = false;  ///< progress bar on stderr (only when it is a terminal)
 };
 
 /// One scored image; values are aligned with EvalResult::metrics, NaN where undefined.
