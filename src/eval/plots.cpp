@@ -24,8 +24,8 @@ plot::Frame chart_frame(double x_lo, double x_hi, double y_lo, double y_hi) {
 }
 
 void draw_axes(cv::Mat& img, const plot::Frame& frame, const std::string& title,
-               const std::string& x_label) {
-  plot::draw_y_grid(img, frame, /*divisions=*/5);
+               const std::string& x_label, int y_divisions = 5) {
+  plot::draw_y_grid(img, frame, y_divisions);
   plot::draw_x_grid(img, frame, /*divisions=*/5);
   plot::draw_text(img, title, {kChartLeft, 25}, 0.5);
   plot::draw_text(img, x_label,
@@ -155,10 +155,13 @@ void write_roc_plot(const fs::path& path, const std::vector<RocSeries>& series) 
 void write_histogram_plot(const fs::path& path, const std::string& metric,
                           const std::vector<double>& values, const std::string& title) {
   const Histogram h = histogram(values);
-  const size_t top = std::max<size_t>(1, *std::max_element(h.counts.begin(), h.counts.end()));
+  const size_t most = std::max<size_t>(1, *std::max_element(h.counts.begin(), h.counts.end()));
+  // Whole counts at the grid lines: up to 5 lines one count apart, else a multiple of 5 on top.
+  const size_t top = most <= 5 ? most : (most + 4) / 5 * 5;
   cv::Mat img = plot::blank_canvas({kChartWidth, kChartHeight});
   const plot::Frame frame = chart_frame(h.lo, h.hi, 0.0, static_cast<double>(top));
-  draw_axes(img, frame, title, metric + " (bars: images per bin)");
+  draw_axes(img, frame, title, metric + " (bars: images per bin)",
+            static_cast<int>(std::min<size_t>(top, 5)));
   const double width = (h.hi - h.lo) / static_cast<double>(h.counts.size());
   for (size_t i = 0; i < h.counts.size(); ++i) {
     if (h.counts[i] == 0) continue;

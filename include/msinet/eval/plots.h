@@ -4,7 +4,8 @@
 //
 // Every chart is kChartWidth x kChartHeight with the plotting area inset by the kChart* margins.
 // ROC: x and y span [0, 1]. Histogram: kHistogramBins equal bins over [min, max] of the values
-// (the maximum in the last bin), y from 0 to the largest count. Scatter: both axes span the
+// (the maximum in the last bin), y from 0 to the largest count (rounded up to a multiple of 5
+// above 5, so that the grid lines fall on whole counts). Scatter: both axes span the
 // same range, [min, max] of all values shown widened by 5% on each side.
 
 #include <filesystem>
