@@ -96,6 +96,9 @@ class EvalDataset : public ::testing::Test {
         "2",    "--csv", (out_dir / "dataset.csv").string()};
     by_dataset.insert(by_dataset.end(), common.begin(), common.end());
     ASSERT_EQ(run_msinet(by_dataset, dir(), &log), 0) << log;
+    // The plots beside the CSV, the ROC curve from the images' AUC-Judd curves.
+    EXPECT_TRUE(fs::exists(out_dir / "roc_auc_judd.png")) << log;
+    EXPECT_TRUE(fs::exists(out_dir / "hist_nss.png")) << log;
 
     // The same images on their own (sAUC draws its negatives from the other scored images), at
     // the same batch size (oneDNN's sums depend on the batch shape at the 1e-7 level).

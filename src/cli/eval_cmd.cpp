@@ -2,12 +2,16 @@
 // validation split of a prepared dataset.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
 #include "msinet/cli/common.h"
 #include "msinet/cli/datasets.h"
+#include "msinet/eval/compare.h"
 #include "msinet/eval/evaluate.h"
+#include "msinet/eval/plots.h"
 #include "msinet/eval/report.h"
 #include "msinet/infer/eval_dataset.h"
 #include "msinet/runtime/memory.h"
@@ -16,19 +20,59 @@
 
 namespace msinet::cli {
 
+namespace {
+
+/// The plots folder: --plots, else the folder of --json, else of --csv, else none.
+std::filesystem::path plots_folder(const std::string& plots, const std::string& json,
+                                   const std::string& csv) {
+  if (!plots.empty()) return plots;
+  for (const std::string& report : {json, csv}) {
+    if (report.empty()) continue;
+    const std::filesystem::path dir = std::filesystem::path(report).parent_path();
+    return dir.empty() ? std::filesystem::path(".") : dir;
+  }
+  return {};
+}
+
+/// 0 when every image was scored, kPartial when some were skipped, kInput when none was.
+int exit_code(const eval::EvalResult& r) {
+  // A score over fewer images than were given must not pass for a complete one.
+  if (r.images.empty()) {
+    spdlog::error(
+        "eval: no image was scored (no prediction matched the ground truth, or every "
+        "file was skipped; see above)");
+    return static_cast<int>(ErrorCode::kInput);
+  }
+  size_t skipped_images = 0;
+  for (const eval::Skipped& s : r.skipped) skipped_images += s.metrics.empty() ? 1 : 0;
+  if (skipped_images > 0) {
+    spdlog::warn(
+        "eval: {} image(s) skipped entirely (listed above); the summary covers the {} "
+        "scored",
+        skipped_images, r.images.size());
+    return static_cast<int>(ErrorCode::kPartial);
+  }
+  return 0;
+}
+
+}  // namespace
+
 Command register_eval(CLI::App& root) {
   CLI::App* app = root.add_subcommand("eval", "score saliency maps with the benchmark metrics");
   auto state = add_common_options(*app);
   struct Args {
-    std::string pred, fixations, maps, baseline_maps, baseline, metrics, csv, json, dataset, path,
-        weights;
+    std::vector<std::string> pred;
+    std::string fixations, maps, baseline_maps, baseline, metrics, csv, json, dataset, path,
+        weights, plots;
     uint64_t seed = 0;
-    bool no_jitter = false;
+    int bootstrap = eval::kBootstrapResamples;
+    bool no_jitter = false, no_plots = false;
   };
   auto args = std::make_shared<Args>();
   app->add_option(
       "--pred", args->pred,
-      "folder of predicted maps (.jpeg/.jpg/.png grayscale or .npy), matched by file stem");
+      "folder of predicted maps (.jpeg/.jpg/.png grayscale or .npy), matched by file stem; "
+      "repeat it to compare models image by image (each against the first)");
   app->add_option("--fixations", args->fixations,
                   "folder of binary fixation maps (nonzero = fixated)");
   app->add_option("--maps", args->maps,
@@ -52,6 +96,14 @@ Command register_eval(CLI::App& root) {
   app->add_option("--seed", args->seed, "seed of the random metrics (AUC jitter, AUC-Borji, sAUC)")
       ->capture_default_str();
   app->add_flag("--no-jitter", args->no_jitter, "no tie-breaking noise in AUC-Judd");
+  app->add_option("--bootstrap", args->bootstrap,
+                  "resamples of the 95% bootstrap interval of each mean (0: no intervals)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app->add_option("--plots", args->plots,
+                  "folder for the PNG plots [default: the folder of --json, else of --csv, else "
+                  "no plots]");
+  app->add_flag("--no-plots", args->no_plots, "no PNG plots, even beside --json / --csv");
   add_config_flag(*app, *state, "--size", "size");
   add_config_flag(*app, *state, "--batch-size", "batch_size");
   add_config_flag(*app, *state, "--precision", "precision");
@@ -61,7 +113,7 @@ Command register_eval(CLI::App& root) {
   cmd.run = [args](const config::Config& cfg) {
     runtime::configure_threads(cfg.get_int("threads"));
     eval::EvalOptions o;
-    o.pred_dir = args->pred;
+    if (args->pred.size() == 1) o.pred_dir = args->pred.front();
     o.fixations_dir = args->fixations;
     o.maps_dir = args->maps;
     o.baseline_maps_dir = args->baseline_maps;
@@ -71,7 +123,22 @@ Command register_eval(CLI::App& root) {
     o.jitter = !args->no_jitter;
     o.csv = args->csv;
     o.json = args->json;
+    o.bootstrap = args->bootstrap;
+    if (!args->no_plots) o.plots_dir = plots_folder(args->plots, args->json, args->csv);
     o.progress = true;
+    if (args->pred.size() > 1) {
+      if (!args->dataset.empty() || !args->baseline.empty()) {
+        throw Error(ErrorCode::kUsage,
+                    "several --pred folders are compared with each other; give no -d or "
+                    "--baseline with them");
+      }
+      std::vector<std::filesystem::path> dirs(args->pred.begin(), args->pred.end());
+      const eval::ComparisonResult c = eval::run_comparison(o, dirs);
+      std::cout << eval::format_comparison(c) << std::flush;
+      int code = 0;
+      for (const eval::EvalResult& r : c.runs) code = std::max(code, exit_code(r));
+      return code;
+    }
     eval::EvalResult r;
     if (!args->dataset.empty()) {
       if (!args->pred.empty())
@@ -89,6 +156,7 @@ Command register_eval(CLI::App& root) {
       eo.download = download_options(cfg);
       r = infer::run_eval_dataset(load_dataset(choose_dataset(args->dataset, cfg), args->path, cfg),
                                   eo);
+      if (!o.plots_dir.empty()) eval::write_plots(o.plots_dir, {&r}, {});
     } else {
       if (args->pred.empty() && args->baseline.empty()) {
         throw Error(ErrorCode::kUsage,
@@ -101,23 +169,7 @@ Command register_eval(CLI::App& root) {
       r = eval::run_eval(o);
     }
     std::cout << eval::format_table(r) << std::flush;
-    // A score over fewer images than were given must not pass for a complete one.
-    if (r.images.empty()) {
-      spdlog::error(
-          "eval: no image was scored (no prediction matched the ground truth, or every "
-          "file was skipped; see above)");
-      return static_cast<int>(ErrorCode::kInput);
-    }
-    size_t skipped_images = 0;
-    for (const eval::Skipped& s : r.skipped) skipped_images += s.metrics.empty() ? 1 : 0;
-    if (skipped_images > 0) {
-      spdlog::warn(
-          "eval: {} image(s) skipped entirely (listed above); the summary covers the {} "
-          "scored",
-          skipped_images, r.images.size());
-      return static_cast<int>(ErrorCode::kPartial);
-    }
-    return 0;
+    return exit_code(r);
   };
   return cmd;
 }

@@ -11,6 +11,7 @@
 
 #include "msinet/eval/baselines.h"
 #include "msinet/eval/map_io.h"
+#include "msinet/eval/plots.h"
 #include "msinet/eval/report.h"
 #include "msinet/util/error.h"
 #include "msinet/util/fs.h"
@@ -210,6 +211,11 @@ Evaluator::Evaluator(std::vector<GroundTruth> truths, EvalOptions options)
     throw Error(ErrorCode::kUsage,
                 "unknown baseline '" + options_.baseline + "'; use 'center' or 'chance'");
   }
+  if (options_.bootstrap < 0) {
+    const std::string n = std::to_string(options_.bootstrap);
+    throw Error(ErrorCode::kUsage,
+                "--bootstrap must be 0 (no intervals) or a number of resamples, not " + n);
+  }
   const bool any_fix = std::any_of(truths.begin(), truths.end(),
                                    [](const GroundTruth& t) { return !t.fixations.empty(); });
   const bool any_map = std::any_of(truths.begin(), truths.end(),
@@ -237,6 +243,7 @@ Evaluator::Evaluator(std::vector<GroundTruth> truths, EvalOptions options)
     if (wanted.empty() ? applicable : wanted.count(m) > 0) metrics_.push_back(m);
   }
   result_.seed = options_.seed;
+  result_.bootstrap = std::max(options_.bootstrap, 0);
   result_.metrics = metrics_;
   result_.predictor = !options_.baseline.empty()   ? options_.baseline + " baseline"
                       : !options_.pred_dir.empty() ? options_.pred_dir.string()
@@ -452,7 +459,13 @@ void Evaluator::score(Truth& t, const cv::Mat& prediction, bool chance, const fs
     }
   }
 
-  ImageScores row{image, source, {}};
+  ImageScores row{image, source, {}, {}};
+  if (has_fix && (options_.keep_roc || !options_.plots_dir.empty()) &&
+      std::find(metrics_.begin(), metrics_.end(), "auc_judd") != metrics_.end()) {
+    Rng rng(derive_seed(options_.seed, image, "auc_judd"));  // the draws auc_judd() made
+    const RocCurve roc = roc_judd(ranked, fix, options_.jitter ? &rng : nullptr);
+    if (roc.undefined.empty()) row.roc = roc_at(roc, roc_grid());
+  }
   std::map<std::string, std::vector<std::string>> undefined;
   std::vector<std::string> order;
   for (const auto& m : metrics_) {
@@ -487,7 +500,7 @@ EvalResult Evaluator::finish() {
     for (const auto& row : result_.images) {
       if (!std::isnan(row.values[k])) v.push_back(row.values[k]);
     }
-    MetricSummary s{metrics_[k], kNan, kNan, v.size()};
+    MetricSummary s{metrics_[k], kNan, kNan, v.size(), {kNan, kNan}};
     if (!v.empty()) {
       double total = 0.0;
       for (double x : v) total += x;
@@ -498,6 +511,8 @@ EvalResult Evaluator::finish() {
       for (double x : v) ss += (x - s.mean) * (x - s.mean);
       s.std = std::sqrt(ss / static_cast<double>(v.size() - 1));
     }
+    s.ci = bootstrap_mean_interval(v, options_.bootstrap,
+                                   derive_seed(options_.seed, metrics_[k], "bootstrap"));
     result_.summary.push_back(s);
   }
   return result_;
@@ -590,6 +605,7 @@ EvalResult run_eval(const EvalOptions& options) {
   EvalResult result = ev.finish();
   if (!options.csv.empty()) write_csv(options.csv, result);
   if (!options.json.empty()) write_json(options.json, result);
+  if (!options.plots_dir.empty()) write_plots(options.plots_dir, {&result}, {});
   return result;
 }
 

@@ -261,20 +261,20 @@ bool min_max_normalise(cv::Mat& map) {
 }
 
 // ref: MIT saliency benchmark AUC_Judd.m
-Score auc_judd(const cv::Mat& s, const cv::Mat& fixations, Rng* jitter) {
+RocCurve roc_judd(const cv::Mat& s, const cv::Mat& fixations, Rng* jitter) {
   require_map(s, "prediction");
   require_map(fixations, "fixations");
   require_same_size(s, fixations, "prediction", "fixation map");
   const FixationPoints fix = fixation_points(fixations);
-  if (fix.indices.empty()) return Score::none("empty fixation map");
+  if (fix.indices.empty()) return {{}, {}, "empty fixation map"};
   std::vector<double> v = values_of(s);
   if (jitter != nullptr) {
     for (double& x : v) x += jitter->uniform() * kJitter;
   }
-  if (!min_max(v)) return Score::none("constant prediction");
+  if (!min_max(v)) return {{}, {}, "constant prediction"};
   const size_t npix = v.size();
   const size_t nfix = fix.indices.size();
-  if (nfix == npix) return Score::none("every pixel is fixated");
+  if (nfix == npix) return {{}, {}, "every pixel is fixated"};
   // at_least[j] = count(S >= ascending[j - 1]): each pixel counts for the thresholds <= it.
   std::vector<double> ascending = values_at(v, fix.indices);
   std::sort(ascending.begin(), ascending.end());
@@ -293,7 +293,13 @@ Score auc_judd(const cv::Mat& s, const cv::Mat& fixations, Rng* jitter) {
     tp[i] = static_cast<double>(i) / static_cast<double>(nfix);
     fp[i] = static_cast<double>(above - i) / static_cast<double>(npix - nfix);
   }
-  return Score::of(trapezoid(fp, tp));
+  return {std::move(fp), std::move(tp), {}};
+}
+
+Score auc_judd(const cv::Mat& s, const cv::Mat& fixations, Rng* jitter) {
+  const RocCurve roc = roc_judd(s, fixations, jitter);
+  if (!roc.undefined.empty()) return Score::none(roc.undefined);
+  return Score::of(trapezoid(roc.fp, roc.tp));
 }
 
 // ref: MIT saliency benchmark AUC_Borji.m (one split)

@@ -12,19 +12,18 @@
 
 #include "msinet/eval/baselines.h"
 #include "msinet/util/fs.h"
+#include "report_common.h"
 
 namespace msinet::eval {
 
-namespace {
+namespace detail {
 
-std::string number(double v, const char* format = "%.17g") {
+std::string number(double v, const char* format) {
   if (!std::isfinite(v)) return "";
   char buf[64];
   std::snprintf(buf, sizeof buf, format, v);
   return buf;
 }
-
-using Json = nlohmann::ordered_json;  // members in report order
 
 Json json_number(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
 
@@ -37,6 +36,30 @@ std::string csv_field(const std::string& s) {
   }
   return out + "\"";
 }
+
+Json interval_json(const Interval& ci) {
+  if (!std::isfinite(ci.lo) || !std::isfinite(ci.hi)) return nullptr;
+  return Json::array({ci.lo, ci.hi});
+}
+
+Json bootstrap_json(int resamples) {
+  Json b;
+  b["resamples"] = resamples;
+  b["level"] = kIntervalLevel;
+  b["method"] = "percentile bootstrap over images (linear percentiles of the resampled means)";
+  return b;
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::bootstrap_json;
+using detail::csv_field;
+using detail::interval_json;
+using detail::Json;
+using detail::json_number;
+using detail::number;
 
 /// Per reason: images concerned and the metrics named, in first-seen order.
 struct ReasonCount {
@@ -76,19 +99,33 @@ size_t whole_images_skipped(const EvalResult& r) {
 
 }  // namespace
 
+std::string interval_note(int resamples, uint64_t seed) {
+  if (resamples <= 0) return "95% intervals: off (--bootstrap 0)";
+  return "95% interval: percentile bootstrap of the mean over images, " +
+         std::to_string(resamples) + " resamples, seed " + std::to_string(seed);
+}
+
+std::string interval_text(const Interval& ci) {
+  const std::string lo = number(ci.lo, "%.4f"), hi = number(ci.hi, "%.4f");
+  return lo.empty() || hi.empty() ? "-" : "[" + lo + ", " + hi + "]";
+}
+
 std::string format_table(const EvalResult& r) {
   std::ostringstream out;
   out << "predictor: " << r.predictor << "\n";
   out << "images scored: " << r.images.size() << ", seed: " << r.seed
-      << ", IG baseline: " << r.ig_baseline << "\n\n";
-  char line[128];
-  std::snprintf(line, sizeof line, "%-10s %10s %10s %7s\n", "metric", "mean", "std", "n");
+      << ", IG baseline: " << r.ig_baseline << "\n";
+  out << interval_note(r.bootstrap, r.seed) << "\n\n";
+  char line[160];
+  std::snprintf(line, sizeof line, "%-10s %10s %10s %7s  %s\n", "metric", "mean", "std", "n",
+                r.bootstrap > 0 ? "95% interval" : "");
   out << line;
   for (const auto& s : r.summary) {
     const std::string mean = number(s.mean, "%.4f");
     const std::string sd = number(s.std, "%.4f");
-    std::snprintf(line, sizeof line, "%-10s %10s %10s %7zu\n", s.metric.c_str(),
-                  mean.empty() ? "-" : mean.c_str(), sd.empty() ? "-" : sd.c_str(), s.n);
+    std::snprintf(line, sizeof line, "%-10s %10s %10s %7zu  %s\n", s.metric.c_str(),
+                  mean.empty() ? "-" : mean.c_str(), sd.empty() ? "-" : sd.c_str(), s.n,
+                  r.bootstrap > 0 ? interval_text(s.ci).c_str() : "");
     out << line;
   }
   const auto reasons = count_reasons(r);
@@ -128,6 +165,7 @@ std::string to_json(const EvalResult& r) {
     m["mean"] = json_number(s.mean);
     m["std"] = json_number(s.std);
     m["n"] = s.n;
+    m["ci95"] = interval_json(s.ci);
     metrics[s.metric] = std::move(m);
   }
   Json by_reason = Json::object();
@@ -147,6 +185,7 @@ std::string to_json(const EvalResult& r) {
   skipped["items"] = std::move(items);
   Json doc;
   doc["seed"] = r.seed;
+  doc["bootstrap"] = bootstrap_json(r.bootstrap);
   doc["predictor"] = r.predictor;
   doc["ig_baseline"] = r.ig_baseline;
   doc["center_sigma_fraction"] = json_number(kCenterSigmaFraction);

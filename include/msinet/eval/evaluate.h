@@ -19,12 +19,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "msinet/eval/metrics.h"
+#include "msinet/eval/stats.h"
 
 namespace msinet::eval {
 
@@ -46,6 +48,10 @@ struct EvalOptions {
   fs::path csv;                      ///< per-image CSV written by run_eval when set
   fs::path json;                     ///< summary JSON written by run_eval when set
   bool progress = false;             ///< progress bar on stderr (only when it is a terminal)
+
+  int bootstrap = kBootstrapResamples;  ///< resamples of each mean's interval; 0: none
+  fs::path plots_dir;                   ///< PNG plots written by run_eval when set
+  bool keep_roc = false;  ///< keep each image's ROC curve (ImageScores::roc) without plotting
 };
 
 /// One scored image; values are aligned with EvalResult::metrics, NaN where undefined.
@@ -53,14 +59,19 @@ struct ImageScores {
   std::string image;    ///< matching key
   fs::path prediction;  ///< source file, empty for in-memory maps and baselines
   std::vector<double> values;
+  std::vector<double> roc;  ///< AUC-Judd's true-positive rates at roc_grid(), when kept
 };
 
-/// Mean and sample standard deviation (N - 1) of one metric over the images where it is defined.
+/// Mean and sample standard deviation (N - 1) of one metric over the images where it is defined,
+/// and the mean's bootstrap interval (bootstrap_mean_interval, seed derive_seed(seed, metric,
+/// "bootstrap")).
 struct MetricSummary {
   std::string metric;
   double mean = 0.0;  ///< NaN when n == 0
   double std = 0.0;   ///< NaN when n < 2
   size_t n = 0;
+  Interval ci{std::numeric_limits<double>::quiet_NaN(),
+              std::numeric_limits<double>::quiet_NaN()};  ///< NaN when off or n == 0
 };
 
 /// An image, or some metrics of an image, left out of the summary, and why.
@@ -74,6 +85,7 @@ struct Skipped {
 /// Everything a run produced.
 struct EvalResult {
   uint64_t seed = 0;
+  int bootstrap = 0;                 ///< resamples behind MetricSummary::ci (0: none)
   std::string predictor;             ///< predictions folder, "center baseline", ...
   std::string ig_baseline;           ///< "center" or the baseline maps folder
   std::vector<std::string> metrics;  ///< metrics computed, in report order

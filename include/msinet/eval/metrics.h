@@ -83,6 +83,15 @@ bool min_max_normalise(cv::Mat& map);
 /// [0, kJitter) first to break ties.
 Score auc_judd(const cv::Mat& s, const cv::Mat& fixations, Rng* jitter);
 
+/// The ROC curve whose area is AUC-Judd: false- and true-positive rates from (0,0) to (1,1).
+struct RocCurve {
+  std::vector<double> fp, tp;  ///< ascending; empty when undefined
+  std::string undefined;       ///< why there is no curve; empty when defined
+};
+
+/// AUC-Judd's ROC curve, computed as auc_judd() does (same jitter draws for the same Rng).
+RocCurve roc_judd(const cv::Mat& s, const cv::Mat& fixations, Rng* jitter);
+
 /// Area under the ROC curve of thresholds k * step, k = floor(max / step + 1e-9) down to 0
 /// (max = the largest value of both sets; the tolerance keeps max itself when it is on the grid),
 /// with (0,0) and (1,1) added; tp and fp are the fractions of positives and negatives >= the

@@ -1,6 +1,7 @@
 #pragma once
 // Reports of an evaluation: a table for stdout, a per-image CSV and a summary JSON.
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -8,8 +9,14 @@
 
 namespace msinet::eval {
 
-/// A plain-text table: mean, standard deviation and count per metric, the number of images,
-/// the seed, the predictor, and what was skipped and why.
+/// The line that says what the intervals are ("95% interval: percentile bootstrap ...").
+std::string interval_note(int resamples, uint64_t seed);
+
+/// "[lo, hi]" with four decimals, or "-" when the interval is NaN.
+std::string interval_text(const Interval& ci);
+
+/// A plain-text table: mean, standard deviation, count and 95% interval per metric, the number of
+/// images, the seed, the predictor, and what was skipped and why.
 std::string format_table(const EvalResult& result);
 
 /// CSV text: header "image,<metric>...", one row per scored image; undefined values are empty.
