@@ -21,7 +21,8 @@ Command register_eval(CLI::App& root) {
   auto state = add_common_options(*app);
   struct Args {
     std::string pred, fixations, maps, baseline_maps, baseline, metrics, csv, json, dataset, path,
-        weights;
+        weights, protocol = "mit", train_fixations;
+    double kernel_size = 24.0;
     uint64_t seed = 0;
     bool no_jitter = false;
   };
@@ -49,6 +50,20 @@ Command register_eval(CLI::App& root) {
   app->add_option("--metrics", args->metrics,
                   "comma-separated subset of auc_judd,auc_borji,sauc,nss,cc,kld,sim,ig [default: "
                   "all applicable]");
+  app->add_option("--protocol", args->protocol,
+                  "mit: the MIT benchmark's MATLAB metrics on raw maps; tuebingen: the "
+                  "MIT/Tuebingen benchmark's metrics of a density (.npy densities or "
+                  "log-densities; ll, ig, auc, sauc, nss, cc, kld, sim)")
+      ->check(CLI::IsMember({"mit", "tuebingen"}))
+      ->capture_default_str();
+  app->add_option("--train-fixations", args->train_fixations,
+                  "tuebingen: the training split's binary fixation maps, for the centre-bias "
+                  "baseline [with -d: the dataset's]");
+  app->add_option("--kernel-size", args->kernel_size,
+                  "tuebingen: blur sigma in pixels of the empirical map and of the CC/KLD/SIM "
+                  "maps (MIT300: 24, CAT2000: 40)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app->add_option("--seed", args->seed, "seed of the random metrics (AUC jitter, AUC-Borji, sAUC)")
       ->capture_default_str();
   app->add_flag("--no-jitter", args->no_jitter, "no tie-breaking noise in AUC-Judd");
@@ -72,6 +87,9 @@ Command register_eval(CLI::App& root) {
     o.csv = args->csv;
     o.json = args->json;
     o.progress = true;
+    o.protocol = args->protocol;
+    o.train_fixations_dir = args->train_fixations;
+    o.kernel_size = args->kernel_size;
     eval::EvalResult r;
     if (!args->dataset.empty()) {
       if (!args->pred.empty())
