@@ -102,7 +102,7 @@ const std::vector<double>& fit_bandwidths() {
 const std::vector<double>& fit_weights() {
   static const std::vector<double> kW = [] {
     std::vector<double> w;
-    for (int k = 0; k <= 16; ++k) w.push_back(std::pow(10.0, -4.0 + 0.25 * k));
+    for (int k = 0; k <= 24; ++k) w.push_back(std::pow(10.0, -6.0 + 0.25 * k));
     return w;
   }();
   return kW;

@@ -23,7 +23,7 @@ GRID = 100
 FOLDS = 10
 SIDE = 500
 BANDWIDTHS = [10 ** (-2 + 0.1 * k) for k in range(16)]
-WEIGHTS = [10 ** (-4 + 0.25 * k) for k in range(17)]
+WEIGHTS = [10 ** (-6 + 0.25 * k) for k in range(25)]
 
 
 def fixations(f):

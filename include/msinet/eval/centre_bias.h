@@ -63,7 +63,7 @@ class CentreBias {
 
 /// The bandwidths fit() tries: 10^(-2 + 0.1 k), k = 0..15 (0.01 .. 0.316 image sides).
 const std::vector<double>& fit_bandwidths();
-/// The uniform weights fit() tries: 10^(-4 + 0.25 k), k = 0..16 (1e-4 .. 1).
+/// The uniform weights fit() tries: 10^(-6 + 0.25 k), k = 0..24 (1e-6 .. 1).
 const std::vector<double>& fit_weights();
 
 }  // namespace msinet::eval
