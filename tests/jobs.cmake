@@ -20,7 +20,7 @@ msinet_add_test(test_cli_outputs LABEL smoke TIMEOUT 600 SOURCES test_cli_output
 msinet_torch_pch(test_cli_outputs)
 add_dependencies(test_cli_outputs msinet)
 msinet_add_test(test_cli_eval_dataset LABEL smoke TIMEOUT 600 SOURCES test_cli_eval_dataset.cpp
-                LIBS msinet_bench ${OpenCV_LIBS})
+                LIBS msinet_bench msinet_eval ${OpenCV_LIBS})
 msinet_torch_pch(test_cli_eval_dataset)
 add_dependencies(test_cli_eval_dataset msinet)
 msinet_add_test(test_published LABEL smoke TIMEOUT 600 SOURCES test_cli_published.cpp

@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include "msinet/bench/bench.h"
+#include "msinet/eval/map_io.h"
+#include "msinet/eval/tuebingen.h"
 #include "msinet/runtime/precision.h"
 #include "test_support.h"
 #include "tools/synthetic_photo.h"
@@ -175,6 +177,73 @@ TEST_F(EvalDataset, TheExitCodeSaysWhetherEverythingWasScored) {
   fs::copy_file(dir() / "maps" / "img0.png", none / "unrelated.png");
   EXPECT_EQ(eval(none, &log), static_cast<int>(ErrorCode::kInput)) << log;
   EXPECT_NE(log.find("no image was scored"), std::string::npos) << log;
+}
+
+// eval -d under the Tuebingen protocol: the model's maps as densities (map / sum mixed with 1e-3
+// uniform) and the training split's fixations as the centre bias, the same numbers as writing
+// those densities and scoring them with --pred and --train-fixations.
+TEST_F(EvalDataset, TuebingenScoresTheModelsMapsAsDensities) {
+  const fs::path out = dir() / "tueb";
+  std::string log;
+  const std::vector<std::string> common = {
+      "--weights",     weights().string(),        "--device", "cpu", "--threads", "2",
+      "--results-dir", (out / "results").string()};
+  std::vector<std::string> by_dataset = {"eval",
+                                         "-d",
+                                         (dir() / "tiny.yaml").string(),
+                                         "--protocol",
+                                         "tuebingen",
+                                         "--kernel-size",
+                                         "3",
+                                         "--csv",
+                                         (out / "dataset.csv").string(),
+                                         "--json",
+                                         (out / "dataset.json").string()};
+  by_dataset.insert(by_dataset.end(), common.begin(), common.end());
+  ASSERT_EQ(run_msinet(by_dataset, dir(), &log), 0) << log;
+  const auto scored = read_scores(out / "dataset.csv");
+  ASSERT_EQ(scored.size(), 3u);
+  const std::string json = testing::read_file_bytes(out / "dataset.json");
+  EXPECT_NE(json.find("\"training_images\": 7.0"), std::string::npos) << json;
+  for (const char* sub : {"stimuli", "fixations", "train"}) fs::create_directories(out / sub);
+  for (int i = 0; i < 10; ++i) {
+    const std::string stem = "img" + std::to_string(i);
+    if (scored.count(stem)) {
+      fs::copy_file(dir() / "stimuli" / (stem + ".jpg"), out / "stimuli" / (stem + ".jpg"));
+      fs::copy_file(dir() / "fixations" / (stem + ".png"), out / "fixations" / (stem + ".png"));
+    } else {
+      fs::copy_file(dir() / "fixations" / (stem + ".png"), out / "train" / (stem + ".png"));
+    }
+  }
+  std::vector<std::string> test = {
+      "test", "-d", (dir() / "tiny.yaml").string(), "-p", (out / "stimuli").string(), "--format",
+      "npy",  "-o", (out / "maps").string()};
+  test.insert(test.end(), common.begin(), common.end());
+  ASSERT_EQ(run_msinet(test, dir(), &log), 0) << log;
+  fs::create_directories(out / "densities");
+  for (const auto& [image, metrics] : scored) {
+    const cv::Mat map = eval::read_map(out / "maps" / (image + ".npy"));
+    eval::write_npy(out / "densities" / (image + ".npy"), eval::log_density_from_map(map));
+  }
+  ASSERT_EQ(run_msinet({"eval", "--protocol", "tuebingen", "--kernel-size", "3", "--pred",
+                        (out / "densities").string(), "--fixations", (out / "fixations").string(),
+                        "--train-fixations", (out / "train").string(), "--csv",
+                        (out / "files.csv").string()},
+                       dir(), &log),
+            0)
+      << log;
+  const auto files = read_scores(out / "files.csv");
+  int compared = 0;
+  for (const auto& [image, metrics] : scored) {
+    ASSERT_EQ(files.count(image), 1u) << image;
+    EXPECT_EQ(metrics.size(), 8u) << image;
+    for (const auto& [metric, value] : metrics) {
+      ASSERT_TRUE(std::isfinite(value)) << image << " " << metric;
+      EXPECT_NEAR(value, files.at(image).at(metric), 1e-6) << image << " " << metric;
+      ++compared;
+    }
+  }
+  EXPECT_EQ(compared, 24);
 }
 
 TEST_F(EvalDataset, ScoresEqualTestThenEvalPredInBfloat16) {

@@ -63,7 +63,8 @@ Command register_eval(CLI::App& root) {
   struct Args {
     std::vector<std::string> pred;
     std::string fixations, maps, baseline_maps, baseline, metrics, csv, json, dataset, path,
-        weights, plots;
+        weights, plots, protocol = "mit", train_fixations;
+    double kernel_size = 24.0;
     uint64_t seed = 0;
     int bootstrap = eval::kBootstrapResamples;
     bool no_jitter = false, no_plots = false;
@@ -93,6 +94,20 @@ Command register_eval(CLI::App& root) {
   app->add_option("--metrics", args->metrics,
                   "comma-separated subset of auc_judd,auc_borji,sauc,nss,cc,kld,sim,ig [default: "
                   "all applicable]");
+  app->add_option("--protocol", args->protocol,
+                  "mit: the MIT benchmark's MATLAB metrics on raw maps; tuebingen: the "
+                  "MIT/Tuebingen benchmark's metrics of a density (.npy densities or "
+                  "log-densities; ll, ig, auc, sauc, nss, cc, kld, sim)")
+      ->check(CLI::IsMember({"mit", "tuebingen"}))
+      ->capture_default_str();
+  app->add_option("--train-fixations", args->train_fixations,
+                  "tuebingen: the training split's binary fixation maps, for the centre-bias "
+                  "baseline [with -d: the dataset's]");
+  app->add_option("--kernel-size", args->kernel_size,
+                  "tuebingen: blur sigma in pixels of the empirical map and of the CC/KLD/SIM "
+                  "maps (MIT300: 24, CAT2000: 40)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app->add_option("--seed", args->seed, "seed of the random metrics (AUC jitter, AUC-Borji, sAUC)")
       ->capture_default_str();
   app->add_flag("--no-jitter", args->no_jitter, "no tie-breaking noise in AUC-Judd");
@@ -126,6 +141,9 @@ Command register_eval(CLI::App& root) {
     o.bootstrap = args->bootstrap;
     if (!args->no_plots) o.plots_dir = plots_folder(args->plots, args->json, args->csv);
     o.progress = true;
+    o.protocol = args->protocol;
+    o.train_fixations_dir = args->train_fixations;
+    o.kernel_size = args->kernel_size;
     if (args->pred.size() > 1) {
       if (!args->dataset.empty() || !args->baseline.empty()) {
         throw Error(ErrorCode::kUsage,

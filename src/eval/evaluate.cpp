@@ -13,6 +13,7 @@
 #include "msinet/eval/map_io.h"
 #include "msinet/eval/plots.h"
 #include "msinet/eval/report.h"
+#include "msinet/eval/tuebingen.h"
 #include "msinet/util/error.h"
 #include "msinet/util/fs.h"
 #include "msinet/util/progress.h"
@@ -216,31 +217,46 @@ Evaluator::Evaluator(std::vector<GroundTruth> truths, EvalOptions options)
     throw Error(ErrorCode::kUsage,
                 "--bootstrap must be 0 (no intervals) or a number of resamples, not " + n);
   }
+  const bool tuebingen = options_.protocol == "tuebingen";
+  if (!tuebingen && options_.protocol != "mit") {
+    throw Error(ErrorCode::kUsage,
+                "unknown protocol '" + options_.protocol + "'; use 'mit' or 'tuebingen'");
+  }
+  if (tuebingen && !options_.baseline.empty()) {
+    throw Error(
+        ErrorCode::kUsage,
+        "the tuebingen protocol scores densities, not the '" + options_.baseline +
+            "' baseline predictor; give --pred DIR of .npy densities, or use --protocol mit");
+  }
   const bool any_fix = std::any_of(truths.begin(), truths.end(),
                                    [](const GroundTruth& t) { return !t.fixations.empty(); });
   const bool any_map = std::any_of(truths.begin(), truths.end(),
                                    [](const GroundTruth& t) { return !t.map.empty(); });
-  std::set<std::string> wanted;
-  for (const auto& m : options_.metrics) {
-    const std::string name = util::to_lower(m);
-    if (std::find(all_metrics().begin(), all_metrics().end(), name) == all_metrics().end()) {
-      throw Error(ErrorCode::kUsage,
-                  "unknown metric '" + m + "'; choose from " + join(all_metrics(), ", "));
+  if (tuebingen) {
+    metrics_ = tuebingen_metric_selection(options_.metrics);
+  } else {
+    std::set<std::string> wanted;
+    for (const auto& m : options_.metrics) {
+      const std::string name = util::to_lower(m);
+      if (std::find(all_metrics().begin(), all_metrics().end(), name) == all_metrics().end()) {
+        throw Error(ErrorCode::kUsage,
+                    "unknown metric '" + m + "'; choose from " + join(all_metrics(), ", "));
+      }
+      if (needs_fixations(name) && !any_fix && !truths.empty()) {
+        throw Error(ErrorCode::kUsage,
+                    "metric '" + name + "' needs binary fixation maps; give a fixations folder");
+      }
+      if (!needs_fixations(name) && !any_map && !truths.empty()) {
+        throw Error(ErrorCode::kUsage, "metric '" + name +
+                                           "' needs continuous ground-truth maps; give a saliency "
+                                           "maps folder (--maps DIR)");
+      }
+      wanted.insert(name);
     }
-    if (needs_fixations(name) && !any_fix && !truths.empty()) {
-      throw Error(ErrorCode::kUsage,
-                  "metric '" + name + "' needs binary fixation maps; give a fixations folder");
+    for (const auto& m : all_metrics()) {
+      const bool applicable = needs_fixations(m) ? any_fix : any_map;
+      if (wanted.empty() ? applicable : wanted.count(m) > 0) metrics_.push_back(m);
     }
-    if (!needs_fixations(name) && !any_map && !truths.empty()) {
-      throw Error(ErrorCode::kUsage, "metric '" + name +
-                                         "' needs continuous ground-truth maps; give a saliency "
-                                         "maps folder (--maps DIR)");
-    }
-    wanted.insert(name);
-  }
-  for (const auto& m : all_metrics()) {
-    const bool applicable = needs_fixations(m) ? any_fix : any_map;
-    if (wanted.empty() ? applicable : wanted.count(m) > 0) metrics_.push_back(m);
   }
   result_.seed = options_.seed;
   result_.bootstrap = std::max(options_.bootstrap, 0);
@@ -262,7 +278,8 @@ Evaluator::Evaluator(std::vector<GroundTruth> truths, EvalOptions options)
     }
     truths_.push_back(Truth{std::move(t), {}, false, false, false});
   }
-  const bool fixation_metric = std::any_of(metrics_.begin(), metrics_.end(), needs_fixations);
+  const bool fixation_metric =
+      tuebingen || std::any_of(metrics_.begin(), metrics_.end(), needs_fixations);
   for (size_t i = 0; i < truths_.size(); ++i) {
     Truth& t = truths_[i];
     if (t.gt.fixations.empty() || !fixation_metric) continue;
@@ -277,6 +294,7 @@ Evaluator::Evaluator(std::vector<GroundTruth> truths, EvalOptions options)
       t.handled = true;
     }
   }
+  if (tuebingen) start_tuebingen();
 }
 
 Evaluator::~Evaluator() = default;
@@ -292,18 +310,13 @@ void Evaluator::skip(const std::string& image, const std::string& reason,
 }
 
 void Evaluator::add(const std::string& image, const cv::Mat& prediction, const fs::path& source) {
-  const auto it = index_.find(image);
   const std::string where = source.empty() ? image : source.string();
-  if (it == index_.end()) {
-    skip(image, "no ground truth", "no fixation or saliency map for prediction '" + where + "'");
+  if (tuebingen_) {
+    add_log_density(image, as_log_density(prediction, where), source);
     return;
   }
-  Truth& t = truths_[it->second];
-  if (t.broken) return;
-  if (t.handled) {
-    result_.skipped.push_back({image, "duplicate prediction", "", where});
-    return;
-  }
+  Truth* t = accept(image, source);
+  if (!t) return;
   if (prediction.empty() || prediction.channels() != 1) {
     skip(image, "unreadable prediction",
          "prediction '" + where + "' is empty or not single-channel");
@@ -315,7 +328,7 @@ void Evaluator::add(const std::string& image, const cv::Mat& prediction, const f
     skip(image, "unreadable prediction", "prediction '" + where + "' has NaN or infinite values");
     return;
   }
-  score(t, s, /*chance=*/false, source);
+  score(*t, s, /*chance=*/false, source);
 }
 
 void Evaluator::add_baseline(const std::string& image) {
@@ -459,19 +472,26 @@ void Evaluator::score(Truth& t, const cv::Mat& prediction, bool chance, const fs
     }
   }
 
-  ImageScores row{image, source, {}, {}};
+  std::vector<double> roc;
   if (has_fix && (options_.keep_roc || !options_.plots_dir.empty()) &&
       std::find(metrics_.begin(), metrics_.end(), "auc_judd") != metrics_.end()) {
     Rng rng(derive_seed(options_.seed, image, "auc_judd"));  // the draws auc_judd() made
-    const RocCurve roc = roc_judd(ranked, fix, options_.jitter ? &rng : nullptr);
-    if (roc.undefined.empty()) row.roc = roc_at(roc, roc_grid());
+    const RocCurve curve = roc_judd(ranked, fix, options_.jitter ? &rng : nullptr);
+    if (curve.undefined.empty()) roc = roc_at(curve, roc_grid());
   }
+  record(image, source, std::move(scores), details, std::move(roc));
+}
+
+void Evaluator::record(const std::string& image, const fs::path& source,
+                       std::map<std::string, Score> scores,
+                       const std::map<std::string, std::string>& details, std::vector<double> roc) {
+  ImageScores row{image, source, {}, std::move(roc)};
   std::map<std::string, std::vector<std::string>> undefined;
   std::vector<std::string> order;
   for (const auto& m : metrics_) {
     const Score& sc = scores[m];
     row.values.push_back(sc.defined() ? sc.value : kNan);
-    if (!sc.defined()) {
+    if (!sc.defined() && sc.undefined != kPendingScore) {
       if (!undefined.count(sc.undefined)) order.push_back(sc.undefined);
       undefined[sc.undefined].push_back(m);
     }
@@ -485,7 +505,71 @@ void Evaluator::score(Truth& t, const cv::Mat& prediction, bool chance, const fs
   result_.images.push_back(std::move(row));
 }
 
+void Evaluator::start_tuebingen() {
+  CentreBias baseline = fit_training_centre_bias(options_);
+  result_.protocol = "tuebingen";
+  result_.ig_baseline = describe(baseline.parameters());
+  result_.baseline_parameters = report_parameters(baseline.parameters(), options_.kernel_size);
+  result_.resize = kTuebingenResize;
+  tuebingen_ =
+      std::make_unique<TuebingenScorer>(metrics_, std::move(baseline), options_.kernel_size);
+}
+
+Evaluator::Truth* Evaluator::accept(const std::string& image, const fs::path& source) {
+  const auto it = index_.find(image);
+  const std::string where = source.empty() ? image : source.string();
+  if (it == index_.end()) {
+    skip(image, "no ground truth", "no fixation or saliency map for prediction '" + where + "'");
+    return nullptr;
+  }
+  Truth& t = truths_[it->second];
+  if (t.broken) return nullptr;
+  if (t.handled) {
+    result_.skipped.push_back({image, "duplicate prediction", "", where});
+    return nullptr;
+  }
+  return &t;
+}
+
+void Evaluator::add_log_density(const std::string& image, const cv::Mat& log_density,
+                                const fs::path& source) {
+  if (!tuebingen_) {
+    throw Error(ErrorCode::kInternal, "add_log_density needs the tuebingen protocol");
+  }
+  Truth* t = accept(image, source);
+  if (!t) return;
+  t->handled = true;
+  if (!t->fixations_ok) {
+    result_.skipped.push_back({image, "no fixation map", "", image});
+    return;
+  }
+  const cv::Mat ld = log_density.size() == t->points.size
+                         ? log_density
+                         : resize_log_density(log_density, t->points.size);
+  std::vector<const FixationPoints*> others;
+  for (size_t i : pool_) {
+    if (&truths_[i] != t) others.push_back(&truths_[i].points);
+  }
+  const std::vector<Score> values =
+      tuebingen_->score(ld, t->points, shuffled_nonfixations(others, t->points.size));
+  std::map<std::string, Score> scores;
+  for (size_t k = 0; k < metrics_.size(); ++k) scores[metrics_[k]] = values[k];
+  tuebingen_rows_.push_back(result_.images.size());
+  record(image, source, std::move(scores), {});
+}
+
 EvalResult Evaluator::finish() {
+  const auto sauc_at = std::find(metrics_.begin(), metrics_.end(), "sauc");
+  if (tuebingen_ && sauc_at != metrics_.end()) {
+    const size_t k = static_cast<size_t>(sauc_at - metrics_.begin());
+    const std::vector<Score> sauc = tuebingen_->finish_sauc();
+    for (size_t r = 0; r < sauc.size(); ++r) {
+      ImageScores& row = result_.images[tuebingen_rows_[r]];
+      row.values[k] = sauc[r].defined() ? sauc[r].value : kNan;
+      if (!sauc[r].defined())
+        result_.skipped.push_back({row.image, sauc[r].undefined, "sauc", row.image});
+    }
+  }
   for (const Truth& t : truths_) {
     if (!t.handled) {
       result_.skipped.push_back({t.gt.image, "no prediction", "",
@@ -578,6 +662,7 @@ EvalResult run_eval(const EvalOptions& options) {
       throw Error(ErrorCode::kInput, "no predicted maps (.png, .jpg, .jpeg, .npy) found in '" +
                                          options.pred_dir.string() + "'");
     }
+    if (options.protocol == "tuebingen") require_npy_predictions(files);
     const auto keys = keys_of(files, options.pred_dir);
     std::vector<std::string> truth_keys;
     for (const auto& t : truths) truth_keys.push_back(t.image);

@@ -113,6 +113,7 @@ std::string interval_text(const Interval& ci) {
 std::string format_table(const EvalResult& r) {
   std::ostringstream out;
   out << "predictor: " << r.predictor << "\n";
+  out << "protocol: " << r.protocol << ", resize: " << r.resize << "\n";
   out << "images scored: " << r.images.size() << ", seed: " << r.seed
       << ", IG baseline: " << r.ig_baseline << "\n";
   out << interval_note(r.bootstrap, r.seed) << "\n\n";
@@ -187,9 +188,15 @@ std::string to_json(const EvalResult& r) {
   doc["seed"] = r.seed;
   doc["bootstrap"] = bootstrap_json(r.bootstrap);
   doc["predictor"] = r.predictor;
+  doc["protocol"] = r.protocol;
   doc["ig_baseline"] = r.ig_baseline;
-  doc["center_sigma_fraction"] = json_number(kCenterSigmaFraction);
-  doc["resize"] = "bicubic (MATLAB imresize, antialiased when shrinking)";
+  if (r.protocol == "mit") doc["center_sigma_fraction"] = json_number(kCenterSigmaFraction);
+  if (!r.baseline_parameters.empty()) {
+    Json params = Json::object();
+    for (const auto& [name, v] : r.baseline_parameters) params[name] = json_number(v);
+    doc["baseline_parameters"] = std::move(params);
+  }
+  doc["resize"] = r.resize;
   doc["images"] = r.images.size();
   doc["metrics"] = std::move(metrics);
   doc["skipped"] = std::move(skipped);

@@ -7,6 +7,7 @@
 #include "msinet/checkpoint/load.h"
 #include "msinet/data/image.h"
 #include "msinet/eval/report.h"
+#include "msinet/eval/tuebingen.h"
 #include "msinet/pipeline/pipeline.h"
 #include "msinet/pipeline/predictor.h"
 #include "msinet/util/error.h"
@@ -21,18 +22,26 @@ namespace {
 // Scores each map against the ground truth of its stimulus.
 class Scores : public pipeline::Sink {
  public:
-  explicit Scores(eval::Evaluator& evaluator) : evaluator_(evaluator) {}
+  Scores(eval::Evaluator& evaluator, bool tuebingen)
+      : evaluator_(evaluator), tuebingen_(tuebingen) {}
 
   void consume(pipeline::Result&& r) override {
     // The values `test --format npy` writes, so that scoring its files gives the same numbers.
     cv::Mat as_double;
     data::unit_map(r.map).convertTo(as_double, CV_64F);
+    if (tuebingen_) {
+      // The raw map as a density: map / sum(map) mixed with a little uniform (tuebingen.h).
+      evaluator_.add_log_density(data::pairing_stem(r.name), eval::log_density_from_map(as_double),
+                                 r.name);
+      return;
+    }
     evaluator_.add(data::pairing_stem(r.name), as_double, r.name);
   }
   bool concurrent() const override { return false; }
 
  private:
   eval::Evaluator& evaluator_;
+  bool tuebingen_;
 };
 
 // The evaluation options with the dataset's folders filled in: the validation maps' folder
@@ -46,6 +55,21 @@ eval::EvalOptions with_dataset_folders(const data::PreparedDataset& dataset,
     const fs::path fix = dataset.fixations_dir / maps.lexically_relative(dataset.saliency_dir);
     std::error_code ec;
     if (fs::is_directory(fix, ec)) options.fixations_dir = fix;
+  }
+  if (options.protocol == "tuebingen" && options.train_fixations_dir.empty() &&
+      !dataset.fixations_dir.empty() && !dataset.split.train.empty()) {
+    // The training split's fixation maps: the twin of its maps' folder, its images only.
+    std::map<std::string, bool> train;
+    for (const auto& p : dataset.split.train) train[data::pairing_stem(p.first)] = true;
+    const fs::path train_maps = dataset.split.train.front().second.parent_path();
+    const fs::path fix =
+        dataset.fixations_dir / train_maps.lexically_relative(dataset.saliency_dir);
+    std::error_code ec;
+    if (fs::is_directory(fix, ec)) {
+      for (const auto& f : eval::list_maps(fix)) {
+        if (train.count(data::pairing_stem(f))) options.train_fixation_files.push_back(f);
+      }
+    }
   }
   return options;
 }
@@ -105,7 +129,7 @@ eval::EvalResult run_eval_dataset(const data::PreparedDataset& dataset,
     po.label = "eval";
     po.progress = options.progress;
     pipeline::ImageFiles source(std::move(stimuli));
-    Scores sink(evaluator);
+    Scores sink(evaluator, options.protocol == "tuebingen");
     const pipeline::PipelineResult r = pipeline::run_pipeline(source, predictor, sink, po);
     for (const pipeline::Failure& f : r.failures) {
       evaluator.skip(data::pairing_stem(fs::path(f.name)), "unreadable stimulus", f.why);

@@ -20,9 +20,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "msinet/eval/metrics.h"
@@ -52,6 +54,10 @@ struct EvalOptions {
   int bootstrap = kBootstrapResamples;  ///< resamples of each mean's interval; 0: none
   fs::path plots_dir;                   ///< PNG plots written by run_eval when set
   bool keep_roc = false;  ///< keep each image's ROC curve (ImageScores::roc) without plotting
+  std::string protocol = "mit";      ///< "mit" or "tuebingen" (densities; see tuebingen.h)
+  fs::path train_fixations_dir;      ///< tuebingen: training fixation maps (centre bias)
+  std::vector<fs::path> train_fixation_files;  ///< tuebingen: these instead of the folder
+  double kernel_size = 24.0;  ///< tuebingen: blur sigma in pixels (kTuebingenKernelSize)
 };
 
 /// One scored image; values are aligned with EvalResult::metrics, NaN where undefined.
@@ -92,6 +98,9 @@ struct EvalResult {
   std::vector<ImageScores> images;   ///< scored images, in scoring order
   std::vector<MetricSummary> summary;
   std::vector<Skipped> skipped;
+  std::string protocol = "mit";  ///< the scoring rules: "mit" or "tuebingen"
+  std::string resize = "bicubic (MATLAB imresize, antialiased when shrinking)";  ///< of maps
+  std::vector<std::pair<std::string, double>> baseline_parameters;  ///< tuebingen: centre bias
 };
 
 /// Ground truth of one image; any path may be empty except that one of fixations/map is set.
@@ -123,6 +132,8 @@ std::vector<GroundTruth> find_ground_truth(const EvalOptions& options);
 /// Scores predictions one at a time, so that callers that produce maps (a model) need not keep
 /// them all; every entry point below uses it. Typical use: `Evaluator ev(truths, options);`
 /// then `ev.add(image, map)` per prediction, `ev.skip(...)` for failures, `ev.finish()`.
+class TuebingenScorer;
+
 class Evaluator {
  public:
   /// Reads every fixation map (sAUC draws its negatives from them). Throws Error(kUsage) for
@@ -138,6 +149,11 @@ class Evaluator {
   bool knows(const std::string& image) const;
   /// Scores `prediction` (CV_64FC1, any size; resized when needed) for ground truth `image`.
   void add(const std::string& image, const cv::Mat& prediction, const fs::path& source = {});
+  /// Tuebingen protocol: scores a natural log-density (CV_64FC1, log-sum-exp 0, any size;
+  /// resized with resize_log_density() when needed) for ground truth `image`. add() under
+  /// that protocol reads its map with as_log_density() (throws Error(kInput) when unnormalised).
+  void add_log_density(const std::string& image, const cv::Mat& log_density,
+                       const fs::path& source = {});
   /// Scores the options' baseline predictor ("center" or "chance") for ground truth `image`.
   void add_baseline(const std::string& image);
   /// Records a prediction for `image` that could not be scored.
@@ -148,6 +164,10 @@ class Evaluator {
  private:
   struct Truth;
   void score(Truth& truth, const cv::Mat& prediction, bool chance, const fs::path& source);
+  Truth* accept(const std::string& image, const fs::path& source);
+  void record(const std::string& image, const fs::path& source, std::map<std::string, Score> scores,
+              const std::map<std::string, std::string>& details, std::vector<double> roc = {});
+  void start_tuebingen();
 
   EvalOptions options_;
   std::vector<std::string> metrics_;
@@ -155,6 +175,8 @@ class Evaluator {
   std::unordered_map<std::string, size_t> index_;
   std::vector<size_t> pool_;  // truths with fixations, for sAUC
   EvalResult result_;
+  std::unique_ptr<TuebingenScorer> tuebingen_;
+  std::vector<size_t> tuebingen_rows_;  // result_.images row of each log-density scored
 };
 
 /// One prediction held in memory (or a file to read) with its ground truth paths.
