@@ -1,5 +1,7 @@
 #include "msinet/eval/metrics.h"
 
+#include <opencv2/imgproc.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -64,6 +66,10 @@ double sum_of(const std::vector<double>& v) {
   return s;
 }
 
+bool any_negative(const std::vector<double>& v) {
+  return std::any_of(v.begin(), v.end(), [](double x) { return x < 0.0; });
+}
+
 bool all_zero(const std::vector<double>& v) {
   return std::all_of(v.begin(), v.end(), [](double x) { return x == 0.0; });
 }
@@ -105,8 +111,7 @@ struct Contributions {
 };
 
 // ref: MATLAB imresize.m contributions()
-Contributions contributions(int in, int out) {
-  const double scale = static_cast<double>(out) / in;
+Contributions contributions(int in, int out, double scale) {
   const bool antialias = scale < 1.0;
   const double width = antialias ? 4.0 / scale : 4.0;
   Contributions c;
@@ -134,8 +139,8 @@ Contributions contributions(int in, int out) {
   return c;
 }
 
-cv::Mat resize_rows(const cv::Mat& in, int out_rows) {
-  const Contributions c = contributions(in.rows, out_rows);
+cv::Mat resize_rows(const cv::Mat& in, int out_rows, double scale) {
+  const Contributions c = contributions(in.rows, out_rows, scale);
   cv::Mat out(out_rows, in.cols, CV_64FC1);
   for (int y = 0; y < out_rows; ++y) {
     double* dst = out.ptr<double>(y);
@@ -150,8 +155,8 @@ cv::Mat resize_rows(const cv::Mat& in, int out_rows) {
   return out;
 }
 
-cv::Mat resize_cols(const cv::Mat& in, int out_cols) {
-  const Contributions c = contributions(in.cols, out_cols);
+cv::Mat resize_cols(const cv::Mat& in, int out_cols, double scale) {
+  const Contributions c = contributions(in.cols, out_cols, scale);
   cv::Mat out(in.rows, out_cols, CV_64FC1);
   for (int y = 0; y < in.rows; ++y) {
     const double* src = in.ptr<double>(y);
@@ -224,13 +229,26 @@ cv::Mat resize_bicubic(const cv::Mat& map, cv::Size size) {
   const double scale_cols = static_cast<double>(size.width) / map.cols;
   cv::Mat out = map;
   if (scale_rows <= scale_cols) {
-    if (size.height != out.rows) out = resize_rows(out, size.height);
-    if (size.width != out.cols) out = resize_cols(out, size.width);
+    if (size.height != out.rows) out = resize_rows(out, size.height, scale_rows);
+    if (size.width != out.cols) out = resize_cols(out, size.width, scale_cols);
   } else {
-    if (size.width != out.cols) out = resize_cols(out, size.width);
-    if (size.height != out.rows) out = resize_rows(out, size.height);
+    if (size.width != out.cols) out = resize_cols(out, size.width, scale_cols);
+    if (size.height != out.rows) out = resize_rows(out, size.height, scale_rows);
   }
   return out;
+}
+
+// ref: MATLAB imresize.m (a scale factor: output size ceil(scale * size), weights from scale)
+cv::Mat resize_bicubic(const cv::Mat& map, double scale) {
+  require_map(map, "map");
+  if (!(scale > 0.0) || !std::isfinite(scale)) {
+    throw Error(ErrorCode::kInternal, "resize_bicubic: scale must be positive and finite");
+  }
+  if (scale == 1.0) return map.clone();
+  const int rows = static_cast<int>(std::ceil(scale * map.rows));
+  const int cols = static_cast<int>(std::ceil(scale * map.cols));
+  // Equal factors: MATLAB resizes the first dimension (rows) first.
+  return resize_cols(resize_rows(map, rows, scale), cols, scale);
 }
 
 cv::Mat resize_prediction(const cv::Mat& map, cv::Size size) {
@@ -445,11 +463,8 @@ Score kld(const cv::Mat& s, const cv::Mat& g) {
   require_same_size(s, g, "prediction", "ground-truth map");
   std::vector<double> p = values_of(s);
   std::vector<double> q = values_of(g);
-  const auto negative = [](const std::vector<double>& v) {
-    return std::any_of(v.begin(), v.end(), [](double x) { return x < 0.0; });
-  };
-  if (negative(p)) return Score::none("negative values in prediction");
-  if (negative(q)) return Score::none("negative values in ground-truth map");
+  if (any_negative(p)) return Score::none("negative values in prediction");
+  if (any_negative(q)) return Score::none("negative values in ground-truth map");
   to_unit_sum(p);
   to_unit_sum(q);
   double total = 0.0;
@@ -528,6 +543,81 @@ Score ig_distribution(const cv::Mat& p, const cv::Mat& baseline, const cv::Mat& 
   require_same_size(p, fixations, "prediction", "fixation map");
   require_same_size(baseline, fixations, "baseline map", "fixation map");
   return ig_of(values_of(p), baseline, fixations);
+}
+
+// ref: MIT saliency benchmark EMD.m; FastEMD emd_hat_impl.hpp (emd_hat_gd_metric)
+//
+// EMD.m calls FastEMD's emd_hat_gd_metric_mex(P, Q, D, 0): P the shrunk ground truth, Q the
+// prediction resized to its size, both divided by their sums, D the plain Euclidean distance
+// between bin centres (no threshold), extra_mass_penalty 0. emd_hat_gd_metric first leaves the
+// mass both maps share in a bin in place (optimal for a metric ground distance, and
+// min(d, cap) is one): what travels is (P - Q)+ to (P - Q)-, two non-negative signatures of
+// equal mass, even where bicubic overshoot made a shrunk value negative (MATLAB keeps those;
+// so does this code). emd_hat = min over flows F of sum F.D + |sum P - sum Q| * penalty, the
+// flow carrying min(sum P, sum Q); cv::EMD returns min sum F.D / sum F. With equal masses and
+// penalty 0 both are the cost of the optimal transport, sum F.D; the residual mass is below 1,
+// so the score is sum F.D over the flow cv::EMD returns, not its return value. Values differ
+// from FastEMD's by rounding only: it rounds masses and costs to 1e-6 of their largest value
+// before an integer min-cost flow; cv::EMD works in single precision.
+Score emd(const cv::Mat& s, const cv::Mat& g, int downsize, double max_distance) {
+  require_map(s, "prediction");
+  require_map(g, "ground-truth map");
+  if (downsize < 1 || !(max_distance > 0.0)) {
+    throw Error(ErrorCode::kInternal, "emd: downsize must be >= 1 and max_distance > 0");
+  }
+  if (any_negative(values_of(s))) return Score::none("negative values in prediction");
+  if (any_negative(values_of(g))) return Score::none("negative values in ground-truth map");
+  const cv::Mat small = resize_bicubic(g, 1.0 / downsize);
+  std::vector<double> p = values_of(small);
+  std::vector<double> q = values_of(resize_bicubic(s, small.size()));
+  if (!(sum_of(p) > 0.0)) return Score::none("all-zero ground-truth map");
+  if (!(sum_of(q) > 0.0)) return Score::none("all-zero prediction");
+  to_unit_sum(p);
+  to_unit_sum(q);
+
+  // Differences below this (far below FastEMD's resolution of 1e-6) are rounding noise.
+  constexpr double kNegligible = 1e-12;
+  std::vector<int> from;
+  std::vector<int> to;
+  std::vector<float> supply;
+  std::vector<float> demand;
+  for (size_t i = 0; i < p.size(); ++i) {
+    const double d = p[i] - q[i];
+    if (d > kNegligible) {
+      from.push_back(static_cast<int>(i));
+      supply.push_back(static_cast<float>(d));
+    } else if (d < -kNegligible) {
+      to.push_back(static_cast<int>(i));
+      demand.push_back(static_cast<float>(-d));
+    }
+  }
+  if (from.empty() || to.empty()) return Score::of(0.0);
+
+  const int cols = small.cols;
+  cv::Mat distance(static_cast<int>(from.size()), static_cast<int>(to.size()), CV_64FC1);
+  for (int a = 0; a < distance.rows; ++a) {
+    auto* row = distance.ptr<double>(a);
+    const int ya = from[a] / cols;
+    const int xa = from[a] % cols;
+    for (int b = 0; b < distance.cols; ++b) {
+      row[b] = std::min(max_distance, std::hypot(ya - to[b] / cols, xa - to[b] % cols));
+    }
+  }
+  cv::Mat cost;
+  distance.convertTo(cost, CV_32F);
+  cv::Mat flow;
+  try {
+    cv::EMD(cv::Mat(supply), cv::Mat(demand), cv::DIST_USER, cost, nullptr, flow);
+  } catch (const cv::Exception&) {
+    return Score::none("EMD solver failed");
+  }
+  double total = 0.0;
+  for (int a = 0; a < flow.rows; ++a) {
+    const auto* f = flow.ptr<float>(a);
+    const auto* d = distance.ptr<double>(a);
+    for (int b = 0; b < flow.cols; ++b) total += static_cast<double>(f[b]) * d[b];
+  }
+  return Score::of(total);
 }
 
 }  // namespace msinet::eval
