@@ -141,7 +141,8 @@ TEST(EvalJob, ScoresMixedFormatsAndReportsWhatItSkipped) {
   JobFolder jf;
   const me::EvalResult r = me::run_eval(jf.options());
   EXPECT_EQ(r.seed, 7u);
-  EXPECT_EQ(r.metrics, me::all_metrics());
+  EXPECT_EQ(r.metrics, (std::vector<std::string>{"auc_judd", "auc_borji", "sauc", "nss", "cc",
+                                                 "kld", "sim", "ig"}));  // all but emd
   ASSERT_EQ(r.images.size(), 3u);
   EXPECT_EQ(r.images[0].image, "a");
   EXPECT_EQ(r.images[1].image, "b");

@@ -134,9 +134,11 @@ Score sim_distribution(const cv::Mat& p, const cv::Mat& g);
 /// (resize_bicubic(g, 1.0 / downsize)), S is resized to that size, both are scaled to sum 1
 /// (cubic overshoot below 0 is clamped to 0 first) and the Euclidean ground distance between
 /// bin centres, in downscaled pixels, is capped at `max_distance` (the benchmark caps nothing).
-/// S may have any size. Undefined for an all-zero or negative map.
+/// S may have any size. Undefined for an all-zero or negative map. `gap`, when given, receives
+/// a bound on how far the value may lie above the optimum: 0 but for rounding, unless cv::EMD
+/// stopped at its step limit first.
 Score emd(const cv::Mat& s, const cv::Mat& g, int downsize = kEmdDownsize,
-          double max_distance = std::numeric_limits<double>::infinity());
+          double max_distance = std::numeric_limits<double>::infinity(), double* gap = nullptr);
 
 /// Information gain in bits over `baseline`: S and the baseline are min-max normalised and
 /// scaled to sum 1; mean over fixated pixels of log2(eps + S) - log2(eps + B).
