@@ -131,9 +131,10 @@ Score sim(const cv::Mat& s, const cv::Mat& g);
 Score sim_distribution(const cv::Mat& p, const cv::Mat& g);
 
 /// Earth mover's distance as the MIT benchmark's EMD.m computes it: G is shrunk by 1/`downsize`
-/// (resize_bicubic(g, 1.0 / downsize)), S is resized to that size, both are scaled to sum 1
-/// (cubic overshoot below 0 is clamped to 0 first) and the Euclidean ground distance between
-/// bin centres, in downscaled pixels, is capped at `max_distance` (the benchmark caps nothing).
+/// (resize_bicubic(g, 1.0 / downsize)), S is resized to that size, both are divided by their
+/// sums (values that cubic overshoot leaves below 0 are kept, as MATLAB keeps them) and mass
+/// moves over the Euclidean distance between bin centres, in shrunk pixels, capped at
+/// `max_distance` (the benchmark caps nothing).
 /// S may have any size. Undefined for an all-zero or negative map. `gap`, when given, receives
 /// a bound on how far the value may lie above the optimum: 0 but for rounding, unless cv::EMD
 /// stopped at its step limit first.
