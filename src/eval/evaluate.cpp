@@ -30,10 +30,6 @@ bool needs_fixations(const std::string& m) {
 /// Metrics computed only when asked for by name: EMD solves a transport problem per image.
 bool off_by_default(const std::string& m) { return m == "emd"; }
 
-/// An EMD whose bound on the distance to the optimum exceeds this (relative, at least 1
-/// absolute) is reported: more than single-precision rounding.
-constexpr double kEmdGapTolerance = 1e-4;
-
 std::string join(const std::vector<std::string>& parts, const char* sep) {
   std::string out;
   for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
@@ -459,17 +455,10 @@ void Evaluator::score(Truth& t, const cv::Mat& prediction, bool chance, const fs
           chance ? sim_distribution(cv::Mat(size, CV_64FC1, cv::Scalar(1.0 / npix)), g) : sim(s, g);
     } else if (m == "emd") {
       const auto start = std::chrono::steady_clock::now();
-      double gap = 0.0;
-      scores[m] = emd(s, g, kEmdDownsize, std::numeric_limits<double>::infinity(), &gap);
+      scores[m] = emd(s, g);
       emd_seconds_ +=
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       ++emd_images_;
-      if (gap > kEmdGapTolerance * std::max(1.0, scores[m].value)) {
-        spdlog::debug("'{}': emd {:.6g} may lie up to {:.3g} above the optimum", image,
-                      scores[m].value, gap);
-        ++emd_short_;
-        emd_gap_ = std::max(emd_gap_, gap);
-      }
     } else if (m == "ig") {
       scores[m] = chance
                       ? ig_distribution(cv::Mat(size, CV_64FC1, cv::Scalar(1.0 / npix)), base, fix)
@@ -501,12 +490,6 @@ EvalResult Evaluator::finish() {
   if (emd_images_ > 0) {
     spdlog::info("emd: {:.1f} ms per image over {} images",
                  1e3 * emd_seconds_ / static_cast<double>(emd_images_), emd_images_);
-  }
-  if (emd_short_ > 0) {
-    spdlog::warn(
-        "emd: cv::EMD stopped at its step limit before the optimum on {} of {} images; those "
-        "values lie at most {:.3g} above it",
-        emd_short_, emd_images_, emd_gap_);
   }
   for (const Truth& t : truths_) {
     if (!t.handled) {

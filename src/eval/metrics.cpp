@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 #include "msinet/util/error.h"
+#include "transport.h"
 
 namespace msinet::eval {
 
@@ -547,97 +549,19 @@ Score ig_distribution(const cv::Mat& p, const cv::Mat& baseline, const cv::Mat& 
 
 namespace {
 
-/// A lower bound of the least cost of moving `supply` onto `demand` (equal totals) over
-/// `distance`, from the dual solution that `flow` implies: potentials with u_a + v_b = d_ab
-/// wherever mass flows, each connected part of the flow shifted (a shortest-path problem
-/// between the parts; shifts leave sum u.supply + v.demand unchanged, since every part is
-/// balanced) so that d_ab - u_a - v_b >= 0 across parts, then made feasible where it is not
-/// (v_b = min_a d_ab - u_a, u_a = min_b d_ab - v_b). Equals the flow's cost when it is optimal.
-double dual_bound(const cv::Mat& flow, const cv::Mat& distance, const std::vector<double>& supply,
-                  const std::vector<double>& demand) {
-  const int n = flow.rows;
-  const int m = flow.cols;
-  std::vector<double> u(static_cast<size_t>(n), 0.0);
-  std::vector<double> v(static_cast<size_t>(m), 0.0);
-  std::vector<int> part_u(u.size(), -1);
-  std::vector<int> part_v(v.size(), -1);
-  int parts = 0;
-  std::vector<int> stack;  // a >= 0: source a; -(b + 1): sink b
-  for (int root = 0; root < n; ++root) {
-    if (part_u[root] >= 0) continue;
-    part_u[root] = parts;
-    stack.assign(1, root);
-    while (!stack.empty()) {
-      const int k = stack.back();
-      stack.pop_back();
-      if (k >= 0) {
-        const auto* f = flow.ptr<float>(k);
-        const auto* d = distance.ptr<double>(k);
-        for (int b = 0; b < m; ++b) {
-          if (f[b] > 0.0f && part_v[b] < 0) {
-            part_v[b] = parts;
-            v[b] = d[b] - u[k];
-            stack.push_back(-(b + 1));
-          }
-        }
-      } else {
-        const int b = -k - 1;
-        for (int a = 0; a < n; ++a) {
-          if (flow.at<float>(a, b) > 0.0f && part_u[a] < 0) {
-            part_u[a] = parts;
-            u[a] = distance.at<double>(a, b) - v[b];
-            stack.push_back(a);
-          }
-        }
-      }
-    }
-    ++parts;
-  }
-  for (int b = 0; b < m; ++b) {
-    if (part_v[b] < 0) part_v[b] = parts++;  // receives nothing
-  }
-  // Shifts t: u_a += t[part a], v_b -= t[part b]; need t_K - t_L <= min reduced cost K -> L.
-  const double inf = std::numeric_limits<double>::infinity();
-  std::vector<double> slack(static_cast<size_t>(parts) * parts, inf);
-  for (int a = 0; a < n; ++a) {
-    const auto* d = distance.ptr<double>(a);
-    double* row = &slack[static_cast<size_t>(part_u[a]) * parts];
-    for (int b = 0; b < m; ++b) row[part_v[b]] = std::min(row[part_v[b]], d[b] - u[a] - v[b]);
-  }
-  std::vector<double> t(static_cast<size_t>(parts), 0.0);
-  for (int round = 0; round < parts; ++round) {
-    bool changed = false;
-    for (int k = 0; k < parts; ++k) {
-      for (int l = 0; l < parts; ++l) {
-        const double w = slack[static_cast<size_t>(k) * parts + l];
-        if (k != l && t[l] + w < t[k]) {
-          t[k] = t[l] + w;
-          changed = true;
-        }
-      }
-    }
-    if (!changed) break;
-  }
-  for (int a = 0; a < n; ++a) u[a] += t[part_u[a]];
-  for (int b = 0; b < m; ++b) v[b] -= t[part_v[b]];
-  for (int b = 0; b < m; ++b) {
-    v[b] = inf;
-    for (int a = 0; a < n; ++a) v[b] = std::min(v[b], distance.at<double>(a, b) - u[a]);
-  }
-  double bound = 0.0;
-  for (int a = 0; a < n; ++a) {
-    const auto* d = distance.ptr<double>(a);
-    double best = inf;
-    for (int b = 0; b < m; ++b) best = std::min(best, d[b] - v[b]);
-    bound += supply[a] * best;
-  }
-  for (int b = 0; b < m; ++b) bound += demand[b] * v[b];
-  return bound;
+/// FastEMD's fixed point for double input: masses in units of 1e-6 of the larger total, costs
+/// in units of 1e-6 of the largest ground distance (its MULT_FACTOR).
+constexpr double kEmdUnits = 1e6;
+
+/// FastEMD's conversion of a non-negative double to its integer units: floor(x * factor + 0.5).
+int64_t to_units(double x, double factor) {
+  return static_cast<int64_t>(std::floor(x * factor + 0.5));
 }
 
 }  // namespace
 
-// ref: MIT saliency benchmark EMD.m; FastEMD emd_hat_impl.hpp (emd_hat_gd_metric)
+// ref: MIT saliency benchmark EMD.m; FastEMD emd_hat_impl.hpp (emd_hat_gd_metric, and
+// emd_hat_impl<double> for the conversion to integers)
 //
 // EMD.m calls FastEMD's emd_hat_gd_metric_mex(P, Q, D, 0): P the shrunk ground truth, Q the
 // prediction resized to its size, both divided by their sums, D the plain Euclidean distance
@@ -646,16 +570,12 @@ double dual_bound(const cv::Mat& flow, const cv::Mat& distance, const std::vecto
 // min(d, cap) is one): what travels is (P - Q)+ to (P - Q)-, two non-negative signatures of
 // equal mass, even where bicubic overshoot made a shrunk value negative (MATLAB keeps those;
 // so does this code). emd_hat = min over flows F of sum F.D + |sum P - sum Q| * penalty, the
-// flow carrying min(sum P, sum Q); cv::EMD returns min sum F.D / sum F. With equal masses and
-// penalty 0 both are the cost of the optimal transport, sum F.D; the residual mass is below 1,
-// so the score is sum F.D over the flow cv::EMD returns, not its return value. When cv::EMD
-// reaches the optimum, values differ from FastEMD's by rounding only: FastEMD rounds masses and
-// costs to 1e-6 of their largest value before an integer min-cost flow; cv::EMD works in single
-// precision. But cv::EMD stops after 500 simplex steps, optimal or not (OpenCV's
-// MAX_ITERATIONS; reached with 19x25 bins, i.e. 600x800 maps): its flow is then feasible but
-// dearer than the optimum, by at most `gap`, which a dual solution built from it bounds.
-Score emd(const cv::Mat& s, const cv::Mat& g, int downsize, double max_distance, double* gap) {
-  if (gap != nullptr) *gap = 0.0;
+// flow carrying min(sum P, sum Q); with penalty 0 that is the least cost of the transport,
+// sum F.D, which this code computes as FastEMD does for doubles: masses times 1e6 / max(sum P,
+// sum Q) and distances times 1e6 / max D (D over every pair of bins, after the cap), each
+// rounded to the nearest integer, an exact integer min-cost flow in which rounding's excess on
+// one side stays free, and its cost divided by both factors.
+Score emd(const cv::Mat& s, const cv::Mat& g, int downsize, double max_distance) {
   require_map(s, "prediction");
   require_map(g, "ground-truth map");
   if (downsize < 1 || !(max_distance > 0.0)) {
@@ -671,54 +591,32 @@ Score emd(const cv::Mat& s, const cv::Mat& g, int downsize, double max_distance,
   to_unit_sum(p);
   to_unit_sum(q);
 
-  // Differences below this (far below FastEMD's resolution of 1e-6) are rounding noise.
-  constexpr double kNegligible = 1e-12;
+  const double mass_factor = kEmdUnits / std::max(sum_of(p), sum_of(q));
   std::vector<int> from;
   std::vector<int> to;
-  std::vector<double> supply;
-  std::vector<double> demand;
+  std::vector<int64_t> supply;
+  std::vector<int64_t> demand;
   for (size_t i = 0; i < p.size(); ++i) {
-    const double d = p[i] - q[i];
-    if (d > kNegligible) {
-      from.push_back(static_cast<int>(i));
-      supply.push_back(d);
-    } else if (d < -kNegligible) {
-      to.push_back(static_cast<int>(i));
-      demand.push_back(-d);
-    }
+    const int64_t units = to_units(std::abs(p[i] - q[i]), mass_factor);
+    if (units == 0) continue;
+    (p[i] > q[i] ? from : to).push_back(static_cast<int>(i));
+    (p[i] > q[i] ? supply : demand).push_back(units);
   }
   if (from.empty() || to.empty()) return Score::of(0.0);
 
   const int cols = small.cols;
-  cv::Mat distance(static_cast<int>(from.size()), static_cast<int>(to.size()), CV_64FC1);
-  for (int a = 0; a < distance.rows; ++a) {
-    auto* row = distance.ptr<double>(a);
-    const int ya = from[a] / cols;
-    const int xa = from[a] % cols;
-    for (int b = 0; b < distance.cols; ++b) {
-      row[b] = std::min(max_distance, std::hypot(ya - to[b] / cols, xa - to[b] % cols));
+  const double largest = std::min(max_distance, std::hypot(small.rows - 1, cols - 1));
+  const double cost_factor = kEmdUnits / largest;  // > 0: two bins differ
+  std::vector<int64_t> cost;
+  cost.reserve(from.size() * to.size());
+  for (int a : from) {
+    for (int b : to) {
+      const double d = std::hypot(a / cols - b / cols, a % cols - b % cols);
+      cost.push_back(to_units(std::min(max_distance, d), cost_factor));
     }
   }
-  cv::Mat cost;
-  distance.convertTo(cost, CV_32F);
-  cv::Mat flow;
-  cv::Mat supply32;
-  cv::Mat demand32;
-  cv::Mat(supply).convertTo(supply32, CV_32F);
-  cv::Mat(demand).convertTo(demand32, CV_32F);
-  try {
-    cv::EMD(supply32, demand32, cv::DIST_USER, cost, nullptr, flow);
-  } catch (const cv::Exception&) {
-    return Score::none("EMD solver failed");
-  }
-  double total = 0.0;
-  for (int a = 0; a < flow.rows; ++a) {
-    const auto* f = flow.ptr<float>(a);
-    const auto* d = distance.ptr<double>(a);
-    for (int b = 0; b < flow.cols; ++b) total += static_cast<double>(f[b]) * d[b];
-  }
-  if (gap != nullptr) *gap = std::max(0.0, total - dual_bound(flow, distance, supply, demand));
-  return Score::of(total);
+  const int64_t units = detail::min_cost_transport(supply, demand, cost);
+  return Score::of(static_cast<double>(units) / mass_factor / cost_factor);
 }
 
 }  // namespace msinet::eval

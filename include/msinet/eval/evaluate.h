@@ -146,8 +146,6 @@ class Evaluator {
   EvalResult result_;
   double emd_seconds_ = 0.0;  // time spent in emd(), for the log
   size_t emd_images_ = 0;
-  size_t emd_short_ = 0;  // EMDs that cv::EMD's step limit left above the optimum
-  double emd_gap_ = 0.0;  // the largest bound on their excess
 };
 
 /// One prediction held in memory (or a file to read) with its ground truth paths.

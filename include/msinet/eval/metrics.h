@@ -135,11 +135,11 @@ Score sim_distribution(const cv::Mat& p, const cv::Mat& g);
 /// sums (values that cubic overshoot leaves below 0 are kept, as MATLAB keeps them) and mass
 /// moves over the Euclidean distance between bin centres, in shrunk pixels, capped at
 /// `max_distance` (the benchmark caps nothing).
-/// S may have any size. Undefined for an all-zero or negative map. `gap`, when given, receives
-/// a bound on how far the value may lie above the optimum: 0 but for rounding, unless cv::EMD
-/// stopped at its step limit first.
+/// S may have any size. Masses and distances are rounded as FastEMD rounds them (to 1e-6 of the
+/// larger total and of the largest distance) and the transport is solved exactly.
+/// Undefined for an all-zero or negative map.
 Score emd(const cv::Mat& s, const cv::Mat& g, int downsize = kEmdDownsize,
-          double max_distance = std::numeric_limits<double>::infinity(), double* gap = nullptr);
+          double max_distance = std::numeric_limits<double>::infinity());
 
 /// Information gain in bits over `baseline`: S and the baseline are min-max normalised and
 /// scaled to sum 1; mean over fixated pixels of log2(eps + S) - log2(eps + B).
