@@ -72,6 +72,13 @@ if(NOT MSINET_CORE_ONLY)
   # the library was built with, which the header must see alike.
   pkg_check_modules(HTTPLIB QUIET IMPORTED_TARGET cpp-httplib)
   msinet_require(HTTPLIB_FOUND "cpp-httplib" "libcpp-httplib-dev")
+  # LEMON's network simplex: the exact transport of the EMD metric (msinet_eval only).
+  find_path(LEMON_INCLUDE_DIR lemon/network_simplex.h)
+  find_library(LEMON_LIBRARY NAMES lemon)
+  if(LEMON_INCLUDE_DIR AND LEMON_LIBRARY)
+    set(LEMON_FOUND TRUE)
+  endif()
+  msinet_require(LEMON_FOUND "LEMON (lemon/network_simplex.h and its library)" "liblemon-dev")
   find_package(Threads REQUIRED)
 endif()
 

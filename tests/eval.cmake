@@ -1,6 +1,7 @@
 # Tests of area 'eval' (see tests/CMakeLists.txt for msinet_add_test).
 msinet_add_test(test_eval LABEL unit
-  SOURCES test_eval_metrics.cpp test_eval_io.cpp test_eval_job.cpp test_eval_tuebingen.cpp
+  SOURCES test_eval_metrics.cpp test_eval_emd.cpp test_eval_io.cpp test_eval_job.cpp
+          test_eval_tuebingen.cpp
   LIBS msinet_eval)
 # Bootstrap intervals, the Wilcoxon test (against SciPy), and the PNG plots read back by pixel.
 msinet_add_test(test_eval_stats LABEL unit

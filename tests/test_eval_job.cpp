@@ -141,7 +141,8 @@ TEST(EvalJob, ScoresMixedFormatsAndReportsWhatItSkipped) {
   JobFolder jf;
   const me::EvalResult r = me::run_eval(jf.options());
   EXPECT_EQ(r.seed, 7u);
-  EXPECT_EQ(r.metrics, me::all_metrics());
+  EXPECT_EQ(r.metrics, (std::vector<std::string>{"auc_judd", "auc_borji", "sauc", "nss", "cc",
+                                                 "kld", "sim", "ig"}));  // all but emd
   ASSERT_EQ(r.images.size(), 3u);
   EXPECT_EQ(r.images[0].image, "a");
   EXPECT_EQ(r.images[1].image, "b");
@@ -465,10 +466,15 @@ TEST(EvalJob, KeysAndMatching) {
 TEST(EvalJob, BadOptionsHaveClearErrors) {
   JobFolder jf;
   me::EvalOptions o = jf.options();
-  o.metrics = {"nss", "emd"};
+  o.metrics = {"nss", "emd2"};
   EXPECT_EQ(usage_error(o),
-            "2: unknown metric 'emd'; choose from auc_judd, auc_borji, sauc, nss, cc, kld, sim, "
-            "ig");
+            "2: unknown metric 'emd2'; choose from auc_judd, auc_borji, sauc, nss, cc, kld, sim, "
+            "emd, ig");
+  o = jf.options();
+  o.maps_dir.clear();
+  o.metrics = {"emd"};
+  EXPECT_NE(usage_error(o).find("2: metric 'emd' needs continuous ground-truth maps"),
+            std::string::npos);
   o = jf.options();
   o.maps_dir.clear();
   o.metrics = {"cc"};
@@ -491,4 +497,17 @@ TEST(EvalJob, BadOptionsHaveClearErrors) {
   ASSERT_TRUE(cv::imwrite((jf.fix / "a.png").string(), jf.f8["a"]));
   EXPECT_NE(usage_error(jf.options()).find("4: two fixation maps for image 'a'"),
             std::string::npos);
+}
+
+// EMD is left out unless asked for by name; then it is a column like the others.
+TEST(EvalJob, EmdOnlyWhenAsked) {
+  JobFolder jf;
+  const me::EvalResult all = me::run_eval(jf.options());
+  EXPECT_EQ(std::count(all.metrics.begin(), all.metrics.end(), "emd"), 0);
+  me::EvalOptions o = jf.options();
+  o.metrics = {"EMD", "cc"};
+  const me::EvalResult r = me::run_eval(o);
+  EXPECT_EQ(r.metrics, (std::vector<std::string>{"cc", "emd"}));
+  EXPECT_EQ(summary(r, "emd").n, summary(r, "cc").n);
+  EXPECT_GT(summary(r, "emd").n, 0u);
 }

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -24,7 +25,12 @@ namespace {
 
 constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
 
-bool needs_fixations(const std::string& m) { return m != "cc" && m != "kld" && m != "sim"; }
+bool needs_fixations(const std::string& m) {
+  return m != "cc" && m != "kld" && m != "sim" && m != "emd";
+}
+
+/// Metrics computed only when asked for by name: EMD solves a transport problem per image.
+bool off_by_default(const std::string& m) { return m == "emd"; }
 
 std::string join(const std::vector<std::string>& parts, const char* sep) {
   std::string out;
@@ -73,8 +79,8 @@ void require_folder(const fs::path& dir, const char* what) {
 }  // namespace
 
 const std::vector<std::string>& all_metrics() {
-  static const std::vector<std::string> kAll{"auc_judd", "auc_borji", "sauc", "nss",
-                                             "cc",       "kld",       "sim",  "ig"};
+  static const std::vector<std::string> kAll{"auc_judd", "auc_borji", "sauc", "nss", "cc",
+                                             "kld",      "sim",       "emd",  "ig"};
   return kAll;
 }
 
@@ -255,7 +261,9 @@ Evaluator::Evaluator(std::vector<GroundTruth> truths, EvalOptions options)
     }
     for (const auto& m : all_metrics()) {
       const bool applicable = needs_fixations(m) ? any_fix : any_map;
-      if (wanted.empty() ? applicable : wanted.count(m) > 0) metrics_.push_back(m);
+      if (wanted.empty() ? applicable && !off_by_default(m) : wanted.count(m) > 0) {
+        metrics_.push_back(m);
+      }
     }
   }
   result_.seed = options_.seed;
@@ -465,6 +473,12 @@ void Evaluator::score(Truth& t, const cv::Mat& prediction, bool chance, const fs
     } else if (m == "sim") {
       scores[m] =
           chance ? sim_distribution(cv::Mat(size, CV_64FC1, cv::Scalar(1.0 / npix)), g) : sim(s, g);
+    } else if (m == "emd") {
+      const auto start = std::chrono::steady_clock::now();
+      scores[m] = emd(s, g);
+      emd_seconds_ +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      ++emd_images_;
     } else if (m == "ig") {
       scores[m] = chance
                       ? ig_distribution(cv::Mat(size, CV_64FC1, cv::Scalar(1.0 / npix)), base, fix)
@@ -569,6 +583,10 @@ EvalResult Evaluator::finish() {
       if (!sauc[r].defined())
         result_.skipped.push_back({row.image, sauc[r].undefined, "sauc", row.image});
     }
+  }
+  if (emd_images_ > 0) {
+    spdlog::info("emd: {:.1f} ms per image over {} images",
+                 1e3 * emd_seconds_ / static_cast<double>(emd_images_), emd_images_);
   }
   for (const Truth& t : truths_) {
     if (!t.handled) {

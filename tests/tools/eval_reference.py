@@ -103,9 +103,10 @@ def cubic(x):
                     np.where(a <= 2, -0.5 * a**3 + 2.5 * a**2 - 4 * a + 2, 0.0))
 
 
-def resize_matrix(n_in, n_out):
-    """Dense n_out x n_in matrix of MATLAB imresize's bicubic weights (1-based formulas)."""
-    scale = n_out / n_in
+def resize_matrix(n_in, n_out, scale=None):
+    """Dense n_out x n_in matrix of MATLAB imresize's bicubic weights (1-based formulas);
+    `scale` is the factor MATLAB was given, n_out / n_in when it was given a size."""
+    scale = n_out / n_in if scale is None else scale
     width = 4.0 / scale if scale < 1 else 4.0
     m = np.zeros((n_out, n_in))
     for x in range(1, n_out + 1):

@@ -34,7 +34,8 @@ namespace msinet::eval {
 
 namespace fs = std::filesystem;
 
-/// Every metric, in report order: auc_judd, auc_borji, sauc, nss, cc, kld, sim, ig.
+/// Every metric, in report order: auc_judd, auc_borji, sauc, nss, cc, kld, sim, emd, ig.
+/// EMD is computed only when named in EvalOptions::metrics.
 const std::vector<std::string>& all_metrics();
 
 /// What to score and how.
@@ -44,7 +45,7 @@ struct EvalOptions {
   fs::path maps_dir;           ///< continuous ground-truth maps (CC, KLD, SIM); optional
   fs::path baseline_maps_dir;  ///< IG baseline maps matched like predictions; empty: centre map
   std::string baseline;        ///< predictor instead of pred_dir: "" (none), "center", "chance"
-  std::vector<std::string> metrics;  ///< names from all_metrics(); empty = every applicable one
+  std::vector<std::string> metrics;  ///< from all_metrics(); empty: all applicable but emd
   uint64_t seed = 0;                 ///< seed of every random choice; reported in the results
   bool jitter = true;                ///< AUC-Judd tie-breaking noise
   fs::path csv;                      ///< per-image CSV written by run_eval when set
@@ -177,6 +178,8 @@ class Evaluator {
   EvalResult result_;
   std::unique_ptr<TuebingenScorer> tuebingen_;
   std::vector<size_t> tuebingen_rows_;  // result_.images row of each log-density scored
+  double emd_seconds_ = 0.0;  // time spent in emd(), for the log
+  size_t emd_images_ = 0;
 };
 
 /// One prediction held in memory (or a file to read) with its ground truth paths.

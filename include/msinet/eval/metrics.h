@@ -6,6 +6,7 @@
 #include <opencv2/core.hpp>
 
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <string>
 #include <string_view>
@@ -23,6 +24,8 @@ inline constexpr int kAucSplits = 100;
 inline constexpr double kAucStep = 0.1;
 /// Other images whose fixations serve as sAUC negatives.
 inline constexpr int kShuffledOthers = 10;
+/// EMD shrinks the ground-truth map by this factor first (MATLAB imresize(map, 1/32)).
+inline constexpr int kEmdDownsize = 32;
 
 /// One metric's value on one image, or NaN and the reason it is undefined there.
 struct Score {
@@ -71,6 +74,10 @@ cv::Mat fixation_map(const FixationPoints& points);
 /// Keys' cubic kernel (a = -0.5), pixel-centre alignment, symmetric border, kernel widened by
 /// 1/scale when shrinking (antialiasing), the dimension shrunk most first. No re-quantisation.
 cv::Mat resize_bicubic(const cv::Mat& map, cv::Size size);
+
+/// MATLAB's `imresize(map, scale, 'bicubic')`: the output is ceil(scale * size) and the kernel
+/// uses `scale` itself (not the ratio of the rounded sizes), as MATLAB does when given a factor.
+cv::Mat resize_bicubic(const cv::Mat& map, double scale);
 
 /// resize_bicubic() followed by clamping to the input's [min, max], so that a non-negative map
 /// stays non-negative (MATLAB clamps likewise when it resizes 8-bit images, to 0..255).
@@ -131,6 +138,17 @@ Score sim(const cv::Mat& s, const cv::Mat& g);
 
 /// SIM with `p` taken as a distribution as is (no normalisation); G is normalised as in sim().
 Score sim_distribution(const cv::Mat& p, const cv::Mat& g);
+
+/// Earth mover's distance as the MIT benchmark's EMD.m computes it: G is shrunk by 1/`downsize`
+/// (resize_bicubic(g, 1.0 / downsize)), S is resized to that size, both are divided by their
+/// sums (values that cubic overshoot leaves below 0 are kept, as MATLAB keeps them) and mass
+/// moves over the Euclidean distance between bin centres, in shrunk pixels, capped at
+/// `max_distance` (the benchmark caps nothing).
+/// S may have any size. Masses and distances are rounded as FastEMD rounds them (to 1e-6 of the
+/// larger total and of the largest distance) and the transport is solved exactly.
+/// Undefined for an all-zero or negative map.
+Score emd(const cv::Mat& s, const cv::Mat& g, int downsize = kEmdDownsize,
+          double max_distance = std::numeric_limits<double>::infinity());
 
 /// Information gain in bits over `baseline`: S and the baseline are min-max normalised and
 /// scaled to sum 1; mean over fixated pixels of log2(eps + S) - log2(eps + B).
