@@ -1,5 +1,7 @@
-// `msinet test --output density|logdensity` and `msinet calibrate` through the binary, on
-// images and maps made here: shapes, normalisation, the calibration file in use, every refusal.
+// `msinet test --output density|logdensity` and `msinet calibrate` on images and maps made here:
+// shapes, normalisation, the calibration file in use, every refusal. One run goes through the
+// binary; the others call the command line in process (cli::run_cli, errors caught as main()
+// catches them), which spares LibTorch's start-up per call.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,7 +10,9 @@
 
 #include "msinet/bench/bench.h"
 #include "msinet/calibration/calibration.h"
+#include "msinet/cli/common.h"
 #include "msinet/eval/map_io.h"
+#include "msinet/util/error.h"
 #include "test_support.h"
 #include "tools/synthetic_photo.h"
 
@@ -36,16 +40,43 @@ class CalibrationCli : public ::testing::Test {
     cv::Point c;
     ASSERT_TRUE(cv::imwrite(path.string(), testing::synthetic_photo(h, w, rng, &c)));
   }
-  int test(const std::vector<std::string>& extra, std::string* log) {
-    std::vector<std::string> args = {"test", "--weights", weights().string(), "--size", "48x64"};
+  // `msinet ARGS` in process: the exit code, and in `log` the error message or what CLI11
+  // printed.
+  static int cli(std::vector<std::string> args, std::string* log) {
+    args.insert(args.begin(), "msinet");
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    ::testing::internal::CaptureStdout();
+    ::testing::internal::CaptureStderr();
+    int code = 0;
+    std::string message;
+    try {
+      code = cli::run_cli(static_cast<int>(argv.size()), argv.data());
+    } catch (const Error& e) {
+      code = static_cast<int>(e.code());
+      message = e.what();
+    }
+    *log = ::testing::internal::GetCapturedStdout() + ::testing::internal::GetCapturedStderr() +
+           message;
+    return code;
+  }
+  std::vector<std::string> test_args(const std::vector<std::string>& extra, bool with_weights) {
+    std::vector<std::string> args = {
+        "test",     "--size", "48x64", "--results-dir", (dir_.path() / "results").string(),
+        "--weights"};
+    args.push_back(with_weights ? weights().string() : "none.msinet");
     args.insert(args.end(), extra.begin(), extra.end());
-    return run_msinet(args, dir_.path(), log);
+    return args;
+  }
+  // A refused `test`: no weights are read.
+  int test_refused(const std::vector<std::string>& extra, std::string* log) {
+    return cli(test_args(extra, /*with_weights=*/false), log);
   }
   int calibrate(const std::vector<std::string>& extra, std::string* log) {
     std::vector<std::string> args = {"calibrate", "--results-dir",
                                      (dir_.path() / "results").string()};
     args.insert(args.end(), extra.begin(), extra.end());
-    return run_msinet(args, dir_.path(), log);
+    return cli(args, log);
   }
   static double log_sum_exp(const cv::Mat& logp) {
     double top = 0;
@@ -65,22 +96,25 @@ TEST_F(CalibrationCli, TestRefusesDensitiesItCannotWrite) {
   const fs::path in = dir_.path() / "photos";
   photo(in / "a.png", 24, 32, 1);
   std::string log;
-  EXPECT_EQ(test({"-p", in.string(), "--output", "density", "--format", "jpg"}, &log), 2) << log;
+  EXPECT_EQ(test_refused({"-p", in.string(), "--output", "density", "--format", "jpg"}, &log), 2)
+      << log;
   EXPECT_TRUE(has(log, "--output density needs --format npy")) << log;
-  EXPECT_EQ(test({"-p", in.string(), "--calibration", "c.yaml"}, &log), 2) << log;
+  EXPECT_EQ(test_refused({"-p", in.string(), "--calibration", "c.yaml"}, &log), 2) << log;
   EXPECT_TRUE(has(log, "--calibration applies to --output density or logdensity")) << log;
-  EXPECT_EQ(test({"-p", in.string(), "--output", "maps/"}, &log), 2) << log;
+  EXPECT_EQ(test_refused({"-p", in.string(), "--output", "maps/"}, &log), 2) << log;
   EXPECT_TRUE(has(log, "the output folder is -o/--output-dir")) << log;
   const fs::path bad = dir_.path() / "bad.yaml";
   std::ofstream(bad) << "version: 7\n";
-  EXPECT_EQ(
-      test({"-p", in.string(), "--output", "logdensity", "--calibration", bad.string()}, &log), 4)
+  EXPECT_EQ(test_refused(
+                {"-p", in.string(), "--output", "logdensity", "--calibration", bad.string()}, &log),
+            4)
       << log;
   EXPECT_TRUE(has(log, "calibration file '" + bad.string() + "': key 'version' is 7")) << log;
   std::ofstream(in / "clip.mp4") << "not decoded";
-  EXPECT_EQ(test({"-p", in.string(), "--output", "logdensity"}, &log), 2) << log;
+  EXPECT_EQ(test_refused({"-p", in.string(), "--output", "logdensity"}, &log), 2) << log;
   EXPECT_TRUE(has(log, "is for images only")) << log;
   EXPECT_FALSE(fs::exists(dir_.path() / "results" / "images" / "a.npy"));
+  EXPECT_FALSE(fs::exists(dir_.path() / "w.msinet")) << "refused before any weights are read";
 }
 
 TEST_F(CalibrationCli, CalibrateFitsSavedMapsAndTestAppliesTheFile) {
@@ -121,11 +155,11 @@ TEST_F(CalibrationCli, CalibrateFitsSavedMapsAndTestAppliesTheFile) {
   photo(in / "odd.png", 37, 53, 1);
   photo(in / "thin.jpg", 9, 20, 2);
   const fs::path out = dir_.path() / "logp";
-  ASSERT_EQ(test({"-p", in.string(), "-o", out.string(), "--output", "logdensity", "--calibration",
-                  file.string()},
-                 &log),
-            0)
-      << log;
+  const std::vector<std::string> through_binary =
+      test_args({"-p", in.string(), "-o", out.string(), "--output", "logdensity", "--calibration",
+                 file.string()},
+                /*with_weights=*/true);
+  ASSERT_EQ(run_msinet(through_binary, dir_.path(), &log), 0) << log;
   const cv::Mat a = eval::read_map(out / "odd.npy");
   EXPECT_EQ(a.size(), cv::Size(53, 37));
   EXPECT_TRUE(cv::checkRange(a));
@@ -134,7 +168,11 @@ TEST_F(CalibrationCli, CalibrateFitsSavedMapsAndTestAppliesTheFile) {
   EXPECT_EQ(b.size(), cv::Size(20, 9));
   EXPECT_NEAR(log_sum_exp(b), 0.0, 1e-3);
   const fs::path dens = dir_.path() / "density";
-  ASSERT_EQ(test({"-p", in.string(), "-o", dens.string(), "--output", "density"}, &log), 0) << log;
+  ASSERT_EQ(cli(test_args({"-p", in.string(), "-o", dens.string(), "--output", "density"},
+                          /*with_weights=*/true),
+                &log),
+            0)
+      << log;
   const cv::Mat p = eval::read_map(dens / "odd.npy");
   EXPECT_EQ(p.size(), cv::Size(53, 37));
   EXPECT_NEAR(cv::sum(p)[0], 1.0, 1e-4);
