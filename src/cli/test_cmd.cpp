@@ -32,7 +32,7 @@ Command register_test(CLI::App& root) {
   app->add_option("-p,--path", args->path,
                   "an image, a video, or a folder searched recursively for .png/.jpg/.jpeg "
                   "images and .mp4/.avi/.mov/.mkv/.webm/.m4v videos (any codec FFmpeg reads)");
-  app->add_option("-o,--output", args->output,
+  app->add_option("-o,--output-dir", args->output,
                   "output folder [default: <results_dir>/images, videos in "
                   "<results_dir>/videos]");
   app->add_option("--camera", args->camera,
@@ -56,6 +56,13 @@ Command register_test(CLI::App& root) {
                 "also write <stem>_overlay.jpeg (videos: <stem>_overlay.mp4): the image blended "
                 "with the coloured map");
   add_config_flag(*app, *state, "--format", "format");
+  add_config_flag(*app, *state, "--output", "output")
+      ->check([](const std::string& v) -> std::string {
+        if (v == "minmax" || v == "density" || v == "logdensity") return "";
+        return "'" + v +
+               "': choose minmax, density or logdensity (the output folder is -o/--output-dir)";
+      });
+  add_config_flag(*app, *state, "--calibration", "calibration");
   add_config_flag(*app, *state, "--size", "size");
   add_config_flag(*app, *state, "--batch-size", "batch_size");
   add_config_flag(*app, *state, "--precision", "precision");
@@ -82,7 +89,12 @@ Command register_test(CLI::App& root) {
     o.output_dir = args->output;
     o.results_dir = cfg.get("results_dir");
     o.weights_dir = cfg.get("weights_dir");
-    o.format = cfg.get("format");
+    o.output = cfg.get("output");
+    o.calibration = cfg.get("calibration");
+    // A density is a float per pixel: .npy unless a format was asked for (then refused).
+    o.format = o.output != "minmax" && cfg.source("format") == config::Source::kDefault
+                   ? "npy"
+                   : cfg.get("format");
     o.overlay = args->overlay;
     o.smooth = args->smooth.value_or(0.0);
     o.camera = args->camera;

@@ -133,6 +133,18 @@ const std::vector<KeySpec>& known_keys() {
        {"fp32", "bf16", "fp16"},
        "arithmetic of test: fp32, bf16 (CPUs with AVX512_BF16/AMX, or CUDA), fp16 (CUDA)"},
       {"format", "jpg", "choice", {"jpg", "png", "npy"}, "saliency map file format for test"},
+      {"output",
+       "minmax",
+       "choice",
+       {"minmax", "density", "logdensity"},
+       "what test writes: minmax (the map in [0, 1]), density (sums to 1) or logdensity (its "
+       "natural log); the last two as .npy"},
+      {"calibration",
+       "",
+       "string",
+       {},
+       "test --output density|logdensity: a file from `msinet calibrate`; empty = the identity "
+       "calibration"},
       {"accumulate",
        "1",
        "int>=1",

@@ -4,6 +4,8 @@
 
 #include <map>
 
+#include "msinet/calibration/calibration.h"
+#include "msinet/calibration/density.h"
 #include "msinet/checkpoint/load.h"
 #include "msinet/data/image.h"
 #include "msinet/data/video.h"
@@ -29,16 +31,57 @@ fs::path output_path(const fs::path& input_root, const fs::path& input, const fs
 
 namespace {
 
+enum class Output { kMinmax, kDensity, kLogDensity };
+
+// The output kind, checked against the format and --calibration (Error(kUsage) naming both).
+Output parse_output(const InferOptions& o) {
+  if (o.output == "minmax") {
+    if (!o.calibration.empty()) {
+      throw Error(ErrorCode::kUsage,
+                  "--calibration applies to --output density or logdensity, not minmax (the "
+                  "map as the network gives it)");
+    }
+    return Output::kMinmax;
+  }
+  if (o.output != "density" && o.output != "logdensity") {
+    throw Error(ErrorCode::kUsage,
+                "--output '" + o.output + "': choose minmax, density or logdensity");
+  }
+  if (data::parse_map_format(o.format) != data::MapFormat::kNpy) {
+    throw Error(ErrorCode::kUsage,
+                "--output " + o.output + " needs --format npy: a " + o.output +
+                    " is a float per pixel (tiny values and their logs), which an 8-bit " +
+                    o.format + " image cannot hold");
+  }
+  return o.output == "density" ? Output::kDensity : Output::kLogDensity;
+}
+
 // Writes each map (and its overlay) as a file beside the others.
 class MapFiles : public pipeline::Sink {
  public:
   MapFiles(const InferOptions& o, fs::path output_dir)
-      : o_(o), format_(data::parse_map_format(o.format)), output_dir_(std::move(output_dir)) {}
+      : o_(o),
+        format_(data::parse_map_format(o.format)),
+        output_(parse_output(o)),
+        output_dir_(std::move(output_dir)) {
+    if (output_ != Output::kMinmax) {
+      calibration_ = o.calibration.empty() ? calibration::identity_calibration()
+                                           : calibration::read_calibration(o.calibration);
+    }
+  }
 
   void consume(pipeline::Result&& r) override {
     const fs::path image = r.name;
-    data::write_map(output_path(o_.input, image, output_dir_, data::map_file_extension(format_)),
-                    r.map, format_);
+    const fs::path out =
+        output_path(o_.input, image, output_dir_, data::map_file_extension(format_));
+    if (output_ == Output::kMinmax) {
+      data::write_map(out, r.map, format_);
+    } else {
+      cv::Mat values = calibration::log_density(data::unit_map(r.map), calibration_);
+      if (output_ == Output::kDensity) cv::exp(values, values);
+      values.convertTo(values, CV_32F);
+      util::write_file_atomic(out, data::encode_npy(values));
+    }
     if (o_.overlay) {
       data::write_overlay(output_path(o_.input, image, output_dir_, "_overlay.jpeg"),
                           data::make_overlay(r.image, r.map));
@@ -48,6 +91,8 @@ class MapFiles : public pipeline::Sink {
  private:
   const InferOptions& o_;
   data::MapFormat format_;
+  Output output_;
+  calibration::Calibration calibration_;
   fs::path output_dir_;
 };
 
@@ -99,6 +144,11 @@ void check_outputs(const InferOptions& o, const std::vector<fs::path>& images,
 }  // namespace
 
 InferResult run_test(const InferOptions& o) {
+  parse_output(o);
+  if (o.output != "minmax" && !o.camera.empty()) {
+    throw Error(ErrorCode::kUsage, "--output " + o.output +
+                                       " is for images only; a camera gives --output minmax maps");
+  }
   if (!o.camera.empty()) {
     // The camera is opened before any weights are fetched: a missing one is a quick error.
     data::VideoReader camera = data::VideoReader::open_camera(o.camera);
@@ -151,6 +201,12 @@ InferResult run_test(const InferOptions& o) {
                 "no .png, .jpg or .jpeg images and no .mp4, .avi, .mov, .mkv, "
                 ".webm or .m4v videos under '" +
                     o.input.string() + "'");
+  }
+  if (o.output != "minmax" && !videos.empty()) {
+    throw Error(ErrorCode::kUsage,
+                "--output " + o.output + " is for images only, but '" + o.input.string() +
+                    "' holds " + std::to_string(videos.size()) + " video(s) (the first: '" +
+                    videos.front().string() + "'); map videos with --output minmax");
   }
   check_outputs(o, images, result.output_dir, videos, video_dir);
   for (const fs::path& dir : {result.output_dir, video_dir}) {

@@ -58,6 +58,7 @@ Command register_export(CLI::App& root);
 Command register_eval(CLI::App& root);
 Command register_bench(CLI::App& root);
 Command register_serve(CLI::App& root);
+Command register_calibrate(CLI::App& root);
 Command register_submit(CLI::App& root);
 
 /// Parses argv, runs the chosen subcommand, maps errors to exit codes (README "Exit codes").

@@ -21,8 +21,12 @@ struct InferOptions {
   std::filesystem::path weights_dir = "weights";
   std::filesystem::path output_dir;  ///< empty = <results_dir>/images (videos: .../videos)
   std::string format = "jpg";        ///< jpg | png | npy
-  bool overlay = false;              ///< also write <stem>_overlay.jpeg (videos: .mp4)
-  int height = 0;                    ///< input size; 0 = the dataset's
+  /// minmax (the map in [0, 1]) | density (sums to 1) | logdensity (its natural log); density
+  /// outputs are .npy float32 at the image's size, images only (no videos or cameras)
+  std::string output = "minmax";
+  std::filesystem::path calibration;  ///< density outputs: calibration file; empty = identity
+  bool overlay = false;               ///< also write <stem>_overlay.jpeg (videos: .mp4)
+  int height = 0;                     ///< input size; 0 = the dataset's
   int width = 0;
   int batch_size = 1;  ///< images per forward pass
   std::string device = "auto";
