@@ -236,15 +236,6 @@ TEST(EvalTuebingen, AnInMemoryLogDensityOfAnotherSizeIsResized) {
   EXPECT_NEAR(value(r, "img0", "ll"), me::tuebingen_ll(back, points_of(job.fix[0])).value, 1e-12);
 }
 
-TEST(EvalTuebingen, RawMapsBecomeDensitiesWithAUniformShare) {
-  cv::Mat m = cv::Mat::zeros(5, 7, CV_64FC1);
-  m.at<double>(2, 3) = 4.0;
-  const cv::Mat l = me::log_density_from_map(m);
-  EXPECT_NEAR(me::log_sum_exp(l), 0.0, 1e-12);
-  EXPECT_NEAR(std::exp(l.at<double>(2, 3)), (1 - 1e-3) + 1e-3 / 35, 1e-12);
-  EXPECT_NEAR(std::exp(l.at<double>(0, 0)), 1e-3 / 35, 1e-15);
-}
-
 // ---------------------------------------------------------------- refusals
 
 TEST(EvalTuebingen, RefusesAnUnnormalisedDensity) {

@@ -63,7 +63,7 @@ Command register_eval(CLI::App& root) {
   struct Args {
     std::vector<std::string> pred;
     std::string fixations, maps, baseline_maps, baseline, metrics, csv, json, dataset, path,
-        weights, plots, protocol = "mit", train_fixations;
+        weights, plots, protocol = "mit", train_fixations, calibration;
     double kernel_size = 24.0;
     uint64_t seed = 0;
     int bootstrap = eval::kBootstrapResamples;
@@ -104,6 +104,9 @@ Command register_eval(CLI::App& root) {
   app->add_option("--train-fixations", args->train_fixations,
                   "tuebingen: the training split's binary fixation maps, for the centre-bias "
                   "baseline [with -d: the dataset's]");
+  app->add_option("--calibration", args->calibration,
+                  "tuebingen with -d: the calibration file (`msinet calibrate`) that turns the "
+                  "model's maps into densities [default: the identity calibration]");
   app->add_option("--kernel-size", args->kernel_size,
                   "tuebingen: blur sigma in pixels of the empirical map and of the CC/KLD/SIM "
                   "maps (MIT300: 24, CAT2000: 40)")
@@ -158,6 +161,12 @@ Command register_eval(CLI::App& root) {
       for (const eval::EvalResult& r : c.runs) code = std::max(code, exit_code(r));
       return code;
     }
+    if (!args->calibration.empty() && (args->dataset.empty() || args->protocol != "tuebingen")) {
+      throw Error(ErrorCode::kUsage,
+                  "--calibration turns a model's maps into densities: give it with -d DATA and "
+                  "--protocol tuebingen (saved densities are calibrated by `msinet test --output "
+                  "density --calibration FILE`)");
+    }
     eval::EvalResult r;
     if (!args->dataset.empty()) {
       if (!args->pred.empty())
@@ -173,6 +182,7 @@ Command register_eval(CLI::App& root) {
       eo.batch_size = cfg.get_int("batch_size");
       eo.inflight_bytes = int64_t{cfg.get_int("inflight_memory_mb")} << 20;
       eo.download = download_options(cfg);
+      eo.calibration = args->calibration;
       r = infer::run_eval_dataset(load_dataset(choose_dataset(args->dataset, cfg), args->path, cfg),
                                   eo);
       if (!o.plots_dir.empty()) eval::write_plots(o.plots_dir, {&r}, {});

@@ -167,17 +167,6 @@ cv::Mat as_log_density(const cv::Mat& prediction, const std::string& name) {
   return log_of(m / total);
 }
 
-cv::Mat log_density_from_map(const cv::Mat& map) {
-  cv::Mat m;
-  map.convertTo(m, CV_64F);
-  const double n = static_cast<double>(m.total());
-  const double total = cv::sum(m)[0];
-  cv::Mat d = total > 0 ? cv::Mat(m * ((1.0 - kMapUniformWeight) / total) + kMapUniformWeight / n)
-                        : cv::Mat(m.size(), CV_64FC1, cv::Scalar(1.0 / n));
-  cv::Mat l = log_of(d);
-  return l - log_sum_exp(l);
-}
-
 cv::Mat resize_log_density(const cv::Mat& log_density, cv::Size size) {
   // ref: pysaliency/models.py ResizingModel
   cv::Mat z = zoom_linear(log_density, size);

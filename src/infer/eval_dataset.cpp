@@ -3,11 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <map>
+#include <optional>
+#include <utility>
 
+#include "msinet/calibration/density.h"
 #include "msinet/checkpoint/load.h"
 #include "msinet/data/image.h"
 #include "msinet/eval/report.h"
-#include "msinet/eval/tuebingen.h"
 #include "msinet/pipeline/pipeline.h"
 #include "msinet/pipeline/predictor.h"
 #include "msinet/util/error.h"
@@ -22,17 +24,18 @@ namespace {
 // Scores each map against the ground truth of its stimulus.
 class Scores : public pipeline::Sink {
  public:
-  Scores(eval::Evaluator& evaluator, bool tuebingen)
-      : evaluator_(evaluator), tuebingen_(tuebingen) {}
+  /// `calibration` (tuebingen only) turns each map into the density that is scored.
+  Scores(eval::Evaluator& evaluator, std::optional<calibration::Calibration> calibration)
+      : evaluator_(evaluator), calibration_(std::move(calibration)) {}
 
   void consume(pipeline::Result&& r) override {
     // The values `test --format npy` writes, so that scoring its files gives the same numbers.
     cv::Mat as_double;
     data::unit_map(r.map).convertTo(as_double, CV_64F);
-    if (tuebingen_) {
-      // The raw map as a density: map / sum(map) mixed with a little uniform (tuebingen.h).
-      evaluator_.add_log_density(data::pairing_stem(r.name), eval::log_density_from_map(as_double),
-                                 r.name);
+    if (calibration_) {
+      // The density `test --output logdensity` writes with the same calibration.
+      evaluator_.add_log_density(data::pairing_stem(r.name),
+                                 calibration::log_density(as_double, *calibration_), r.name);
       return;
     }
     evaluator_.add(data::pairing_stem(r.name), as_double, r.name);
@@ -41,7 +44,7 @@ class Scores : public pipeline::Sink {
 
  private:
   eval::Evaluator& evaluator_;
-  bool tuebingen_;
+  std::optional<calibration::Calibration> calibration_;
 };
 
 // The evaluation options with the dataset's folders filled in: the validation maps' folder
@@ -113,6 +116,11 @@ eval::EvalResult run_eval_dataset(const data::PreparedDataset& dataset,
     progress.finish();
     predictor_name = options.baseline + " baseline";
   } else {
+    std::optional<calibration::Calibration> calibration;
+    if (options.protocol == "tuebingen") {
+      calibration = o.calibration.empty() ? calibration::identity_calibration()
+                                          : calibration::read_calibration(o.calibration);
+    }
     const fs::path weights =
         o.weights.empty()
             ? checkpoint::resolve_weights(dataset.name, o.results_dir, o.weights_dir, o.download)
@@ -129,7 +137,7 @@ eval::EvalResult run_eval_dataset(const data::PreparedDataset& dataset,
     po.label = "eval";
     po.progress = options.progress;
     pipeline::ImageFiles source(std::move(stimuli));
-    Scores sink(evaluator, options.protocol == "tuebingen");
+    Scores sink(evaluator, std::move(calibration));
     const pipeline::PipelineResult r = pipeline::run_pipeline(source, predictor, sink, po);
     for (const pipeline::Failure& f : r.failures) {
       evaluator.skip(data::pairing_stem(fs::path(f.name)), "unreadable stimulus", f.why);

@@ -43,8 +43,6 @@ inline constexpr double kBenchmarkEps = 2.2204e-16;
 inline constexpr int kShuffledComputeSide = 500;
 /// How far a density's sum from 1 (a log-density's log-sum-exp from 0) may be.
 inline constexpr double kNormalisationTolerance = 1e-3;
-/// Weight of the uniform density mixed into a raw map turned into a density.
-inline constexpr double kMapUniformWeight = 1e-3;
 
 /// Reason of the sAUC value score() leaves for finish_sauc().
 inline constexpr const char* kPendingScore = "pending";
@@ -79,10 +77,6 @@ void require_npy_predictions(const std::vector<fs::path>& files);
 /// be within kNormalisationTolerance of 1. Renormalised exactly. Throws Error(kInput) naming
 /// `name` and the sum found otherwise.
 cv::Mat as_log_density(const cv::Mat& prediction, const std::string& name);
-
-/// A raw saliency map (non-negative) as a log-density: log((1 - w) map / sum(map) + w / N),
-/// w = kMapUniformWeight (uniform when the map sums to 0).
-cv::Mat log_density_from_map(const cv::Mat& map);
 
 /// A log-density resized as pysaliency's ResizingModel does: zoom_linear() of the
 /// log-density, then renormalised.

@@ -27,6 +27,9 @@ struct EvalDatasetOptions {
   int workers = 0;                                           ///< decoding/scoring threads; 0 = 2
   int64_t inflight_bytes = pipeline::kDefaultInflightBytes;  ///< PipelineOptions::inflight_bytes
   fetch::DownloadOptions download;                           ///< for the published weights
+  /// tuebingen: the calibration that turns the model's maps into densities (`msinet calibrate`);
+  /// empty = the identity calibration, as `test --output density` without --calibration
+  std::filesystem::path calibration;
 };
 
 /// Scores the validation images of `dataset` (with a model, or eval.baseline when set) against
