@@ -93,8 +93,8 @@ Command register_eval(CLI::App& root) {
                   "IG baseline maps, matched by stem [default: the centre map]");
   app->add_option("--metrics", args->metrics,
                   "comma-separated subset of auc_judd,auc_borji,sauc,nss,cc,kld,sim,emd,ig "
-                  "[default: all applicable but emd, which costs about 15 ms per 480x640 image "
-                  "and 0.2 s per 1080x1920 one]");
+                  "[default: all applicable but emd, which costs about 10 ms per 480x640 image "
+                  "and 0.1 s per 1080x1920 one]");
   app->add_option("--protocol", args->protocol,
                   "mit: the MIT benchmark's MATLAB metrics on raw maps; tuebingen: the "
                   "MIT/Tuebingen benchmark's metrics of a density (.npy densities or "
