@@ -104,9 +104,9 @@ int run_cli(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "msinet 0.1.0");
   std::vector<Command> commands = {
-      register_test(app),   register_train(app),  register_download(app),
-      register_import(app), register_export(app), register_eval(app),
-      register_bench(app),  register_serve(app),  register_calibrate(app), register_submit(app)};
+      register_test(app),      register_train(app), register_download(app), register_import(app),
+      register_export(app),    register_eval(app),  register_bench(app),    register_serve(app),
+      register_calibrate(app), register_submit(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

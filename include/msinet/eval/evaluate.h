@@ -55,8 +55,8 @@ struct EvalOptions {
   int bootstrap = kBootstrapResamples;  ///< resamples of each mean's interval; 0: none
   fs::path plots_dir;                   ///< PNG plots written by run_eval when set
   bool keep_roc = false;  ///< keep each image's ROC curve (ImageScores::roc) without plotting
-  std::string protocol = "mit";      ///< "mit" or "tuebingen" (densities; see tuebingen.h)
-  fs::path train_fixations_dir;      ///< tuebingen: training fixation maps (centre bias)
+  std::string protocol = "mit";  ///< "mit" or "tuebingen" (densities; see tuebingen.h)
+  fs::path train_fixations_dir;  ///< tuebingen: training fixation maps (centre bias)
   std::vector<fs::path> train_fixation_files;  ///< tuebingen: these instead of the folder
   double kernel_size = 24.0;  ///< tuebingen: blur sigma in pixels (kTuebingenKernelSize)
 };
@@ -178,7 +178,7 @@ class Evaluator {
   EvalResult result_;
   std::unique_ptr<TuebingenScorer> tuebingen_;
   std::vector<size_t> tuebingen_rows_;  // result_.images row of each log-density scored
-  double emd_seconds_ = 0.0;  // time spent in emd(), for the log
+  double emd_seconds_ = 0.0;            // time spent in emd(), for the log
   size_t emd_images_ = 0;
 };
 
