@@ -145,10 +145,14 @@ void write_roc_plot(const fs::path& path, const std::vector<RocSeries>& series) 
          colour});
   }
   const int rows = static_cast<int>(legend.size());
-  plot::draw_legend(
-      img, legend,
-      {frame.area.x + frame.area.width / 2 - 40, frame.area.y + frame.area.height - 20 * rows},
-      /*step_x=*/0);
+  int widest = 0;
+  for (const plot::LegendEntry& e : legend) {
+    widest = std::max(widest, plot::text_width(e.label, /*scale=*/0.5));
+  }
+  // Bottom right, inside the frame, where a ROC curve above the diagonal leaves room.
+  const int left = std::max(frame.area.x + 10, frame.area.x + frame.area.width - 40 - widest);
+  plot::draw_legend(img, legend, {left, frame.area.y + frame.area.height - 20 * rows},
+                    /*step_x=*/0);
   plot::write_png(path, img, "ROC plot");
 }
 
