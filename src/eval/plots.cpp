@@ -27,7 +27,10 @@ void draw_axes(cv::Mat& img, const plot::Frame& frame, const std::string& title,
                const std::string& x_label, int y_divisions = 5) {
   plot::draw_y_grid(img, frame, y_divisions);
   plot::draw_x_grid(img, frame, /*divisions=*/5);
-  plot::draw_text(img, title, {kChartLeft, 25}, 0.5);
+  // A long title (folder names) is drawn smaller rather than cut at the edge.
+  const int room = kChartWidth - kChartLeft - 10;
+  const int width = plot::text_width(title, 0.5);
+  plot::draw_text(img, title, {kChartLeft, 25}, width > room ? 0.5 * room / width : 0.5);
   plot::draw_text(img, x_label,
                   {(kChartWidth - plot::text_width(x_label, 0.5)) / 2, kChartHeight - 12}, 0.5);
 }
