@@ -1,5 +1,7 @@
 #include "msinet/infer/calibrate_dataset.h"
 
+#include "dataset_run.h"
+
 #include <spdlog/spdlog.h>
 
 #include <map>
@@ -85,20 +87,12 @@ calibration::Calibration run_calibrate_dataset(const data::PreparedDataset& data
         train.size(), dataset.split.train.size(), val.size(), dataset.split.valid.size());
   }
   const fs::path weights =
-      o.weights.empty()
-          ? checkpoint::resolve_weights(dataset.name, o.results_dir, o.weights_dir, o.download)
-          : o.weights;
+      dataset_weights(dataset, o.weights, o.results_dir, o.weights_dir, o.download);
   pipeline::Predictor predictor(weights, o.device, o.precision);
   spdlog::info("calibrate: {} training and {} validation images of '{}' with '{}' ({})",
                train.size(), val.size(), dataset.name, weights.string(), predictor.describe());
-  pipeline::PipelineOptions po;
-  po.height = dataset.height;
-  po.width = dataset.width;
-  po.batch_size = o.batch_size;
-  po.workers = o.workers > 0 ? o.workers : 2;
-  po.inflight_bytes = o.inflight_bytes;
-  po.label = "calibrate";
-  po.progress = o.progress;
+  const pipeline::PipelineOptions po =
+      dataset_pipeline(dataset, o.batch_size, o.workers, o.inflight_bytes, "calibrate", o.progress);
   auto predict = [&](std::vector<std::string> paths, const std::map<std::string, fs::path>& fix) {
     Samples sink(fix, o.fit.fit_size);
     pipeline::ImageFiles source(std::move(paths));

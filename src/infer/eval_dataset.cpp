@@ -1,5 +1,7 @@
 #include "msinet/infer/eval_dataset.h"
 
+#include "dataset_run.h"
+
 #include <spdlog/spdlog.h>
 
 #include <map>
@@ -122,20 +124,12 @@ eval::EvalResult run_eval_dataset(const data::PreparedDataset& dataset,
                                           : calibration::read_calibration(o.calibration);
     }
     const fs::path weights =
-        o.weights.empty()
-            ? checkpoint::resolve_weights(dataset.name, o.results_dir, o.weights_dir, o.download)
-            : o.weights;
+        dataset_weights(dataset, o.weights, o.results_dir, o.weights_dir, o.download);
     pipeline::Predictor predictor(weights, o.device, o.precision);
     spdlog::info("eval: {} validation images of '{}' with '{}' ({})", stimuli.size(), dataset.name,
                  weights.string(), predictor.describe());
-    pipeline::PipelineOptions po;
-    po.height = dataset.height;
-    po.width = dataset.width;
-    po.batch_size = o.batch_size;
-    po.workers = o.workers > 0 ? o.workers : 2;
-    po.inflight_bytes = o.inflight_bytes;
-    po.label = "eval";
-    po.progress = options.progress;
+    const pipeline::PipelineOptions po = dataset_pipeline(
+        dataset, o.batch_size, o.workers, o.inflight_bytes, "eval", options.progress);
     pipeline::ImageFiles source(std::move(stimuli));
     Scores sink(evaluator, std::move(calibration));
     const pipeline::PipelineResult r = pipeline::run_pipeline(source, predictor, sink, po);
