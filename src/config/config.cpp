@@ -14,6 +14,7 @@
 #include "msinet/util/error.h"
 #include "msinet/util/fs.h"
 #include "msinet/util/size.h"
+#include "msinet/util/text.h"
 
 namespace msinet::config {
 
@@ -219,7 +220,13 @@ void Config::set(const std::string& key, const std::string& value, Source source
 }
 
 void Config::load_yaml(const std::filesystem::path& path) {
-  const std::string text = util::read_file(path);
+  std::string text;
+  try {
+    text = util::read_file(path);
+  } catch (const Error&) {
+    throw config_error("cannot read configuration file '" + path.string() +
+                       "': no such file or no permission");
+  }
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -268,22 +275,6 @@ void Config::load_yaml(const std::filesystem::path& path) {
 
 namespace {
 
-// Levenshtein distance, for suggesting the key a misspelt variable meant.
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 // MSINET_<KEY>, upper case.
 std::string environment_name(const std::string& key) {
   std::string name = "MSINET_" + key;
@@ -299,16 +290,9 @@ const char* const kScriptVariables[] = {"MSINET_BUILD_DIR", "MSINET_TOKEN"};
 }  // namespace
 
 std::string closest_key(const std::string& name) {
-  std::string best;
-  size_t best_distance = std::string::npos;
-  for (const auto& k : known_keys()) {
-    const size_t d = edit_distance(name, k.key);
-    if (d < best_distance) {
-      best_distance = d;
-      best = k.key;
-    }
-  }
-  return best;
+  std::vector<std::string> keys;
+  for (const auto& k : known_keys()) keys.push_back(k.key);
+  return util::closest_match(name, keys);
 }
 
 void Config::load_environment() {
