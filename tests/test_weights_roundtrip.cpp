@@ -8,8 +8,10 @@
 
 #include <sstream>
 
+#include "msinet/checkpoint/load.h"
 #include "msinet/checkpoint/tf_names.h"
 #include "msinet/model/msinet.h"
+#include "msinet/util/error.h"
 #include "msinet/weights/readers.h"
 #include "msinet/weights/writers.h"
 #include "tools/http_server.h"
@@ -82,6 +84,26 @@ TEST_F(WeightsRoundTrip, Float32FormsAreIdentical) {
     EXPECT_TRUE(same_tensors(back, *original_));
     EXPECT_TRUE(torch::equal(forward(back, src.string()), *reference_map_));
   }
+}
+
+// `msinet import` and `--weights` take a TF checkpoint as its prefix, its .index or its folder.
+TEST_F(WeightsRoundTrip, ImportTakesACheckpointByPrefixIndexOrFolder) {
+  const fs::path dir = tmp_->path() / "import-ckpt";
+  const fs::path prefix = dir / "ckpt" / "model.ckpt-1000";
+  w::write_checkpoint(prefix, *original_);
+  ASSERT_FALSE(fs::exists(prefix));
+  int n = 0;
+  for (const fs::path& src : {prefix, fs::path(prefix.string() + ".index"), dir / "ckpt"}) {
+    SCOPED_TRACE(src.string());
+    const fs::path out = dir / ("imported" + std::to_string(n++) + ".msinet");
+    msinet::checkpoint::import_weights(src, out);
+    msinet::model::MSINet net;
+    msinet::checkpoint::load_weights_file(net, out);
+    EXPECT_TRUE(same_tensors(msinet::checkpoint::export_tf_weights(net), *original_));
+  }
+  EXPECT_THROW(
+      msinet::checkpoint::import_weights(dir / "ckpt" / "model.ckpt-2000", dir / "never.msinet"),
+      msinet::Error);
 }
 
 TEST_F(WeightsRoundTrip, Uint8ExtensionlessShardStaysWithinTheStep) {

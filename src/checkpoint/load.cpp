@@ -24,7 +24,8 @@ fs::path best_checkpoint_path(const fs::path& results_dir, const std::string& na
 
 void load_weights_file(model::MSINet& net, const fs::path& path) {
   std::error_code ec;
-  if (!fs::exists(path, ec)) {
+  // A TF checkpoint is named by its prefix, which is no file itself (prefix.index is).
+  if (!fs::exists(path, ec) && !fs::is_regular_file(path.string() + ".index", ec)) {
     throw Error(ErrorCode::kWeights, "weights '" + path.string() + "' do not exist");
   }
   if (fs::is_regular_file(path, ec) && looks_like_checkpoint(path)) {
