@@ -65,3 +65,10 @@ add_dependencies(test_infer_video msinet)
 msinet_add_test(test_infer_video_slow LABEL slow TIMEOUT 900 SOURCES test_infer_video_slow.cpp
                 LIBS msinet_bench opencv_videoio ${OpenCV_LIBS})
 add_dependencies(test_infer_video_slow msinet)
+# The help, the README, the completion script and the man page against each other.
+msinet_add_test(test_cli_help LABEL smoke SOURCES test_cli_help.cpp)
+add_dependencies(test_cli_help msinet msinet_completion)
+if(MSINET_HELP2MAN)
+  add_dependencies(test_cli_help msinet_man)
+  target_compile_definitions(test_cli_help PRIVATE MSINET_HAVE_HELP2MAN)
+endif()

@@ -46,8 +46,7 @@ Command register_bench(CLI::App& root) {
   CLI::App* app = root.add_subcommand(
       "bench",
       "measure forward speed (per size, batch, precision) against a plain LibTorch loop and "
-      "this machine's peak, the training step (NCHW and channels-last, optionally beside "
-      "PyTorch), the image pipeline, the test job and memory");
+      "this machine's peak, the training step, the image pipeline, the test job and memory");
   auto state = add_common_options(*app);
   struct Args {
     std::string sizes = "240x320,360x360,216x384";
@@ -71,16 +70,20 @@ Command register_bench(CLI::App& root) {
   app->add_option("--sizes", args->sizes,
                   "input sizes HxW, comma-separated; the first is also used for the "
                   "comparison details and the test job")
+      ->type_name("HxW,...")
       ->capture_default_str();
   app->add_option("--batches", args->batches, "batch sizes, comma-separated")
+      ->type_name("N,...")
       ->capture_default_str();
   app->add_option("--precision", args->precision,
                   "precisions to time, comma-separated (fp32, bf16, fp16) [default: fp32 and every "
-                  "reduced precision this device supports]");
+                  "reduced precision this device supports]")
+      ->type_name("P,...");
   app->add_option("--iters", args->iters,
                   "timed runs per configuration after one warm-up (the median is reported)")
       ->capture_default_str();
-  app->add_option("--json", args->json, "also write the results to this JSON file");
+  app->add_option("--json", args->json, "also write the results to this JSON file")
+      ->type_name("FILE");
   app->add_option("--test-images", args->test_images,
                   "images for timing the test job (photos repeated as needed); 0 skips it")
       ->capture_default_str();
@@ -88,28 +91,34 @@ Command register_bench(CLI::App& root) {
       ->capture_default_str();
   app->add_option("--photos", args->photos,
                   "folder of real photos (generated images when it has none)")
+      ->type_name("DIR")
       ->capture_default_str();
-  app->add_option(
-      "--skip", args->skip,
-      "parts to leave out, comma-separated: plain, ablation, accuracy, train, pipeline");
+  app->add_option("--skip", args->skip,
+                  "parts to leave out, comma-separated: plain, ablation, accuracy, train, pipeline")
+      ->type_name("PART,...");
   app->add_option("--seed", args->seed, "seed of the random weights and inputs")
       ->capture_default_str();
   app->add_option("--save-weights", args->save_weights,
                   "also write the random weights of --seed to this checkpoint (to export them "
-                  "and time another runtime on the same network)");
+                  "and time another runtime on the same network)")
+      ->type_name("FILE");
   app->add_flag("--train", args->train_only,
                 "time only the training step (no forward sweep, plain loop, ablation, accuracy, "
                 "pipeline or test job)");
   app->add_option("--train-batches", args->train_batches,
-                  "batch sizes of the training step, comma-separated [default: 1]");
+                  "batch sizes of the training step, comma-separated [default: 1]")
+      ->type_name("N,...");
   app->add_option("--peer", args->peer,
                   "also time the training step of an independent PyTorch eager MSI-Net in the "
-                  "same run, at the same sizes, batches and threads: 'torch'");
+                  "same run, at the same sizes, batches and threads")
+      ->type_name("torch");
   app->add_option("--peer-python", args->peer_python, "Python with PyTorch that runs the peer")
+      ->type_name("FILE")
       ->capture_default_str();
   app->add_option("--peer-script", args->peer_script,
                   "the peer script [default: tests/tools/torch_train_peer.py beside the "
-                  "executable's folder or in the current folder]");
+                  "executable's folder or in the current folder]")
+      ->type_name("FILE");
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config& cfg) {
     const int threads = runtime::configure_threads(cfg.get_int("threads"));

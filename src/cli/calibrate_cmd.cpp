@@ -55,28 +55,39 @@ Command register_calibrate(CLI::App& root) {
   auto args = std::make_shared<Args>();
   app->add_option("-d,--dataset", args->dataset,
                   "predict this prepared dataset's training and validation splits with the model "
-                  "and fit to their fixations");
+                  "and fit to their fixations")
+      ->type_name("DATA");
   app->add_option("-p,--path", args->path,
-                  "with -d: the folder holding the dataset folder [default: <data_dir>]");
+                  "with -d: the folder holding the dataset folder [default: <data_dir>]")
+      ->type_name("DIR");
   app->add_option("--weights", args->weights,
-                  "with -d: the weights [default: those `test` would use]");
+                  "with -d: the weights [default: those `test` would use]")
+      ->type_name("FILE");
   app->add_option("--pred", args->pred,
                   "fit saved maps instead: folder of predicted maps (.jpeg/.jpg/.png/.npy), "
-                  "matched by file stem to --fixations");
+                  "matched by file stem to --fixations")
+      ->type_name("DIR");
   app->add_option("--fixations", args->fixations,
-                  "with --pred: folder of binary fixation maps (nonzero = fixated)");
-  app->add_option("--val-pred", args->val_pred, "with --pred: validation maps to score");
-  app->add_option("--val-fixations", args->val_fixations, "with --val-pred: their fixation maps");
+                  "with --pred: folder of binary fixation maps (nonzero = fixated)")
+      ->type_name("DIR");
+  app->add_option("--val-pred", args->val_pred, "with --pred: validation maps to score")
+      ->type_name("DIR");
+  app->add_option("--val-fixations", args->val_fixations, "with --val-pred: their fixation maps")
+      ->type_name("DIR");
   app->add_option("-o,--output", args->output,
                   "calibration file to write [default: <results_dir>/calibration/<dataset>.yaml, "
-                  "with --pred <results_dir>/calibration/calibration.yaml]");
+                  "with --pred <results_dir>/calibration/calibration.yaml]")
+      ->type_name("FILE");
   app->add_option("--seed", args->seed, "seed of the fit's mini-batch order")
+      ->type_name("INT")
       ->capture_default_str();
   app->add_option("--fit-size", args->fit_size,
                   "maps and fixations are downscaled to this longer side (pixels) for the fit")
+      ->type_name("INT")
       ->capture_default_str()
       ->check(CLI::Range(8, 4096));
   app->add_option("--steps", args->steps, "Adam steps")
+      ->type_name("INT")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
   add_config_flag(*app, *state, "--size", "size");

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "msinet/cli/help.h"
 #include "msinet/data/image.h"
 #include "msinet/util/error.h"
 
@@ -25,17 +26,20 @@ const config::KeySpec& spec(const std::string& key) {
 CLI::Option* add_config_flag(CLI::App& app, CommandState& state, const std::string& flag,
                              const std::string& key) {
   const config::KeySpec& k = spec(key);
-  std::string help = k.help + " [default: " + (k.default_value.empty() ? "\"\"" : k.default_value) +
-                     "; key '" + key + "']";
   auto* target = &state.flags;
-  return app.add_option_function<std::string>(
-      flag, [target, key](const std::string& v) { (*target)[key] = v; }, help);
+  return app
+      .add_option_function<std::string>(
+          flag, [target, key](const std::string& v) { (*target)[key] = v; },
+          k.help + " (configuration key " + key + ")")
+      ->type_name(config_type_name(k))
+      ->default_str(k.default_value);
 }
 
 std::shared_ptr<CommandState> add_common_options(CLI::App& app) {
   auto state = std::make_shared<CommandState>();
   app.add_option("--config", state->config_file,
-                 "YAML file with configuration keys (see configs/default.yaml)");
+                 "YAML file with configuration keys (see configs/default.yaml)")
+      ->type_name("FILE");
   app.add_flag("--print-config", state->print_config,
                "print the resolved configuration and where each value came from, then exit");
   app.add_flag("-v,--verbose", state->verbose, "more log output (debug)");
@@ -99,16 +103,24 @@ const std::vector<std::string>& command_arguments() { return arguments_store(); 
 int run_cli(int argc, char** argv) {
   arguments_store().assign(argv + std::min(argc, 1), argv + argc);
   CLI::App app{
-      "msinet: MSI-Net saliency prediction (train, test, download, import, export, eval, "
-      "calibrate, submit, bench, serve)"};
+      "msinet: MSI-Net saliency prediction: train it, run it on images, videos and "
+      "cameras, score, calibrate, export and serve it",
+      "msinet"};
+  app.formatter(std::make_shared<HelpFormatter>());
   app.require_subcommand(1);
-  app.set_version_flag("--version", "msinet 0.1.0");
+  app.set_version_flag("--version", "msinet " MSINET_VERSION);
   std::vector<Command> commands = {
       register_test(app),      register_train(app), register_download(app), register_import(app),
       register_export(app),    register_eval(app),  register_bench(app),    register_serve(app),
       register_calibrate(app), register_submit(app)};
+  commands.push_back(register_completion(app));
+  app.footer(top_level_footer(app));
+  std::vector<std::string> arranged = arrange_arguments(app, command_arguments());
+  std::string program = "msinet";
+  std::vector<char*> parse_argv{program.data()};
+  for (std::string& a : arranged) parse_argv.push_back(a.data());
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(parse_argv.size()), parse_argv.data());
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

@@ -21,9 +21,10 @@ Command register_download(CLI::App& root) {
   auto args = std::make_shared<Args>();
   app->add_option("-d,--dataset", args->dataset,
                   "salicon, mit1003, cat2000, dutomron, pascals, osie or fiwi")
+      ->type_name("DATA")
       ->required();
-  app->add_option("-p,--path", args->path,
-                  "folder to prepare the dataset in [default: <data_dir>]");
+  app->add_option("-p,--path", args->path, "folder to prepare the dataset in [default: <data_dir>]")
+      ->type_name("DIR");
   app->add_flag("--keep-archives", args->keep, "keep the downloaded archives in <path>/downloads");
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config& cfg) {

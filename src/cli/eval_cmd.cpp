@@ -71,63 +71,80 @@ Command register_eval(CLI::App& root) {
   };
   auto args = std::make_shared<Args>();
   app->add_option(
-      "--pred", args->pred,
-      "folder of predicted maps (.jpeg/.jpg/.png grayscale or .npy), matched by file stem; "
-      "repeat it to compare models image by image (each against the first)");
+         "--pred", args->pred,
+         "folder of predicted maps (.jpeg/.jpg/.png grayscale or .npy), matched by file stem; "
+         "repeat it to compare models image by image (each against the first)")
+      ->type_name("DIR");
   app->add_option("--fixations", args->fixations,
-                  "folder of binary fixation maps (nonzero = fixated)");
-  app->add_option("--maps", args->maps,
-                  "folder of continuous ground-truth maps (for CC, KLD, SIM)");
+                  "folder of binary fixation maps (nonzero = fixated)")
+      ->type_name("DIR");
+  app->add_option("--maps", args->maps, "folder of continuous ground-truth maps (for CC, KLD, SIM)")
+      ->type_name("DIR");
   app->add_option(
-      "-d,--dataset", args->dataset,
-      "score the validation split of this prepared dataset with a model (or --baseline)");
+         "-d,--dataset", args->dataset,
+         "score the validation split of this prepared dataset with a model (or --baseline)")
+      ->type_name("DATA");
   app->add_option("-p,--path", args->path,
-                  "with -d: the folder holding the dataset folder [default: <data_dir>]");
+                  "with -d: the folder holding the dataset folder [default: <data_dir>]")
+      ->type_name("DIR");
   app->add_option("--weights", args->weights,
-                  "with -d: the weights [default: those `test` would use]");
+                  "with -d: the weights [default: those `test` would use]")
+      ->type_name("FILE");
   app->add_option("--baseline", args->baseline,
                   "score a baseline predictor instead: center (isotropic Gaussian, sigma = 0.25 x "
-                  "min(h, w)) or chance (uniform)")
+                  "min(h, w)) or chance (a uniform map: seeded random tie-breaking for AUC-Judd, "
+                  "AUC-Borji, sAUC, NSS and CC, the exact uniform density for KLD, SIM and IG)")
+      ->type_name("center|chance")
       ->check(CLI::IsMember({"center", "chance"}));
   app->add_option("--baseline-maps", args->baseline_maps,
-                  "IG baseline maps, matched by stem [default: the centre map]");
+                  "IG baseline maps, matched by stem [default: the centre map]")
+      ->type_name("DIR");
   app->add_option("--metrics", args->metrics,
                   "comma-separated subset of auc_judd,auc_borji,sauc,nss,cc,kld,sim,emd,ig "
                   "[default: all applicable but emd, which costs about 10 ms per 480x640 image "
-                  "and 0.1 s per 1080x1920 one]");
+                  "and 0.1 s per 1080x1920 one]")
+      ->type_name("M,...");
   app->add_option("--protocol", args->protocol,
                   "mit: the MIT benchmark's MATLAB metrics on raw maps; tuebingen: the "
                   "MIT/Tuebingen benchmark's metrics of a density (.npy densities or "
                   "log-densities; ll, ig, auc, sauc, nss, cc, kld, sim)")
+      ->type_name("mit|tuebingen")
       ->check(CLI::IsMember({"mit", "tuebingen"}))
       ->capture_default_str();
   app->add_option("--train-fixations", args->train_fixations,
                   "tuebingen: the training split's binary fixation maps, for the centre-bias "
-                  "baseline [with -d: the dataset's]");
+                  "baseline [with -d: the dataset's]")
+      ->type_name("DIR");
   app->add_option("--calibration", args->calibration,
                   "tuebingen with -d: the calibration file (`msinet calibrate`) that turns the "
-                  "model's maps into densities [default: the identity calibration]");
+                  "model's maps into densities [default: the identity calibration]")
+      ->type_name("FILE");
   app->add_option("--kernel-size", args->kernel_size,
                   "tuebingen: blur sigma in pixels of the empirical map and of the CC/KLD/SIM "
                   "maps (MIT300: 24, CAT2000: 40)")
+      ->type_name("PX")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app->add_option("--seed", args->seed, "seed of the random metrics (AUC jitter, AUC-Borji, sAUC)")
+      ->type_name("INT")
       ->capture_default_str();
   app->add_flag("--no-jitter", args->no_jitter, "no tie-breaking noise in AUC-Judd");
   app->add_option("--bootstrap", args->bootstrap,
                   "resamples of the 95% bootstrap interval of each mean (0: no intervals)")
+      ->type_name("INT")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app->add_option("--plots", args->plots,
                   "folder for the PNG plots [default: the folder of --json, else of --csv, else "
-                  "no plots]");
+                  "no plots]")
+      ->type_name("DIR");
   app->add_flag("--no-plots", args->no_plots, "no PNG plots, even beside --json / --csv");
   add_config_flag(*app, *state, "--size", "size");
   add_config_flag(*app, *state, "--batch-size", "batch_size");
   add_config_flag(*app, *state, "--precision", "precision");
-  app->add_option("--csv", args->csv, "write one row per image to this CSV file");
-  app->add_option("--json", args->json, "write the summary to this JSON file");
+  app->add_option("--csv", args->csv, "write one row per image to this CSV file")
+      ->type_name("FILE");
+  app->add_option("--json", args->json, "write the summary to this JSON file")->type_name("FILE");
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config& cfg) {
     runtime::configure_threads(cfg.get_int("threads"));

@@ -18,32 +18,40 @@ Command register_export(CLI::App& root) {
   auto args = std::make_shared<Args>();
   app->add_option("-d,--dataset", args->dataset,
                   "dataset whose default weights to export (recorded in the metadata)")
+      ->type_name("DATA")
       ->capture_default_str();
   app->add_option("--weights", args->weights,
                   "weights: any form `test --weights` takes [default: the best checkpoint "
-                  "trained here, else the published model]");
+                  "trained here, else the published model]")
+      ->type_name("FILE");
   app->add_option("-f,--format", args->format,
                   "onnx (a .onnx file), tfjs (a folder: model.json + shards) or graphdef (a "
                   "frozen .pb, NHWC, as the original's model_<dataset>_cpu.pb)")
+      ->type_name("onnx|tfjs|graphdef")
       ->check(CLI::IsMember({"onnx", "tfjs", "graphdef"}))
       ->capture_default_str();
   app->add_option("-o,--output", args->output, "the file (onnx, graphdef) or folder (tfjs)")
+      ->type_name("PATH")
       ->required();
   app->add_option("--size", args->size,
                   "fixed input size HxW (multiples of 8, at most 8192) [default: any size, "
-                  "multiples of 8]");
+                  "multiples of 8]")
+      ->type_name("HxW");
   app->add_option("--precision", args->precision,
                   "onnx: fp32, or fp16 (float16 weights and convolutions; float32 input/output)")
+      ->type_name("fp32|fp16")
       ->check(CLI::IsMember({"fp32", "fp16"}))
       ->capture_default_str();
   app->add_option("--quantize", args->quantize,
                   "tfjs: weight quantization as the TF.js converter offers: none, uint8, uint16, "
                   "float16")
+      ->type_name("none|uint8|uint16|float16")
       ->check(CLI::IsMember({"none", "uint8", "uint16", "float16"}))
       ->capture_default_str();
   app->add_option("--layout", args->layout,
                   "onnx: nchw (input [N,3,H,W]) or nhwc (input [N,H,W,3], TF style) [default: "
                   "nchw; tfjs and graphdef are always nhwc]")
+      ->type_name("nchw|nhwc")
       ->check(CLI::IsMember({"nchw", "nhwc"}));
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config& cfg) {

@@ -9,17 +9,21 @@ namespace msinet::cli {
 Command register_import(CLI::App& root) {
   CLI::App* app = root.add_subcommand("import",
                                       "convert TensorFlow weights (frozen .pb, SavedModel, TF.js, "
-                                      "checkpoint) to an msinet checkpoint");
+                                      "checkpoint) or ONNX weights to an msinet checkpoint");
   auto state = add_common_options(*app);
   struct Args {
     std::string src, out;
   };
   auto args = std::make_shared<Args>();
-  app->add_option("SRC", args->src,
-                  "a frozen GraphDef .pb, a SavedModel folder, a TF.js model.json or "
-                  "*-weights_manifest.json, or a TF checkpoint (prefix, .index or folder)")
+  app->add_option(
+         "SRC", args->src,
+         "a frozen GraphDef .pb, a SavedModel folder, a TF.js model.json or "
+         "*-weights_manifest.json, a TF checkpoint (its prefix, e.g. ckpt/model.ckpt-1000, its "
+         ".index, or its folder), or an .onnx model")
+      ->type_name("SRC")
       ->required();
   app->add_option("-o,--output", args->out, "the checkpoint to write (e.g. weights/mine.msinet)")
+      ->type_name("FILE")
       ->required();
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config&) {

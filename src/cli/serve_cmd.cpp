@@ -28,43 +28,60 @@ Command register_serve(CLI::App& root) {
   serve::ServeOptions& o = args->o;
   app->add_option("-d,--dataset", args->dataset,
                   "dataset whose input size and weights to use (as for test)")
+      ->type_name("DATA")
       ->capture_default_str();
   app->add_option("--weights", args->weights,
                   "weights, any form test --weights takes [default: as test: the best checkpoint "
-                  "trained here, else the published model]");
+                  "trained here, else the published model]")
+      ->type_name("FILE");
   app->add_option("--host", o.host, "address to listen on; other than loopback is warned about")
+      ->type_name("ADDR")
       ->capture_default_str();
-  app->add_option("--port", o.port, "port; 0 = any free one (printed)")->capture_default_str();
+  app->add_option("--port", o.port, "port; 0 = any free one (printed)")
+      ->type_name("INT")
+      ->capture_default_str();
   app->add_option("--token", o.token,
                   "require 'Authorization: Bearer TOKEN' on /v1/* [default: env MSINET_TOKEN, "
-                  "else none]");
+                  "else none]")
+      ->type_name("TOKEN");
   app->add_option("--batch-size", o.batching.batch_size,
                   "requests of one size per forward pass at most; 1 = no batching")
+      ->type_name("INT")
       ->capture_default_str();
   app->add_option("--batch-wait-ms", args->batch_wait_ms,
                   "how long a partial batch waits for more requests")
+      ->type_name("MS")
       ->capture_default_str();
   app->add_option("--queue", o.batching.queue,
                   "requests accepted and not answered yet at most; more get 503")
+      ->type_name("INT")
       ->capture_default_str();
   app->add_option("--max-sizes", o.batching.max_sizes,
                   "input sizes with a pipeline at once; a new size while all are busy gets 503")
+      ->type_name("INT")
       ->capture_default_str();
   app->add_option("--max-body-mb", args->max_body_mb, "larger request bodies get 413 (MiB)")
+      ->type_name("MIB")
       ->capture_default_str();
   app->add_option("--http-threads", o.http_threads, "connections served at once")
+      ->type_name("INT")
       ->capture_default_str();
   app->add_option("--read-timeout", o.read_timeout_s, "seconds a read from a client may take")
+      ->type_name("S")
       ->capture_default_str();
   app->add_option("--write-timeout", o.write_timeout_s, "seconds a write to a client may take")
+      ->type_name("S")
       ->capture_default_str();
   app->add_option("--keep-alive-timeout", o.keep_alive_timeout_s,
                   "seconds an idle connection stays open")
+      ->type_name("S")
       ->capture_default_str();
   app->add_option("--keep-alive-max", o.keep_alive_max, "requests per connection at most")
+      ->type_name("INT")
       ->capture_default_str();
   app->add_option("--request-timeout", o.request_timeout_s,
                   "seconds a request waits for its map before 503")
+      ->type_name("S")
       ->capture_default_str();
   add_config_flag(*app, *state, "--size", "size");
   add_config_flag(*app, *state, "--precision", "precision");

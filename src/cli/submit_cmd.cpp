@@ -18,15 +18,22 @@ Command register_submit(CLI::App& root) {
   app->add_option("benchmark", args->benchmark,
                   "mit300 or cat2000 (grayscale JPEG saliency maps), or tuebingen (.npy "
                   "log-densities)")
+      ->type_name("mit300|cat2000|tuebingen")
       ->required()
       ->check(CLI::IsMember({"mit300", "cat2000", "tuebingen"}));
-  app->add_option("-p,--maps", args->maps, "folder of maps, named as the stimuli")->required();
-  app->add_option("--stimuli", args->stimuli, "folder of the benchmark's test images")->required();
-  app->add_option("-o,--output", args->output, "the .zip to write")->required();
+  app->add_option("-p,--maps", args->maps, "folder of maps, named as the stimuli")
+      ->type_name("DIR")
+      ->required();
+  app->add_option("--stimuli", args->stimuli, "folder of the benchmark's test images")
+      ->type_name("DIR")
+      ->required();
+  app->add_option("-o,--output", args->output, "the .zip to write")->type_name("FILE")->required();
   app->add_option("--name", args->name,
                   "folder inside the mit300/cat2000 package (the model's name) [default: the "
-                  "output's stem]");
+                  "output's stem]")
+      ->type_name("NAME");
   app->add_option("--max-mb", args->max_mb, "largest package accepted, in MiB (summed maps)")
+      ->type_name("MIB")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 30))
       ->capture_default_str();
   Command cmd{app, state, nullptr};

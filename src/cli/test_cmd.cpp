@@ -28,13 +28,16 @@ Command register_test(CLI::App& root) {
   app->add_option("-d,--dataset", args->dataset,
                   "dataset whose input size and weights to use: salicon, mit1003, cat2000, "
                   "dutomron, pascals, osie, fiwi, or a dataset YAML file")
+      ->type_name("DATA")
       ->capture_default_str();
   app->add_option("-p,--path", args->path,
                   "an image, a video, or a folder searched recursively for .png/.jpg/.jpeg "
-                  "images and .mp4/.avi/.mov/.mkv/.webm/.m4v videos (any codec FFmpeg reads)");
+                  "images and .mp4/.avi/.mov/.mkv/.webm/.m4v videos (any codec FFmpeg reads)")
+      ->type_name("PATH");
   app->add_option("-o,--output-dir", args->output,
                   "output folder [default: <results_dir>/images, videos in "
-                  "<results_dir>/videos]");
+                  "<results_dir>/videos]")
+      ->type_name("DIR");
   app->add_option("--camera", args->camera,
                   "map a camera instead of files, until Ctrl-C: a V4L2 index (0) or a device "
                   "path (/dev/video2); writes camera_<YYYYmmdd-HHMMSS>.mp4 "
@@ -48,10 +51,12 @@ Command register_test(CLI::App& root) {
                   "m_t = ALPHA * map_t + (1 - ALPHA) * m_{t-1}, m_0 = map_0, 0 < ALPHA <= 1 "
                   "[default: off]")
       ->type_name("ALPHA");
-  app->add_option("--weights", args->weights,
-                  "weights: an msinet checkpoint, a frozen GraphDef .pb, a SavedModel folder, a "
-                  "TF.js model.json or a TF checkpoint [default: the best checkpoint trained here, "
-                  "else the published model, downloaded on first use]");
+  app->add_option(
+         "--weights", args->weights,
+         "weights: an msinet checkpoint, a frozen GraphDef .pb, a SavedModel folder, a "
+         "TF.js model.json, a TF checkpoint or an .onnx model [default: the best checkpoint "
+         "trained here, else the published model, downloaded on first use]")
+      ->type_name("FILE");
   app->add_flag("--overlay", args->overlay,
                 "also write <stem>_overlay.jpeg (videos: <stem>_overlay.mp4): the image blended "
                 "with the coloured map");

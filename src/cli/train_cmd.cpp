@@ -96,10 +96,12 @@ Command register_train(CLI::App& root) {
   app->add_option(
          "-d,--dataset", args->dataset,
          "salicon, mit1003, cat2000, dutomron, pascals, osie, fiwi, or a dataset YAML file")
+      ->type_name("DATA")
       ->required();
   app->add_option("-p,--path", args->path,
                   "folder that holds the dataset folder (prepared there when missing), or the "
-                  "dataset folder itself [default: <data_dir>]");
+                  "dataset folder itself [default: <data_dir>]")
+      ->type_name("DIR");
   add_config_flag(*app, *state, "--epochs", "epochs");
   add_config_flag(*app, *state, "--batch-size", "batch_size");
   add_config_flag(*app, *state, "--lr", "learning_rate");
@@ -114,16 +116,23 @@ Command register_train(CLI::App& root) {
   add_config_flag(*app, *state, "--dist-timeout", "dist_timeout");
   app->add_option("--nproc", args->nproc,
                   "ranks to start on this node, each a process training on its share of every "
-                  "batch (data parallel) [default: 1]")
+                  "batch (data parallel)")
+      ->type_name("INT")
+      ->capture_default_str()
       ->check(CLI::Range(1, 1024));
-  app->add_option("--nnodes", args->nnodes,
-                  "nodes in the run, each started with --nproc [default: 1]")
+  app->add_option("--nnodes", args->nnodes, "nodes in the run, each started with --nproc")
+      ->type_name("INT")
+      ->capture_default_str()
       ->check(CLI::Range(1, 65536));
-  app->add_option("--node-rank", args->node_rank, "this node's index, 0 .. nnodes-1 [default: 0]");
-  app->add_option("--master-addr", args->master_addr,
-                  "host of rank 0, which serves the rendezvous [default: 127.0.0.1]");
+  app->add_option("--node-rank", args->node_rank, "this node's index, 0 .. nnodes-1")
+      ->type_name("INT")
+      ->capture_default_str();
+  app->add_option("--master-addr", args->master_addr, "host of rank 0, which serves the rendezvous")
+      ->type_name("HOST")
+      ->capture_default_str();
   app->add_option("--master-port", args->master_port,
                   "its TCP port [default: a free port on one node, 29500 on several]")
+      ->type_name("PORT")
       ->check(CLI::Range(0, 65535));
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config& cfg) {
