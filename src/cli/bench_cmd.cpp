@@ -97,6 +97,7 @@ Command register_bench(CLI::App& root) {
                   "parts to leave out, comma-separated: plain, ablation, accuracy, train, pipeline")
       ->type_name("PART,...");
   app->add_option("--seed", args->seed, "seed of the random weights and inputs")
+      ->type_name("INT")
       ->capture_default_str();
   app->add_option("--save-weights", args->save_weights,
                   "also write the random weights of --seed to this checkpoint (to export them "

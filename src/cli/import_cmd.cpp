@@ -20,7 +20,7 @@ Command register_import(CLI::App& root) {
          "a frozen GraphDef .pb, a SavedModel folder, a TF.js model.json or "
          "*-weights_manifest.json, a TF checkpoint (its prefix, e.g. ckpt/model.ckpt-1000, its "
          ".index, or its folder), or an .onnx model")
-      ->type_name("SRC")
+      ->type_name("PATH")
       ->required();
   app->add_option("-o,--output", args->out, "the checkpoint to write (e.g. weights/mine.msinet)")
       ->type_name("FILE")
