@@ -56,11 +56,13 @@ std::vector<std::string> option_spellings(const CLI::App& app, bool long_only) {
   return out;
 }
 
-// Options every subcommand has (add_common_options), so they may come before the subcommand.
+// Options every subcommand with the common options (add_common_options, known by
+// --print-config) has, so they may come before the subcommand.
 const CLI::Option* common_option(const std::vector<const CLI::App*>& subs,
                                  const std::string& name) {
   const CLI::Option* found = nullptr;
   for (const CLI::App* sub : subs) {
+    if (sub->get_option_no_throw("--print-config") == nullptr) continue;
     const CLI::Option* opt = sub->get_option_no_throw(name);
     if (opt == nullptr || opt == sub->get_help_ptr()) return nullptr;
     found = opt;
