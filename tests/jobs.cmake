@@ -65,3 +65,8 @@ add_dependencies(test_infer_video msinet)
 msinet_add_test(test_infer_video_slow LABEL slow TIMEOUT 900 SOURCES test_infer_video_slow.cpp
                 LIBS msinet_bench opencv_videoio ${OpenCV_LIBS})
 add_dependencies(test_infer_video_slow msinet)
+# What train and download check before a download, their --dry-run plans, and test's warning for
+# a checkpoint run at another size, through the binary.
+msinet_add_test(test_cli_preflight LABEL smoke TIMEOUT 600 SOURCES test_cli_preflight.cpp
+                LIBS msinet_util ${OpenCV_LIBS})
+add_dependencies(test_cli_preflight msinet)
