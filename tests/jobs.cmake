@@ -72,3 +72,8 @@ if(MSINET_HELP2MAN)
   add_dependencies(test_cli_help msinet_man)
   target_compile_definitions(test_cli_help PRIVATE MSINET_HAVE_HELP2MAN)
 endif()
+# What train and download check before a download, their --dry-run plans, and test's warning for
+# a checkpoint run at another size, through the binary.
+msinet_add_test(test_cli_preflight LABEL smoke TIMEOUT 600 SOURCES test_cli_preflight.cpp
+                LIBS msinet_util ${OpenCV_LIBS})
+add_dependencies(test_cli_preflight msinet)

@@ -2,6 +2,7 @@
 
 #include "msinet/checkpoint/container.h"
 #include "msinet/util/error.h"
+#include "test_support.h"
 
 namespace msinet {
 namespace {
@@ -100,6 +101,50 @@ TEST(Checkpoint, VersionOneFilesWithoutChecksumsStillLoad) {
 
 TEST(Checkpoint, ForeignBytesAreRejected) {
   EXPECT_THROW(checkpoint::decode_checkpoint("PK\x03\x04 not a checkpoint", "a.zip"), Error);
+}
+
+// The metadata alone: read from the first section, so a file cut after it still gives it; its own
+// damage is caught (CRC32C), and version 1 files are read too.
+TEST(Checkpoint, MetadataIsReadWithoutTheWeights) {
+  testing::TempDir dir("ckpt-meta");
+  const std::string bytes = checkpoint::encode_checkpoint(sample());
+  const std::filesystem::path whole = dir.path() / "whole.msinet";
+  checkpoint::write_checkpoint(whole, sample());
+  const checkpoint::CheckpointMeta m = checkpoint::read_checkpoint_meta(whole);
+  EXPECT_EQ(m.dataset, "osie");
+  EXPECT_EQ(m.height, 48);
+  EXPECT_EQ(m.width, 64);
+  EXPECT_EQ(m.epochs_done, 2);
+  EXPECT_EQ(m.step_in_epoch, 3);
+
+  const size_t model_at = bytes.find("\nmodel ") + 1;
+  const std::filesystem::path cut = dir.path() / "cut.msinet";
+  std::ofstream(cut, std::ios::binary) << bytes.substr(0, model_at + 3);
+  EXPECT_EQ(checkpoint::read_checkpoint_meta(cut).epochs_done, 2);
+
+  std::string flipped = bytes;
+  flipped[bytes.find("osie")] ^= 0x20;
+  const std::filesystem::path bad = dir.path() / "bad.msinet";
+  std::ofstream(bad, std::ios::binary) << flipped;
+  const Error e = testing::thrown_error([&] { checkpoint::read_checkpoint_meta(bad); });
+  EXPECT_EQ(e.code(), ErrorCode::kWeights);
+  EXPECT_NE(std::string(e.what()).find("bad.msinet"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find("CRC32C"), std::string::npos) << e.what();
+
+  const std::string meta =
+      "dataset: x\nheight: 8\nwidth: 16\nepochs_done: 1\nstep_in_epoch: 0\n"
+      "partial_train_sum: 0\nbest_valid: 0.5\nseed: 7\ntrain_history: [0.75]\n"
+      "valid_history: [0.5]";
+  const std::filesystem::path old = dir.path() / "old.msinet";
+  std::ofstream(old, std::ios::binary) << "MSINET-CHECKPOINT 1\nmeta " +
+                                              std::to_string(meta.size()) + "\n" + meta +
+                                              "\nmodel 3\nabc\nend\n";
+  EXPECT_EQ(checkpoint::read_checkpoint_meta(old).width, 16);
+
+  EXPECT_EQ(testing::thrown_error([&] {
+              checkpoint::read_checkpoint_meta(dir.path() / "none.msinet");
+            }).code(),
+            ErrorCode::kWeights);
 }
 
 }  // namespace

@@ -154,6 +154,42 @@ Checkpoint read_checkpoint(const std::filesystem::path& path) {
   return decode_checkpoint(util::read_file(path), path.string());
 }
 
+CheckpointMeta read_checkpoint_meta(const std::filesystem::path& path) {
+  const std::string origin = path.string();
+  auto damaged = [&](const std::string& why) {
+    return Error(ErrorCode::kWeights, "checkpoint '" + origin +
+                                          "' is damaged or not an msinet checkpoint (" + why +
+                                          "); retrain or pick another file");
+  };
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    throw Error(ErrorCode::kWeights, "checkpoint '" + origin + "' does not exist");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ErrorCode::kWeights, "checkpoint '" + origin + "' cannot be read");
+  std::string magic, header;
+  if (!std::getline(in, magic) || !std::getline(in, header)) throw damaged("truncated header");
+  magic += "\n";
+  const bool checksummed = magic == kMagic;
+  if (!checksummed && magic != kMagicV1) throw damaged("wrong header");
+  // encode_checkpoint writes the metadata first.
+  std::istringstream hs(header);
+  std::string name, stored_crc;
+  unsigned long long len = 0;
+  if (!(hs >> name >> len) || name != "meta" || (checksummed && !(hs >> stored_crc)) ||
+      len > (1ull << 26)) {
+    throw damaged("bad metadata section header");
+  }
+  std::string body(len, '\0');
+  if (!in.read(body.data(), static_cast<std::streamsize>(len))) {
+    throw damaged("section 'meta' is truncated");
+  }
+  if (checksummed && stored_crc != hex32(weights::crc32c(body))) {
+    throw damaged("section 'meta' fails its CRC32C check: the bytes changed after writing");
+  }
+  return decode_meta(body, origin);
+}
+
 void write_checkpoint(const std::filesystem::path& path, const Checkpoint& ckpt) {
   util::write_file_atomic(path, encode_checkpoint(ckpt));
 }

@@ -90,6 +90,11 @@ Command register_test(CLI::App& root) {
     o.dataset = ds.name;
     o.height = ds.height;
     o.width = ds.width;
+    if (cfg.source("size") != config::Source::kDefault) {
+      o.size_origin = cfg.source("size") == config::Source::kFlag ? "--size" : "the size setting";
+    } else {
+      o.size_origin = "the size of " + ds.name;
+    }
     o.weights = args->weights;
     o.output_dir = args->output;
     o.results_dir = cfg.get("results_dir");

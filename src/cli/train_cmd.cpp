@@ -3,12 +3,15 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <iostream>
 
 #include "msinet/cli/common.h"
 #include "msinet/cli/datasets.h"
+#include "msinet/cli/dry_run.h"
 #include "msinet/dist/group_config.h"
 #include "msinet/dist/launcher.h"
 #include "msinet/runtime/threads.h"
+#include "msinet/train/init.h"
 #include "msinet/train/train.h"
 #include "msinet/util/error.h"
 
@@ -24,6 +27,7 @@ struct Args {
   int node_rank = 0;
   std::string master_addr = "127.0.0.1";
   int master_port = 0;
+  bool dry_run = false;
 };
 
 train::TrainOptions train_options(const config::Config& cfg) {
@@ -60,7 +64,12 @@ int launch(const Args& args, const config::Config& cfg) {
     throw Error(ErrorCode::kUsage, "--node-rank " + std::to_string(args.node_rank) +
                                        " is not below --nnodes " + std::to_string(args.nnodes));
   }
-  load_dataset(choose_dataset(args.dataset, cfg), args.path, cfg);
+  const data::DatasetSpec spec = choose_dataset(args.dataset, cfg);
+  // This node's ranks find the results folder that rank 0 trains into: check its start here,
+  // before a dataset download.
+  if (args.node_rank == 0)
+    train::plan_start(train_options(cfg), spec.name, spec.height, spec.width);
+  load_dataset(spec, args.path, cfg);
   dist::LaunchOptions l;
   l.nproc = args.nproc;
   l.nnodes = args.nnodes;
@@ -84,6 +93,22 @@ int train_as_rank(dist::GroupConfig group_config, const Args& args, const config
   const data::DatasetSpec spec = choose_dataset(args.dataset, cfg);
   return report(train::run_train_rank(
       group_config, [&] { return load_dataset(spec, args.path, cfg); }, train_options(cfg)));
+}
+
+// --dry-run: the plan of the run these arguments start, checked as the run would check it.
+int dry_run(const Args& args, const config::Config& cfg, int threads, int world_size) {
+  TrainRun run;
+  run.spec = choose_dataset(args.dataset, cfg);
+  run.path = args.path;
+  run.options = train_options(cfg);
+  run.start = train::plan_start(run.options, run.spec.name, run.spec.height, run.spec.width);
+  run.threads = threads;
+  run.ranks = world_size > 0 ? world_size : args.nproc * args.nnodes;
+  if (run.spec.builtin && !data::dataset_ready(dataset_folder(run.spec, args.path, cfg))) {
+    refuse_image_folder(data_root(args.path, cfg), run.spec.name, "train", cfg);
+  }
+  print_train_plan(std::cout, run, cfg);
+  return 0;
 }
 
 }  // namespace
@@ -134,16 +159,23 @@ Command register_train(CLI::App& root) {
                   "its TCP port [default: a free port on one node, 29500 on several]")
       ->type_name("PORT")
       ->check(CLI::Range(0, 65535));
+  app->add_flag("--dry-run", args->dry_run,
+                "print what would be downloaded, prepared, trained, resumed and written, then "
+                "exit without downloading or writing anything");
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config& cfg) {
     const int threads = runtime::configure_threads(cfg.get_int("threads"));
     spdlog::debug("threads: {}", threads);
     // A rank started by a launcher (this one, torchrun, Slurm): RANK, WORLD_SIZE, ... are set.
     const std::optional<dist::GroupConfig> env = dist::config_from_environment();
+    if (args->dry_run) return dry_run(*args, cfg, threads, env ? env->world_size : 0);
     if (env && env->world_size > 1) return train_as_rank(*env, *args, cfg);
     if (!env && (args->nproc > 1 || args->nnodes > 1)) return launch(*args, cfg);
-    return report(train::run_train(
-        load_dataset(choose_dataset(args->dataset, cfg), args->path, cfg), train_options(cfg)));
+    const data::DatasetSpec spec = choose_dataset(args->dataset, cfg);
+    const train::TrainOptions options = train_options(cfg);
+    // The start (resume, or the initialisation) is checked before a dataset download.
+    train::plan_start(options, spec.name, spec.height, spec.width);
+    return report(train::run_train(load_dataset(spec, args->path, cfg), options));
   };
   return cmd;
 }

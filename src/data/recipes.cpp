@@ -64,7 +64,8 @@ const std::map<std::string, std::vector<DatasetSource>>& source_table() {
       {"osie",
        {{"osie.archive",
          {"https://github.com/NUS-VIP/predicting-human-gaze-beyond-pixels/archive/master.zip", ""},
-         "osie-predicting-human-gaze-beyond-pixels-master.zip"}}},
+         "osie-predicting-human-gaze-beyond-pixels-master.zip",
+         50056635}}},
       {"fiwi",
        {{"fiwi.archive",
          {"https://www.dropbox.com/s/30nxg2uwd1wpb80/webpage_dataset.zip?dl=1", ""},
@@ -606,13 +607,22 @@ void check_url_keys(const std::map<std::string, std::string>& urls) {
   }
 }
 
+// Where `src` is fetched from: its `urls` override, else its own source.
+fetch::Source effective_source(const DatasetSource& src, const PrepareOptions& options) {
+  const auto override_it = options.urls.find(src.key);
+  if (override_it != options.urls.end()) return fetch::Source{override_it->second, ""};
+  return src.source;
+}
+
+fs::path downloads_folder(const fs::path& data_root, const PrepareOptions& options) {
+  return options.downloads_dir.empty() ? data_root / "downloads" : options.downloads_dir;
+}
+
 // Downloads (or finds) every archive of ctx.name into `downloads`, listed in ctx.archives.
 void fetch_archives(Context& ctx, const fs::path& downloads, const PrepareOptions& options) {
   for (const auto& src : source_table().at(ctx.name)) {
     ctx.check();
-    fetch::Source source = src.source;
-    const auto override_it = options.urls.find(src.key);
-    if (override_it != options.urls.end()) source = fetch::Source{override_it->second, ""};
+    const fetch::Source source = effective_source(src, options);
     const fs::path dest = downloads / src.file_name;
     spdlog::info("{}: fetching {} ({})", ctx.name, src.file_name,
                  source.gdrive_id.empty() ? source.url : "Google Drive " + source.gdrive_id);
@@ -643,6 +653,33 @@ void build(const Context& ctx, const fs::path& target, const PrepareOptions& opt
 std::vector<DatasetSource> dataset_sources(const std::string& name) {
   builtin_dataset(name);
   return source_table().at(name);
+}
+
+PreparationPlan plan_preparation(const std::string& name, const fs::path& data_root,
+                                 const PrepareOptions& options) {
+  builtin_dataset(name);
+  check_url_keys(options.urls);
+  PreparationPlan plan;
+  plan.target = data_root / name;
+  plan.ready = dataset_ready(plan.target);
+  plan.downloads = downloads_folder(data_root, options);
+  if (plan.ready) return plan;
+  for (const auto& src : source_table().at(name)) {
+    const fetch::Source source = effective_source(src, options);
+    PlannedDownload d;
+    d.key = src.key;
+    d.url = fetch::resolve_url(source, options.download.mirror);
+    d.file = plan.downloads / src.file_name;
+    // The recorded size belongs to the built-in source; an override may serve another file.
+    d.bytes =
+        source.url == src.source.url && source.gdrive_id == src.source.gdrive_id ? src.bytes : 0;
+    std::error_code ec;
+    d.present = fs::is_regular_file(d.file, ec);
+    const fs::path part = d.file.string() + ".part";
+    if (!d.present && fs::is_regular_file(part, ec)) d.partial_bytes = fs::file_size(part, ec);
+    plan.archives.push_back(d);
+  }
+  return plan;
 }
 
 bool dataset_ready(const fs::path& dataset_dir) {
@@ -688,8 +725,7 @@ fs::path prepare_dataset(const std::string& name, const fs::path& data_root,
   ctx.threads = options.threads > 0
                     ? options.threads
                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const fs::path downloads =
-      options.downloads_dir.empty() ? data_root / "downloads" : options.downloads_dir;
+  const fs::path downloads = downloads_folder(data_root, options);
   fs::create_directories(downloads, ec);
   if (ec) {
     throw Error(ErrorCode::kIo,

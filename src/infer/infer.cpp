@@ -6,6 +6,7 @@
 
 #include "msinet/calibration/calibration.h"
 #include "msinet/calibration/density.h"
+#include "msinet/checkpoint/container.h"
 #include "msinet/checkpoint/load.h"
 #include "msinet/data/image.h"
 #include "msinet/data/video.h"
@@ -141,6 +142,28 @@ void check_outputs(const InferOptions& o, const std::vector<fs::path>& images,
   throw Error(ErrorCode::kUsage, message);
 }
 
+// Warns when `weights` is an msinet checkpoint trained at another size than the run's: its maps
+// then differ from those at the training size.
+void warn_if_trained_at_other_size(const fs::path& weights, const InferOptions& o) {
+  std::error_code ec;
+  if (!fs::is_regular_file(weights, ec) || !checkpoint::looks_like_checkpoint(weights)) return;
+  checkpoint::CheckpointMeta meta;
+  try {
+    meta = checkpoint::read_checkpoint_meta(weights);
+  } catch (const Error&) {
+    return;  // loading it names the damage
+  }
+  // Imported weights record no size (0).
+  if (meta.height <= 0 || meta.width <= 0 || (meta.height == o.height && meta.width == o.width)) {
+    return;
+  }
+  spdlog::warn(
+      "checkpoint '{}' was trained at {}x{}; running at {}x{} ({}): its maps differ from those "
+      "at the size it learnt; give --size {}x{} to run at that size",
+      weights.string(), meta.height, meta.width, o.height, o.width, o.size_origin, meta.height,
+      meta.width);
+}
+
 }  // namespace
 
 InferResult run_test(const InferOptions& o) {
@@ -156,6 +179,7 @@ InferResult run_test(const InferOptions& o) {
         o.weights.empty()
             ? checkpoint::resolve_weights(o.dataset, o.results_dir, o.weights_dir, o.download)
             : o.weights;
+    warn_if_trained_at_other_size(weights, o);
     pipeline::Predictor predictor(weights, o.device, o.precision);
     InferResult result = run_camera(o, std::move(camera), predictor);
     result.weights = weights;
@@ -222,6 +246,7 @@ InferResult run_test(const InferOptions& o) {
   spdlog::info("test: {} image(s) and {} video(s) from '{}', input {}x{}, weights '{}'",
                images.size(), videos.size(), o.input.string(), o.height, o.width,
                result.weights.string());
+  warn_if_trained_at_other_size(result.weights, o);
   pipeline::Predictor predictor(result.weights, o.device, o.precision);
   spdlog::info("device: {} ({})", predictor.device_name(), predictor.describe());
 

@@ -31,6 +31,7 @@
 #include "msinet/runtime/device.h"
 #include "msinet/runtime/inference.h"
 #include "msinet/train/batch_loader.h"
+#include "msinet/train/init.h"
 #include "msinet/train/loss.h"
 #include "msinet/train/mixed_precision.h"
 #include "msinet/train/plot.h"
@@ -163,31 +164,18 @@ void write_history(const fs::path& dir, const CheckpointMeta& meta) {
   }
 }
 
-// Initial weights of a fresh run.
+// Initial weights of a fresh run, from the initialisation resolve_init() names.
 void initialise(model::MSINet& net, const data::PreparedDataset& data, const TrainOptions& o) {
-  std::string init = o.init;
-  if (init == "auto") init = data.name == "salicon" ? "vgg16" : "salicon";
-  if (init == "random") {
+  const InitSource init = resolve_init(o.init, data.name, o.results_dir, o.weights_dir);
+  if (init.kind == InitSource::Kind::kRandom) {
     spdlog::info("init: random (seed {})", o.seed);
-  } else if (init == "vgg16") {
+  } else if (init.kind == InitSource::Kind::kVgg16) {
     const fs::path vgg = weights::ensure_vgg16_checkpoint(o.weights_dir, o.download);
     checkpoint::load_vgg16_weights(net, weights::read_weights(vgg), vgg.string());
     spdlog::info("init: VGG16 encoder from '{}'", vgg.string());
-  } else if (init == "salicon") {
-    const fs::path best = checkpoint::best_checkpoint_path(o.results_dir, "salicon");
-    std::error_code ec;
-    if (!fs::is_regular_file(best, ec)) {
-      throw Error(ErrorCode::kWeights,
-                  "fine-tuning on '" + data.name + "' starts from the best SALICON checkpoint '" +
-                      best.string() +
-                      "', which does not exist: run `msinet train -d salicon` "
-                      "first, give --init FILE, or pass --init random to train from scratch");
-    }
-    checkpoint::load_weights_file(net, best);
-    spdlog::info("init: best SALICON checkpoint '{}'", best.string());
   } else {
-    checkpoint::load_weights_file(net, init);
-    spdlog::info("init: '{}'", init);
+    checkpoint::load_weights_file(net, init.file);
+    spdlog::info("init: {}", init.describe());
   }
 }
 
@@ -260,13 +248,7 @@ Checkpoint starting_state(const data::PreparedDataset& data, const TrainOptions&
     std::error_code ec;
     if (fs::is_regular_file(latest, ec)) {
       start = checkpoint::read_checkpoint(latest);
-      if (start.meta.height != data.height || start.meta.width != data.width) {
-        throw Error(ErrorCode::kUsage,
-                    "'" + latest.string() + "' was trained at " +
-                        std::to_string(start.meta.height) + "x" + std::to_string(start.meta.width) +
-                        ", not " + std::to_string(data.height) + "x" + std::to_string(data.width) +
-                        ": use the same --size, or another --results folder");
-      }
+      check_resume_size(start.meta, latest, data.height, data.width);
     } else {
       torch::manual_seed(o.seed);
       model::MSINet net;

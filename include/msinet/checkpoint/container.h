@@ -49,6 +49,10 @@ bool looks_like_checkpoint(const std::filesystem::path& path);
 /// Reads and decodes a checkpoint file.
 Checkpoint read_checkpoint(const std::filesystem::path& path);
 
+/// The metadata of a checkpoint file alone (its first section), without reading the weights;
+/// Error(kWeights) naming the file when it is missing, damaged or not a checkpoint.
+CheckpointMeta read_checkpoint_meta(const std::filesystem::path& path);
+
 /// Encodes and writes atomically.
 void write_checkpoint(const std::filesystem::path& path, const Checkpoint& ckpt);
 

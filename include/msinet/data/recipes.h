@@ -25,6 +25,7 @@ struct DatasetSource {
   std::string key;        ///< "<dataset>.<part>", e.g. "mit1003.stimuli"; used for URL overrides
   fetch::Source source;   ///< where it comes from
   std::string file_name;  ///< its name in the downloads folder
+  uint64_t bytes = 0;     ///< size of the archive with the known checksum; 0: not known
 };
 
 /// How prepare_dataset fetches and converts.
@@ -40,6 +41,29 @@ struct PrepareOptions {
 
 /// The archives of built-in dataset `name`; Error(kUsage) for an unknown name.
 std::vector<DatasetSource> dataset_sources(const std::string& name);
+
+/// One archive prepare_dataset would fetch, as it would fetch it.
+struct PlannedDownload {
+  std::string key;             ///< source key ("mit1003.stimuli")
+  std::string url;             ///< the URL fetched: the `urls` override or the source, mirrored
+  fs::path file;               ///< where it is kept: <downloads>/<file_name>
+  uint64_t bytes = 0;          ///< expected size; 0: not known in advance
+  bool present = false;        ///< `file` exists (reused when its checksum matches)
+  uint64_t partial_bytes = 0;  ///< bytes of an interrupted `file`.part that would be resumed
+};
+
+/// What prepare_dataset(name, data_root, options) would do, found without writing anything.
+struct PreparationPlan {
+  fs::path target;                        ///< <data_root>/<name>
+  bool ready = false;                     ///< already prepared: nothing is fetched
+  fs::path downloads;                     ///< the downloads folder
+  std::vector<PlannedDownload> archives;  ///< empty when ready
+};
+
+/// The plan of prepare_dataset for built-in dataset `name`; the same errors for an unknown
+/// name, a `urls` key that names no source and a bad mirror.
+PreparationPlan plan_preparation(const std::string& name, const fs::path& data_root,
+                                 const PrepareOptions& options = {});
 
 /// True when `dataset_dir` holds stimuli/ and saliency/ folders.
 bool dataset_ready(const fs::path& dataset_dir);

@@ -28,6 +28,8 @@ struct InferOptions {
   bool overlay = false;               ///< also write <stem>_overlay.jpeg (videos: .mp4)
   int height = 0;                     ///< input size; 0 = the dataset's
   int width = 0;
+  /// Where height x width came from, for messages ("--size", "the size of mit1003").
+  std::string size_origin = "the dataset's size";
   int batch_size = 1;  ///< images per forward pass
   std::string device = "auto";
   std::string precision = "fp32";  ///< fp32 | bf16 | fp16 (runtime::parse_precision)
