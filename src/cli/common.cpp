@@ -100,13 +100,14 @@ int run_cli(int argc, char** argv) {
   arguments_store().assign(argv + std::min(argc, 1), argv + argc);
   CLI::App app{
       "msinet: MSI-Net saliency prediction (train, test, download, import, export, eval, "
-      "calibrate, submit, bench, serve)"};
+      "calibrate, submit, bench, serve, models)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "msinet 0.1.0");
   std::vector<Command> commands = {
       register_test(app),      register_train(app), register_download(app), register_import(app),
       register_export(app),    register_eval(app),  register_bench(app),    register_serve(app),
       register_calibrate(app), register_submit(app)};
+  commands.push_back(register_models(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
