@@ -1,7 +1,12 @@
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -530,6 +535,56 @@ TEST_F(Download, PersistentServerErrorFailsAfterTheRetries) {
   EXPECT_TRUE(contains(e.what(), "/example.org/broken/l.bin")) << e.what();
   EXPECT_EQ(requests("/_status=500/example.org/broken/l.bin").size(), 3u);
   EXPECT_GE(secs, 0.05 + 0.1);  // waits of 0.05 s, then 0.1 s
+}
+
+TEST_F(Download, ServiceUnavailableIsRetried) {
+  auto o = fast(server_->base() + "/_status=503");
+  o.retries = 2;
+  const auto e = thrown_error([&] {
+    msinet::fetch::download({"https://example.org/busy/u.bin", ""}, out_ / "u.bin", o);
+  });
+  EXPECT_EQ(e.code(), ErrorCode::kNetwork);
+  EXPECT_TRUE(contains(e.what(), "HTTP 503")) << e.what();
+  // The first request and the two retries, all answered 503 by the server.
+  const auto lines = requests("/_status=503/example.org/busy/u.bin");
+  ASSERT_EQ(lines.size(), 3u);
+  for (const auto& line : lines) EXPECT_TRUE(contains(line, "\"status\": 503")) << line;
+}
+
+TEST_F(Download, RefusedConnectionIsNotRetried) {
+  // A socket bound to a loopback port but not listening: connecting to it is refused.
+  const int sock = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(sock, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(sock, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string base = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+
+  // Count the requests through the downloader's debug log.
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(100);
+  auto logger = std::make_shared<spdlog::logger>("refused", sink);
+  logger->set_level(spdlog::level::debug);
+  const auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(logger);
+  auto o = fast(base);
+  o.retries = 3;
+  const auto e = thrown_error([&] {
+    msinet::fetch::download({"https://example.org/away/r.bin", ""}, out_ / "r.bin", o);
+  });
+  spdlog::set_default_logger(previous);
+  ::close(sock);
+  EXPECT_EQ(e.code(), ErrorCode::kNetwork);
+  EXPECT_TRUE(contains(e.what(), "not retried")) << e.what();
+  EXPECT_TRUE(contains(e.what(), base + "/example.org/away/r.bin")) << e.what();
+  int requests_made = 0;
+  for (const std::string& line : sink->last_formatted()) {
+    if (contains(line, "request ") && contains(line, "r.bin.part")) ++requests_made;
+  }
+  EXPECT_EQ(requests_made, 1);
+  EXPECT_FALSE(fs::exists(out_ / "r.bin.part"));
 }
 
 TEST_F(Download, DriveConfirmationFormIsFollowed) {

@@ -113,6 +113,7 @@ int run_cli(int argc, char** argv) {
       register_test(app),      register_train(app), register_download(app), register_import(app),
       register_export(app),    register_eval(app),  register_bench(app),    register_serve(app),
       register_calibrate(app), register_submit(app)};
+  commands.push_back(register_models(app));
   commands.push_back(register_completion(app));
   app.footer(top_level_footer(app));
   std::vector<std::string> arranged = arrange_arguments(app, command_arguments());

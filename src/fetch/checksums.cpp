@@ -95,9 +95,26 @@ ChecksumMap read_local_checksums(const std::filesystem::path& record_file) {
   return parse_checksums(util::read_file(record_file), record_file.string());
 }
 
+std::string member_checksum_key(const Source& archive, const std::string& member) {
+  return checksum_key(archive) + "/" + member;
+}
+
+std::string recorded_sha256(const std::string& key, const std::filesystem::path& file) {
+  const auto& registry = builtin_checksums();
+  const auto it = registry.find(key);
+  if (it != registry.end()) return it->second;
+  const ChecksumMap local = read_local_checksums(file.parent_path() / kLocalChecksumsFile);
+  const auto found = local.find(key);
+  return found == local.end() ? std::string() : found->second;
+}
+
 void record_local_checksum(const Source& source, const std::filesystem::path& file,
                            const std::string& sha256) {
-  const std::string key = checksum_key(source);
+  record_local_checksum(checksum_key(source), file, sha256);
+}
+
+void record_local_checksum(const std::string& key, const std::filesystem::path& file,
+                           const std::string& sha256) {
   const auto record = file.parent_path() / kLocalChecksumsFile;
   std::string old_text;
   std::error_code ec;

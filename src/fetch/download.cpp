@@ -71,6 +71,7 @@ void fetch_into_part(CURL* curl, const std::string& url, const std::string& driv
     if (attempt.offset > 0) {
       spdlog::info("resuming {} at byte {}", part.string(), attempt.offset);
     }
+    spdlog::debug("request {} for {}: {}", attempts + 1, part.string(), current);
     AttemptResult res = detail::perform(curl, attempt, options);
     if (progress.drawn) std::fputs("\n", stderr);
     ++attempts;

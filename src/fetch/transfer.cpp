@@ -396,6 +396,13 @@ AttemptResult perform(CURL* curl, const Attempt& attempt, const DownloadOptions&
                    : "check that the CA file '" + options.ca_file +
                          "' (CURL_CA_BUNDLE) holds the CA that signed the server's certificate");
         break;
+      case CURLE_COULDNT_RESOLVE_HOST:
+      case CURLE_COULDNT_RESOLVE_PROXY:
+      case CURLE_COULDNT_CONNECT:
+        // Waiting does not bring a name server or a listening server: no retries.
+        res.outcome = Outcome::kFinal;
+        why += " (not retried: the server cannot be reached from this machine)";
+        break;
       case CURLE_TOO_MANY_REDIRECTS:
         res.outcome = Outcome::kFinal;
         why = "more than " + std::to_string(options.max_redirects) +

@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "msinet/fetch/archive.h"
+#include "msinet/fetch/checksums.h"
 #include "msinet/util/error.h"
 #include "msinet/util/fs.h"
 #include "msinet/weights/readers.h"
@@ -67,9 +68,22 @@ void fetch_zip(const std::string& gdrive_id, const fs::path& weights_dir, const 
     remove_quietly(zip);  // a damaged archive is fetched afresh next time
     throw;
   }
-  for (const std::string& name : kept)
+  // The archive is deleted below; the checksums of what it held let `msinet models verify`
+  // check the files later.
+  for (const std::string& name : kept) {
+    const std::string sha = fetch::sha256_file(scratch.path() / name);
     util::rename_replace(scratch.path() / name, weights_dir / name);
+    fetch::record_local_checksum(fetch::member_checksum_key(fetch::Source{"", gdrive_id}, name),
+                                 weights_dir / name, sha);
+  }
   remove_quietly(zip);
+}
+
+// What to do when no source could be reached, for the end of a download error.
+std::string offline_hint(const std::string& model, const fs::path& weights_dir) {
+  return "Without internet access here, run `msinet models fetch " + model +
+         "` on a machine that has it and copy its weights folder into '" + weights_dir.string() +
+         "/', or point MSINET_MIRROR at a copy (README \"Machines without internet\").";
 }
 
 }  // namespace
@@ -195,7 +209,7 @@ fs::path ensure_published_model(const std::string& dataset, const fs::path& weig
         "saved_model.pb and variables/) into '" +
         hf_dir.string() + "/'";
   }
-  msg += ", or point MSINET_MIRROR at a copy.";
+  msg += ".\n" + offline_hint(dataset, weights_dir);
   const bool corrupt =
       !failures.empty() && std::all_of(failures.begin(), failures.end(), [](const std::string& f) {
         return f.find("archive") != std::string::npos || f.find("corrupt") != std::string::npos;
@@ -233,9 +247,44 @@ fs::path ensure_vgg16_checkpoint(const fs::path& weights_dir,
                               std::string(e.what()) + "\nDownload " +
                               gdrive_url(kVgg16HybridGdriveId) + " by hand, unzip it and put " +
                               index + " and " + data_file + " into '" + weights_dir.string() +
-                              "/', or point MSINET_MIRROR at a copy.");
+                              "/'.\n" + offline_hint(kVgg16HybridName, weights_dir));
   }
   return prefix;
+}
+
+}  // namespace msinet::weights
+
+namespace msinet::weights {
+
+std::vector<std::string> published_model_names() {
+  std::vector<std::string> names;
+  for (const PublishedModel& m : published_models()) names.push_back(m.dataset);
+  names.push_back(kVgg16HybridName);
+  return names;
+}
+
+std::vector<PublishedLocalFile> published_local_files(const std::string& model) {
+  const auto from_drive = [&](const std::string& id, const std::string& member) {
+    return PublishedLocalFile{model, member,
+                              fetch::member_checksum_key(fetch::Source{"", id}, member),
+                              "Google Drive " + id + " (zip)"};
+  };
+  std::vector<PublishedLocalFile> files;
+  if (model == kVgg16HybridName) {
+    files.push_back(from_drive(kVgg16HybridGdriveId, "vgg16_hybrid.ckpt.index"));
+    files.push_back(from_drive(kVgg16HybridGdriveId, "vgg16_hybrid.ckpt.data-00000-of-00001"));
+    return files;
+  }
+  const PublishedModel& m = published_model(model);
+  files.push_back(from_drive(m.cpu_gdrive_id, "model_" + model + "_cpu.pb"));
+  files.push_back(from_drive(m.gpu_gdrive_id, "model_" + model + "_gpu.pb"));
+  if (model == "salicon") {
+    for (const PublishedFile& f : huggingface_salicon_files()) {
+      files.push_back(PublishedLocalFile{model, "msinet_salicon_savedmodel/" + f.relative_path,
+                                         fetch::checksum_key(fetch::Source{f.url, ""}), f.url});
+    }
+  }
+  return files;
 }
 
 }  // namespace msinet::weights

@@ -60,6 +60,7 @@ Command register_bench(CLI::App& root);
 Command register_serve(CLI::App& root);
 Command register_calibrate(CLI::App& root);
 Command register_submit(CLI::App& root);
+Command register_models(CLI::App& root);
 
 /// Parses argv, runs the chosen subcommand, maps errors to exit codes (README "Exit codes").
 int run_cli(int argc, char** argv);

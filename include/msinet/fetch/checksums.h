@@ -34,6 +34,17 @@ std::string known_sha256(const Source& source);
 void record_local_checksum(const Source& source, const std::filesystem::path& file,
                            const std::string& sha256);
 
+/// Records `sha256` of `file` under registry key `key` (as above, for keys of any kind).
+void record_local_checksum(const std::string& key, const std::filesystem::path& file,
+                           const std::string& sha256);
+
+/// The key of a file taken out of a downloaded archive: "<key of the archive>/<member>".
+std::string member_checksum_key(const Source& archive, const std::string& member);
+
+/// The SHA-256 known for `key`: the built-in registry's, else the one recorded in the
+/// checksums.local.yaml beside `file`; empty when neither knows it.
+std::string recorded_sha256(const std::string& key, const std::filesystem::path& file);
+
 /// Reads a local record file; empty when it does not exist. Throws Error(kConfig) when malformed.
 ChecksumMap read_local_checksums(const std::filesystem::path& record_file);
 

@@ -30,6 +30,8 @@ struct DownloadOptions {
 /// Downloads `source` to `dest` (atomically: `dest`.part, resumed with HTTP Range, renamed when
 /// complete and verified). Returns the SHA-256 (hex) of the file. When `dest` already exists and
 /// matches expected_sha256 (or no checksum is known), nothing is downloaded.
+/// Timeouts, dropped connections, HTTP 408/425/429 and 5xx are retried with backoff; a host name
+/// that does not resolve and a refused connection are final at once (one request).
 /// Throws Error(kNetwork) for HTTP/connection/TLS failures after the retries, a file over
 /// max_bytes or a download that another process holds; Error(kData) for a checksum mismatch.
 /// The message names the URL and the file.

@@ -43,6 +43,25 @@ const PublishedModel& published_model(const std::string& dataset);
 /// archive's top level), the encoder initialisation for SALICON training.
 inline constexpr const char* kVgg16HybridGdriveId = "1ff0va472Xs1bvidCwRlW3Ctf7Hbyyn7p";
 
+/// The name of the VGG16 initialisation among the published models (`msinet models`).
+inline constexpr const char* kVgg16HybridName = "vgg16_hybrid";
+
+/// One file of the published weights as it lies in the weights folder once downloaded.
+struct PublishedLocalFile {
+  std::string model;         ///< a dataset, or kVgg16HybridName
+  std::string path;          ///< relative to the weights folder
+  std::string checksum_key;  ///< its key in configs/checksums.yaml and checksums.local.yaml
+  std::string source;        ///< where it comes from: a URL, or "Google Drive <id> (zip)"
+};
+
+/// The seven datasets, then kVgg16HybridName.
+std::vector<std::string> published_model_names();
+
+/// Every file that downloading `model` (a dataset or kVgg16HybridName) can leave in the weights
+/// folder: for a dataset the CPU and GPU graphs (one is enough) and, for salicon, the
+/// HuggingFace SavedModel; throws Error(kConfig) for an unknown name.
+std::vector<PublishedLocalFile> published_local_files(const std::string& model);
+
 /// The files of the SALICON SavedModel on HuggingFace (alexanderkroner/MSI-Net).
 const std::vector<PublishedFile>& huggingface_salicon_files();
 
