@@ -1,5 +1,6 @@
 #include "msinet/pipeline/predictor.h"
 
+#include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include <mutex>
@@ -42,6 +43,7 @@ Predictor::Predictor(const std::filesystem::path& weights, const std::string& de
 
 Predictor::Predictor(std::unique_ptr<runtime::InferenceNet> net) : impl_(std::make_unique<Impl>()) {
   impl_->net = std::move(net);
+  spdlog::debug("network: {}", impl_->net->explain());
 }
 
 Predictor::~Predictor() = default;
