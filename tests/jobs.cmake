@@ -65,3 +65,8 @@ add_dependencies(test_infer_video msinet)
 msinet_add_test(test_infer_video_slow LABEL slow TIMEOUT 900 SOURCES test_infer_video_slow.cpp
                 LIBS msinet_bench opencv_videoio ${OpenCV_LIBS})
 add_dependencies(test_infer_video_slow msinet)
+# The log of the binary: progress lines in a file, JSON lines, -v, the run's ETA, eval's files.
+msinet_add_test(test_cli_logs LABEL smoke TIMEOUT 600 SOURCES test_cli_logs.cpp
+                LIBS msinet_bench nlohmann_json::nlohmann_json ${OpenCV_LIBS})
+msinet_torch_pch(test_cli_logs)
+add_dependencies(test_cli_logs msinet)
