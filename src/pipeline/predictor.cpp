@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <mutex>
+#include <string>
 
 #include "msinet/checkpoint/load.h"
 #include "msinet/model/msinet.h"
@@ -43,7 +44,13 @@ Predictor::Predictor(const std::filesystem::path& weights, const std::string& de
 
 Predictor::Predictor(std::unique_ptr<runtime::InferenceNet> net) : impl_(std::make_unique<Impl>()) {
   impl_->net = std::move(net);
-  spdlog::debug("network: {}", impl_->net->explain());
+  // Once, not for each network alike (training validates with a new one every epoch).
+  static std::mutex logged_mutex;
+  static std::string logged;
+  const std::string explanation = impl_->net->explain();
+  const std::lock_guard<std::mutex> lock(logged_mutex);
+  if (explanation != logged) spdlog::debug("network: {}", explanation);
+  logged = explanation;
 }
 
 Predictor::~Predictor() = default;
