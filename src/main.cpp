@@ -1,12 +1,10 @@
 // msinet: the only place that catches everything and turns it into an exit code.
-#include <spdlog/spdlog.h>
-
-#include <cstdio>
 #include <exception>
 #include <string>
 
 #include "msinet/cli/common.h"
 #include "msinet/util/error.h"
+#include "msinet/util/logging.h"
 #include "msinet/util/signals.h"
 
 namespace {
@@ -19,10 +17,9 @@ bool is_out_of_memory(const std::string& message) {
 }
 
 int out_of_memory(const std::string& detail) {
-  std::fprintf(stderr,
-               "error: out of memory%s; try a smaller --batch-size or --size, or lower the keys "
-               "max_image_megapixels and inflight_memory_mb\n",
-               detail.empty() ? "" : (" (" + detail + ")").c_str());
+  msinet::util::log_error("out of memory" + (detail.empty() ? "" : " (" + detail + ")") +
+                          "; try a smaller --batch-size or --size, or lower the keys "
+                          "max_image_megapixels and inflight_memory_mb");
   return static_cast<int>(msinet::ErrorCode::kOutOfMemory);
 }
 
@@ -33,7 +30,7 @@ int main(int argc, char** argv) {
   try {
     return msinet::cli::run_cli(argc, argv);
   } catch (const msinet::Error& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
+    msinet::util::log_error(e.what());
     return static_cast<int>(e.code());
   } catch (const std::bad_alloc&) {
     return out_of_memory("");
@@ -41,7 +38,7 @@ int main(int argc, char** argv) {
     const std::string message = e.what();
     const std::string first_line = message.substr(0, message.find('\n'));
     if (is_out_of_memory(first_line)) return out_of_memory(first_line);
-    std::fprintf(stderr, "error: internal: %s\n", message.c_str());
+    msinet::util::log_error("internal: " + message);
     return static_cast<int>(msinet::ErrorCode::kInternal);
   }
 }

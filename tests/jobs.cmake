@@ -77,3 +77,8 @@ endif()
 msinet_add_test(test_cli_preflight LABEL smoke TIMEOUT 600 SOURCES test_cli_preflight.cpp
                 LIBS msinet_util ${OpenCV_LIBS})
 add_dependencies(test_cli_preflight msinet)
+# The log of the binary: progress lines in a file, JSON lines, -v, the run's ETA, eval's files.
+msinet_add_test(test_cli_logs LABEL smoke TIMEOUT 600 SOURCES test_cli_logs.cpp
+                LIBS msinet_bench nlohmann_json::nlohmann_json ${OpenCV_LIBS})
+msinet_torch_pch(test_cli_logs)
+add_dependencies(test_cli_logs msinet)

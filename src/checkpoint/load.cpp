@@ -31,6 +31,9 @@ void load_weights_file(model::MSINet& net, const fs::path& path) {
   if (fs::is_regular_file(path, ec) && looks_like_checkpoint(path)) {
     const Checkpoint ckpt = read_checkpoint(path);
     deserialize_state(net, ckpt.model, path.string());
+    spdlog::debug("weights '{}': an msinet checkpoint ({}{} epoch(s) trained)", path.string(),
+                  ckpt.meta.dataset.empty() ? "" : "'" + ckpt.meta.dataset + "', ",
+                  ckpt.meta.epochs_done);
     return;
   }
   const weights::NamedTensors tensors = weights::read_weights(path);
@@ -55,11 +58,17 @@ fs::path ensure_published_weights(const std::string& dataset, const fs::path& we
                                   const fetch::DownloadOptions& download) {
   const fs::path native = weights_dir / (dataset + kCheckpointSuffix);
   std::error_code ec;
-  if (fs::is_regular_file(native, ec)) return native;
+  if (fs::is_regular_file(native, ec)) {
+    spdlog::debug("weights for '{}': '{}' (imported: the published model, imported earlier)",
+                  dataset, native.string());
+    return native;
+  }
   spdlog::info("no weights trained here for '{}': fetching the published model", dataset);
   const fs::path pb = weights::ensure_published_model(dataset, weights_dir, download);
   import_weights(pb, native);
   spdlog::info("imported '{}' into '{}'", pb.string(), native.string());
+  spdlog::debug("weights for '{}': '{}' (downloaded: the published model '{}', imported now)",
+                dataset, native.string(), pb.string());
   return native;
 }
 
@@ -67,7 +76,11 @@ fs::path resolve_weights(const std::string& dataset, const fs::path& results_dir
                          const fs::path& weights_dir, const fetch::DownloadOptions& download) {
   const fs::path best = best_checkpoint_path(results_dir, dataset);
   std::error_code ec;
-  if (fs::is_regular_file(best, ec)) return best;
+  if (fs::is_regular_file(best, ec)) {
+    spdlog::debug("weights for '{}': '{}' (checkpoint: the best one trained here)", dataset,
+                  best.string());
+    return best;
+  }
   return ensure_published_weights(dataset, weights_dir, download);
 }
 

@@ -1,6 +1,5 @@
 #include "msinet/cli/common.h"
 
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -11,6 +10,8 @@
 #include "msinet/cli/help.h"
 #include "msinet/data/image.h"
 #include "msinet/util/error.h"
+#include "msinet/util/logging.h"
+#include "msinet/util/progress.h"
 
 namespace msinet::cli {
 
@@ -49,6 +50,7 @@ std::shared_ptr<CommandState> add_common_options(CLI::App& app) {
   add_config_flag(app, *state, "--data-dir", "data_dir");
   add_config_flag(app, *state, "--weights-dir", "weights_dir");
   add_config_flag(app, *state, "--results-dir", "results_dir");
+  add_config_flag(app, *state, "--log-format", "log_format");
   return state;
 }
 
@@ -56,8 +58,9 @@ config::Config resolve_config(const CommandState& state) {
   config::Config cfg;
   if (!state.config_file.empty()) cfg.load_yaml(state.config_file);
   cfg.load_environment();
-  for (const std::string& w : cfg.warnings()) spdlog::warn("{}", w);
   for (const auto& [key, value] : state.flags) cfg.set(key, value, config::Source::kFlag);
+  configure_logging(state, cfg);
+  for (const std::string& w : cfg.warnings()) spdlog::warn("{}", w);
   return cfg;
 }
 
@@ -79,16 +82,21 @@ fetch::DownloadOptions download_options(const config::Config& cfg) {
   return o;
 }
 
+namespace {
+spdlog::level::level_enum log_level(const CommandState& state) {
+  return state.quiet         ? spdlog::level::warn
+         : state.verbose > 0 ? spdlog::level::debug
+                             : spdlog::level::info;
+}
+}  // namespace
+
 void configure_logging(const CommandState& state) {
-  auto logger = spdlog::get("msinet");
-  if (!logger) {
-    logger = spdlog::stderr_color_mt("msinet");
-    logger->set_pattern("%^%l%$: %v");
-    spdlog::set_default_logger(logger);
-  }
-  spdlog::set_level(state.quiet         ? spdlog::level::warn
-                    : state.verbose > 0 ? spdlog::level::debug
-                                        : spdlog::level::info);
+  util::setup_logging(util::log_format(), log_level(state));
+}
+
+void configure_logging(const CommandState& state, const config::Config& cfg) {
+  util::setup_logging(util::parse_log_format(cfg.get("log_format")), log_level(state));
+  util::set_progress_interval(cfg.get_int("progress_interval"));
 }
 
 namespace {

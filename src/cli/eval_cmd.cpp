@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
@@ -32,6 +33,22 @@ std::filesystem::path plots_folder(const std::string& plots, const std::string& 
     return dir.empty() ? std::filesystem::path(".") : dir;
   }
   return {};
+}
+
+/// Logs where eval wrote its reports and plots and how long it took since `start`.
+void log_outputs(const eval::EvalOptions& o, std::chrono::steady_clock::time_point start) {
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::string wrote;
+  auto add = [&wrote](const std::string& what) { wrote += (wrote.empty() ? "" : ", ") + what; };
+  if (!o.csv.empty()) add("the CSV to '" + o.csv.string() + "'");
+  if (!o.json.empty()) add("the JSON to '" + o.json.string() + "'");
+  if (!o.plots_dir.empty()) add("the plots to '" + o.plots_dir.string() + "'");
+  if (wrote.empty()) {
+    spdlog::info("eval: done in {:.1f} s (the table on stdout; no files written)", seconds);
+  } else {
+    spdlog::info("eval: wrote {} in {:.1f} s", wrote, seconds);
+  }
 }
 
 /// 0 when every image was scored, kPartial when some were skipped, kInput when none was.
@@ -147,6 +164,7 @@ Command register_eval(CLI::App& root) {
   app->add_option("--json", args->json, "write the summary to this JSON file")->type_name("FILE");
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config& cfg) {
+    const auto start = std::chrono::steady_clock::now();
     runtime::configure_threads(cfg.get_int("threads"));
     eval::EvalOptions o;
     if (args->pred.size() == 1) o.pred_dir = args->pred.front();
@@ -173,6 +191,7 @@ Command register_eval(CLI::App& root) {
       }
       std::vector<std::filesystem::path> dirs(args->pred.begin(), args->pred.end());
       const eval::ComparisonResult c = eval::run_comparison(o, dirs);
+      log_outputs(o, start);
       std::cout << eval::format_comparison(c) << std::flush;
       int code = 0;
       for (const eval::EvalResult& r : c.runs) code = std::max(code, exit_code(r));
@@ -214,6 +233,7 @@ Command register_eval(CLI::App& root) {
       }
       r = eval::run_eval(o);
     }
+    log_outputs(o, start);
     std::cout << eval::format_table(r) << std::flush;
     return exit_code(r);
   };

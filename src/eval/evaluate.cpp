@@ -625,8 +625,7 @@ EvalResult evaluate(const std::vector<EvalItem>& items, const EvalOptions& optio
   truths.reserve(items.size());
   for (const auto& it : items) truths.push_back({it.image, it.fixations, it.map, it.baseline});
   Evaluator ev(std::move(truths), options);
-  util::Progress bar("eval", static_cast<int64_t>(items.size()),
-                     options.progress && util::stderr_is_terminal());
+  util::Progress bar("eval", static_cast<int64_t>(items.size()), options.progress);
   int64_t done = 0;
   for (const auto& it : items) {
     if (!it.prediction.empty()) {
@@ -666,8 +665,7 @@ EvalResult run_eval(const EvalOptions& options) {
   }
   Evaluator ev(truths, options);
   if (!options.baseline.empty()) {
-    util::Progress bar("eval", static_cast<int64_t>(truths.size()),
-                       options.progress && util::stderr_is_terminal());
+    util::Progress bar("eval", static_cast<int64_t>(truths.size()), options.progress);
     int64_t done = 0;
     for (const auto& t : truths) {
       ev.add_baseline(t.image);
@@ -685,8 +683,7 @@ EvalResult run_eval(const EvalOptions& options) {
     std::vector<std::string> truth_keys;
     for (const auto& t : truths) truth_keys.push_back(t.image);
     const auto match = match_keys(truth_keys, keys);
-    util::Progress bar("eval", static_cast<int64_t>(files.size()),
-                       options.progress && util::stderr_is_terminal());
+    util::Progress bar("eval", static_cast<int64_t>(files.size()), options.progress);
     for (size_t i = 0; i < files.size(); ++i) {
       if (match[i] < 0) {
         ev.skip(keys[i], "no ground truth",

@@ -210,7 +210,8 @@ std::string download(const Source& source, const fs::path& dest, const DownloadO
   std::fseek(out.get(), 0, SEEK_END);
 
   Progress progress;
-  progress.enabled = options.progress && util::stderr_is_terminal();
+  progress.enabled = options.progress && util::progress_draws_bar();
+  progress.log_lines = options.progress && !progress.enabled;
   progress.label = dest.filename().string();
   const auto started = std::chrono::steady_clock::now();
   spdlog::info("downloading {} to {}", url, dest.string());

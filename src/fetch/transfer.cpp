@@ -212,7 +212,16 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
 
 void draw_progress(Request& r, uint64_t now_bytes, uint64_t total_bytes, bool force) {
   Progress* p = r.progress;
-  if (p == nullptr || !p->enabled || r.mode != Mode::kFile) return;
+  if (p == nullptr || r.mode != Mode::kFile) return;
+  if (p->log_lines && total_bytes > 0) {
+    if (!p->lines) {
+      p->lines = std::make_unique<util::Progress>(p->label, r.offset + total_bytes);
+      p->lines->count_bytes();
+      p->lines->resume_from(static_cast<int64_t>(r.offset));
+    }
+    p->lines->update(static_cast<int64_t>(r.offset + now_bytes));
+  }
+  if (!p->enabled) return;
   const auto now = std::chrono::steady_clock::now();
   if (!force && p->drawn && now - p->last_draw < std::chrono::milliseconds(250)) return;
   p->last_draw = now;

@@ -15,6 +15,7 @@
 
 #include "msinet/fetch/download.h"
 #include "msinet/util/error.h"
+#include "msinet/util/progress.h"
 
 namespace msinet::fetch::detail {
 
@@ -27,9 +28,11 @@ enum class Outcome {
   kFinal,    // give up with AttemptResult::code and message
 };
 
-// The progress bar of one download, shared by its requests.
+// The progress of one download, shared by its requests: a bar, or lines in the log.
 struct Progress {
-  bool enabled = false;
+  bool enabled = false;    // the bar
+  bool log_lines = false;  // lines (util::Progress), made once the size is known
+  std::unique_ptr<util::Progress> lines;
   std::string label;
   std::chrono::steady_clock::time_point start, last_draw;
   bool drawn = false;  // something was drawn since `start` (the line needs ending)

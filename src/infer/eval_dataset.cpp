@@ -108,8 +108,7 @@ eval::EvalResult run_eval_dataset(const data::PreparedDataset& dataset,
 
   std::string predictor_name;
   if (!options.baseline.empty()) {
-    util::Progress progress("eval", static_cast<int64_t>(stimuli.size()),
-                            options.progress && util::stderr_is_terminal());
+    util::Progress progress("eval", static_cast<int64_t>(stimuli.size()), options.progress);
     int64_t done = 0;
     for (const std::string& s : stimuli) {
       evaluator.add_baseline(data::pairing_stem(fs::path(s)));

@@ -247,6 +247,12 @@ InferResult run_test(const InferOptions& o) {
                images.size(), videos.size(), o.input.string(), o.height, o.width,
                result.weights.string());
   warn_if_trained_at_other_size(result.weights, o);
+  if (!o.weights.empty()) spdlog::debug("weights: '{}' (given with --weights)", o.weights.string());
+  spdlog::debug(
+      "test: input {}x{} (aspect kept, padded), batch {}, {} decoding worker(s), {} MiB in "
+      "flight, {} {} maps{}",
+      o.height, o.width, po.batch_size, po.workers, po.inflight_bytes >> 20, o.output, o.format,
+      o.overlay ? " and overlays" : "");
   pipeline::Predictor predictor(result.weights, o.device, o.precision);
   spdlog::info("device: {} ({})", predictor.device_name(), predictor.describe());
 

@@ -108,7 +108,7 @@ PipelineResult run_pipeline(Source& source, Predictor& predictor, Sink& sink,
   check_options(o);
   const auto t0 = std::chrono::steady_clock::now();
   PipelineResult result;
-  util::Progress progress(o.label, source.size(), o.progress && util::stderr_is_terminal());
+  util::Progress progress(o.label, source.size(), o.progress);
   int64_t finished = 0;
   auto fail = [&](const std::string& name, const std::string& why) {
     spdlog::error("{}", why);

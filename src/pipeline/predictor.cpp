@@ -1,8 +1,10 @@
 #include "msinet/pipeline/predictor.h"
 
+#include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include <mutex>
+#include <string>
 
 #include "msinet/checkpoint/load.h"
 #include "msinet/model/msinet.h"
@@ -42,6 +44,13 @@ Predictor::Predictor(const std::filesystem::path& weights, const std::string& de
 
 Predictor::Predictor(std::unique_ptr<runtime::InferenceNet> net) : impl_(std::make_unique<Impl>()) {
   impl_->net = std::move(net);
+  // Once, not for each network alike (training validates with a new one every epoch).
+  static std::mutex logged_mutex;
+  static std::string logged;
+  const std::string explanation = impl_->net->explain();
+  const std::lock_guard<std::mutex> lock(logged_mutex);
+  if (explanation != logged) spdlog::debug("network: {}", explanation);
+  logged = explanation;
 }
 
 Predictor::~Predictor() = default;

@@ -321,4 +321,26 @@ std::string InferenceNet::describe() const {
   return s;
 }
 
+std::string InferenceNet::explain() const {
+  const Impl& m = *impl_;
+  std::string s = "runs on " + m.device.str() + " in " + precision_name(m.options.precision);
+  if (m.device.is_cpu()) s += " with " + std::to_string(at::get_num_threads()) + " CPU thread(s)";
+  s += m.options.channels_last ? "; channels-last (NHWC) activations and weights"
+                               : "; NCHW activations and weights";
+  if (m.device.is_cpu()) {
+    if (m.packed) {
+      s += "; convolutions by oneDNN with weights packed once per input shape and the ReLU fused";
+    } else if (!packed_convolutions_available()) {
+      s += "; plain convolutions (this LibTorch lacks oneDNN or its mkldnn_prepacked operators)";
+    } else {
+      s += "; plain convolutions (packing switched off)";
+    }
+    s += m.nhwc ? "; one-pass NHWC pooling, concatenation and upsampling kernels"
+                : "; LibTorch pooling, concatenation and upsampling";
+  } else if (m.device.is_cuda()) {
+    s += "; cuDNN with benchmark mode (the fastest algorithm chosen per input shape)";
+  }
+  return s;
+}
+
 }  // namespace msinet::runtime

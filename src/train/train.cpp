@@ -382,11 +382,25 @@ TrainResult run_train(const data::PreparedDataset& data, const TrainOptions& o) 
       ranks.size > 1 ? " x " + std::to_string(ranks.size) + " ranks" : "",
       o.accumulate > 1 ? " x " + std::to_string(o.accumulate) + " accumulated" : "",
       o.learning_rate, o.epochs, meta.epochs_done);
+  spdlog::debug(
+      "train: device {}, {} CPU thread(s), mixed precision {}, {} memory format, {} loader "
+      "worker(s), weights and Adam in fp32",
+      device.str(), torch::get_num_threads(), o.mixed_precision,
+      o.channels_last ? "channels-last" : "NCHW", o.loader_workers);
   bool map_sizes_reported = false;
   int64_t steps_taken = 0;  // by this run, for the messages of a failing group
+  // Whole epochs of this run (training and validation), for the ETA of the run.
+  double whole_epoch_seconds = 0;
+  int64_t whole_epochs = 0;
   while (meta.epochs_done < o.epochs) {
     EpochClock clock;
     const int64_t epoch = meta.epochs_done;
+    const bool whole_epoch = meta.images_in_epoch == 0;
+    const int64_t later_epochs = o.epochs - epoch - 1;
+    const double later_seconds = whole_epochs > 0
+                                     ? whole_epoch_seconds / static_cast<double>(whole_epochs) *
+                                           static_cast<double>(later_epochs)
+                                     : -1.0;
     const std::vector<size_t> order = epoch_order(data.split.train.size(), meta.seed, epoch);
     // This rank's micro-batches of the rest of the epoch, in the order the steps take them.
     std::vector<StepPlan> plans;
@@ -404,7 +418,9 @@ TrainResult run_train(const data::PreparedDataset& data, const TrainOptions& o) 
     BatchLoader loader(data.split.train, std::move(batches), data.height, data.width,
                        o.loader_workers, std::max(2, 2 * o.loader_workers));
     util::Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs),
-                            train_size, o.progress && ranks.root() && util::stderr_is_terminal());
+                            train_size, o.progress && ranks.root());
+    progress.resume_from(meta.images_in_epoch);
+    progress.set_work_after(later_epochs * train_size, later_seconds);
     for (const StepPlan& plan : plans) {
       if (ranks.group) ranks.group->mark_progress(++steps_taken);
       const auto step_images = static_cast<double>(plan.end - plan.begin);
@@ -511,9 +527,22 @@ TrainResult run_train(const data::PreparedDataset& data, const TrainOptions& o) 
     const double step_ms =
         clock.steps ? 1e3 * (train_seconds - clock.waiting) / static_cast<double>(clock.steps)
                     : 0.0;
-    spdlog::info("epoch {}/{}: train {:.5f}, valid {:.5f}{} ({}; {:.2f} images/s, step {:.1f} ms)",
-                 epoch + 1, o.epochs, train_loss, valid, is_best ? " (best)" : "",
-                 util::format_duration(clock.seconds()), rate, step_ms);
+    const double epoch_seconds = clock.seconds();
+    if (whole_epoch) {
+      whole_epoch_seconds += epoch_seconds;
+      ++whole_epochs;
+    }
+    std::string run_eta;
+    if (later_epochs > 0) {
+      // From the mean time of the whole epochs (a resumed partial one only when it is all).
+      const double mean = whole_epochs > 0 ? whole_epoch_seconds / static_cast<double>(whole_epochs)
+                                           : epoch_seconds;
+      run_eta = ", run ETA " + util::format_duration(mean * static_cast<double>(later_epochs));
+    }
+    spdlog::info(
+        "epoch {}/{}: train {:.5f}, valid {:.5f}{} ({}; {:.2f} images/s, step {:.1f} ms{})",
+        epoch + 1, o.epochs, train_loss, valid, is_best ? " (best)" : "",
+        util::format_duration(epoch_seconds), rate, step_ms, run_eta);
   }
   result.epochs_done = meta.epochs_done;
   result.best_valid = meta.best_valid;

@@ -31,7 +31,8 @@ struct Command {
   std::function<int(const config::Config&)> run;
 };
 
-/// Adds --config, --print-config, -v, -q, --device, --threads and the folder options.
+/// Adds --config, --print-config, -v, -q, --device, --threads, the folder options and
+/// --log-format.
 std::shared_ptr<CommandState> add_common_options(CLI::App& app);
 
 /// Adds `--name VALUE` that sets configuration `key` when given; the help shows the default.
@@ -47,8 +48,11 @@ std::vector<std::string> split_list(const std::string& text);
 /// Download settings from the configuration: the mirror and the size cap.
 fetch::DownloadOptions download_options(const config::Config& cfg);
 
-/// Sets spdlog's level from -v / -q.
+/// Sets spdlog's level from -v / -q (text lines until the configuration is resolved).
 void configure_logging(const CommandState& state);
+
+/// Sets the log format (log_format), the level from -v / -q and the progress_interval.
+void configure_logging(const CommandState& state, const config::Config& cfg);
 
 Command register_test(CLI::App& root);
 Command register_train(CLI::App& root);

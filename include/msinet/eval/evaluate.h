@@ -50,7 +50,7 @@ struct EvalOptions {
   bool jitter = true;                ///< AUC-Judd tie-breaking noise
   fs::path csv;                      ///< per-image CSV written by run_eval when set
   fs::path json;                     ///< summary JSON written by run_eval when set
-  bool progress = false;             ///< progress bar on stderr (only when it is a terminal)
+  bool progress = false;             ///< progress on stderr (util::Progress: a bar or log lines)
 
   int bootstrap = kBootstrapResamples;  ///< resamples of each mean's interval; 0: none
   fs::path plots_dir;                   ///< PNG plots written by run_eval when set

@@ -80,7 +80,7 @@ struct PipelineOptions {
   bool keep_images = false;    ///< pass the decoded image on to the sink
   bool restore = true;         ///< maps at the image's size (undo padding and resizing)
   std::string label = "test";  ///< names the progress bar and the log lines
-  bool progress = false;       ///< progress bar on stderr (only when it is a terminal)
+  bool progress = false;       ///< progress on stderr (util::Progress: a bar or log lines)
   /// Inputs are decoded ahead only while those between decoding and consuming hold at most this
   /// (kInflightBytesPerPixel per pixel); one input larger than this still runs, alone.
   int64_t inflight_bytes = kDefaultInflightBytes;

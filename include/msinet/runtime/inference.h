@@ -56,6 +56,8 @@ class InferenceNet {
   const InferenceOptions& options() const;
   /// One line, e.g. "cpu, fp32, channels-last, oneDNN packed conv+ReLU, NHWC kernels".
   std::string describe() const;
+  /// What it does and why, for the verbose log: threads, layout, packed convolutions, kernels.
+  std::string explain() const;
 
  private:
   struct Impl;
