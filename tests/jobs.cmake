@@ -7,7 +7,8 @@ msinet_add_test(test_checkpoint LABEL unit
     test_model_net.cpp
   LIBS msinet_checkpoint)
 msinet_torch_pch(test_checkpoint)
-msinet_add_test(test_jobs SOURCES test_train_loss.cpp test_train_shards.cpp LIBS msinet_train)
+msinet_add_test(test_jobs SOURCES test_train_loss.cpp test_train_shards.cpp test_train_plot.cpp
+                LIBS msinet_train)
 msinet_torch_pch(test_jobs)
 # The training step's parts: the batch loader and mixed precision.
 msinet_add_test(test_train_step SOURCES test_train_loader.cpp test_train_mixed_precision.cpp

@@ -1,11 +1,13 @@
 // `msinet test` never loses data through its outputs: an output that would replace an input or
 // another output is refused before anything is written, the output folder inside the input is
-// not read back as input, and a folder link cycle is listed once.
+// not read back as input, and a folder link cycle is listed once. The overlay pictures: their
+// sizes and pixels against a blend worked out here from the map the run wrote.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <sstream>
 
 #include "msinet/bench/bench.h"
@@ -226,6 +228,99 @@ TEST_F(TestOutputs, TemporariesOfKilledRunsAreRemoved) {
   EXPECT_NE(log.find("removed '" + stale.string() + "'"), std::string::npos) << log;
   EXPECT_FALSE(fs::exists(stale));
   EXPECT_TRUE(fs::exists(live)) << "a live process's temporary is left alone";
+}
+
+// Mean absolute difference of two 8-bit images of one size (JPEG outputs: small, not zero).
+double mean_difference(const cv::Mat& a, const cv::Mat& b) {
+  EXPECT_EQ(a.size(), b.size());
+  EXPECT_EQ(a.type(), b.type());
+  if (a.size() != b.size() || a.type() != b.type()) return 255;
+  cv::Mat d;
+  cv::absdiff(a, b, d);
+  const cv::Scalar m = cv::mean(d);
+  return (m[0] + m[1] + m[2]) / 3;
+}
+
+TEST_F(TestOutputs, OverlaySideBySideAndColourBarPictures) {
+  // Smooth gradients (no noise, which JPEG would not keep).
+  constexpr int kH = 120, kW = 168;
+  const fs::path d = dir_.path() / "photos";
+  fs::create_directories(d);
+  cv::Mat bgr(kH, kW, CV_8UC3);
+  for (int y = 0; y < kH; ++y) {
+    for (int x = 0; x < kW; ++x) {
+      bgr.at<cv::Vec3b>(y, x) =
+          cv::Vec3b(static_cast<uchar>(60 + x), static_cast<uchar>(50 + y), 140);
+    }
+  }
+  ASSERT_TRUE(cv::imwrite((d / "x.png").string(), bgr));
+  const fs::path out = dir_.path() / "maps";
+  std::string log;
+  ASSERT_EQ(test({"-p", d.string(), "-o", out.string(), "--format", "png", "--overlay",
+                  "--colormap", "jet", "--alpha", "0.5", "--side-by-side", "--colorbar"},
+                 &log),
+            0)
+      << log;
+  const cv::Mat map = cv::imread((out / "x.png").string(), cv::IMREAD_GRAYSCALE);
+  const cv::Mat overlay = cv::imread((out / "x_overlay.jpeg").string());
+  const cv::Mat side = cv::imread((out / "x_side.jpeg").string());
+  ASSERT_EQ(map.size(), cv::Size(kW, kH));
+  ASSERT_EQ(overlay.rows, kH);
+  ASSERT_GT(overlay.cols, kW + 8) << "the overlay and its colour bar";
+  ASSERT_EQ(side.rows, kH);
+  EXPECT_EQ(side.cols, overlay.cols + 2 * kW) << "image | map | overlay, then the same bar";
+  // The blend, from the written map: image * (1 - 0.5 s) + jet(map) * 0.5 s, s = map / 255; and
+  // the flat blend image * 0.5 + jet(map) * 0.5 it must not be.
+  cv::Mat jet, flat;
+  cv::applyColorMap(map, jet, cv::COLORMAP_JET);
+  cv::addWeighted(bgr, 0.5, jet, 0.5, 0.0, flat);
+  cv::Mat want(bgr.size(), CV_8UC3);
+  for (int y = 0; y < kH; ++y) {
+    for (int x = 0; x < kW; ++x) {
+      const double a = 0.5 * map.at<uchar>(y, x) / 255.0;
+      for (int k = 0; k < 3; ++k) {
+        want.at<cv::Vec3b>(y, x)[k] = cv::saturate_cast<uchar>(
+            bgr.at<cv::Vec3b>(y, x)[k] * (1 - a) + jet.at<cv::Vec3b>(y, x)[k] * a);
+      }
+    }
+  }
+  const cv::Mat panel_overlay = side.colRange(2 * kW, 3 * kW);
+  // Measured JPEG (quality 95) loss here: 0.7 on the photo, 1.5 on the overlay, 3.9 on the
+  // saturated jet map; the flat blend is 22 away.
+  EXPECT_LT(mean_difference(overlay.colRange(0, kW), want), 3.0);
+  EXPECT_GT(mean_difference(overlay.colRange(0, kW), flat), 10.0) << "not a flat blend";
+  EXPECT_LT(mean_difference(side.colRange(0, kW), bgr), 2.0) << "the photo on the left";
+  EXPECT_LT(mean_difference(side.colRange(kW, 2 * kW), jet), 6.0) << "the coloured map";
+  EXPECT_LT(mean_difference(panel_overlay, want), 3.0) << "the overlay on the right";
+  // The bar: some column right of the image runs from jet(255) at the top to jet(0) below.
+  const cv::Vec3b high(0, 0, 128), low(128, 0, 0);  // OpenCV's jet ends, BGR
+  auto near = [](const cv::Vec3b& p, const cv::Vec3b& q) { return cv::norm(p, q) < 60; };
+  int strip = 0;
+  for (int x = kW; x < overlay.cols; ++x) {
+    if (near(overlay.at<cv::Vec3b>(0, x), high) && near(overlay.at<cv::Vec3b>(kH - 1, x), low)) {
+      ++strip;
+    }
+  }
+  EXPECT_GE(strip, 4) << "within JPEG's loss";
+
+  // The same from a configuration file: gray, alpha 1, the side-by-side image without --overlay.
+  const fs::path cfg = dir_.path() / "overlay.yaml";
+  std::ofstream(cfg) << "overlay_colormap: gray\noverlay_alpha: 1\noverlay_side_by_side: \"on\"\n";
+  const fs::path out2 = dir_.path() / "maps2";
+  ASSERT_EQ(test({"-p", d.string(), "-o", out2.string(), "--config", cfg.string()}, &log), 0)
+      << log;
+  EXPECT_FALSE(fs::exists(out2 / "x_overlay.jpeg"));
+  const cv::Mat side2 = cv::imread((out2 / "x_side.jpeg").string());
+  ASSERT_EQ(side2.size(), cv::Size(3 * kW, kH));
+  cv::Mat grey;
+  cv::cvtColor(map, grey, cv::COLOR_GRAY2BGR);
+  EXPECT_LT(mean_difference(side2.colRange(kW, 2 * kW), grey), 2.0) << "gray: the map as grey";
+
+  EXPECT_EQ(test({"-p", d.string(), "-o", out2.string(), "--alpha", "0"}, &log), 3) << log;
+  EXPECT_NE(log.find("overlay_alpha"), std::string::npos) << log;
+  EXPECT_NE(log.find("(0, 1]"), std::string::npos) << log;
+  EXPECT_EQ(test({"-p", d.string(), "-o", out2.string(), "--colormap", "hot"}, &log), 3) << log;
+  EXPECT_NE(log.find("overlay_colormap"), std::string::npos) << log;
 }
 
 }  // namespace

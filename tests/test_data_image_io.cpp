@@ -1,4 +1,4 @@
-// Decoding by content, encoders, map writers and overlays of the image pipeline.
+// Decoding by content, encoders and map writers of the image pipeline.
 // Fixture images are written at test time with OpenCV; .npy files are checked with NumPy.
 
 #include <gtest/gtest.h>
@@ -281,30 +281,6 @@ TEST_F(ImageIo, WriteMapReportsUnwritablePaths) {
   // A path below a regular file cannot be created.
   expect_error([&] { write_map(dir_ / "file" / "m.png", ramp_map(), MapFormat::kPng); },
                ErrorCode::kIo, {"file"});
-}
-
-TEST_F(ImageIo, OverlayBlendsInfernoInRgb) {
-  cv::Mat rgb(2, 2, CV_32FC3, cv::Scalar(200, 200, 200));
-  rgb.at<cv::Vec3f>(1, 1) = {0, 0, 0};
-  cv::Mat map(2, 2, CV_32FC1, cv::Scalar(0));
-  map.at<float>(1, 1) = 255;
-  const cv::Mat o = make_overlay(rgb, map);
-  ASSERT_EQ(o.type(), CV_8UC3);
-  ASSERT_EQ(o.size(), cv::Size(2, 2));
-  // Inferno at 0 is nearly black: half the grey remains.
-  const cv::Vec3b low = o.at<cv::Vec3b>(0, 0);
-  for (int c = 0; c < 3; ++c) EXPECT_NEAR(low[c], 100, 5) << c;
-  // Inferno at 255 is pale yellow (R, G high, B lower); half of it over black, in RGB order.
-  const cv::Vec3b hot = o.at<cv::Vec3b>(1, 1);
-  EXPECT_GT(hot[0], 115);
-  EXPECT_GT(hot[1], 115);
-  EXPECT_LT(hot[2], hot[0] - 20);
-
-  write_overlay(dir_ / "overlay.jpg", o);
-  EXPECT_EQ(names(), std::vector<std::string>{"overlay.jpg"});
-  EXPECT_EQ(decode_image(dir_ / "overlay.jpg", 3).size(), cv::Size(2, 2));
-  expect_error([&] { make_overlay(rgb, cv::Mat(3, 2, CV_32FC1)); }, ErrorCode::kInternal,
-               {"differ"});
 }
 
 TEST_F(ImageIo, DecodePreprocessRestoreEndToEnd) {

@@ -1,6 +1,7 @@
 // `msinet test` on videos and cameras, the quick checks: the map video keeps the input's frame
-// count, size and rate; a missing camera is a clear error; images and videos mix in one folder;
-// an interrupted video leaves nothing; the writers leave nothing until finished.
+// count, size and rate; the side-by-side video is three frames wide; a missing camera is a clear
+// error; images and videos mix in one folder; an interrupted video leaves nothing; the writers
+// leave nothing until finished.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -45,6 +46,27 @@ TEST_F(TestVideo, TheMapVideoKeepsFrameCountSizeAndRate) {
   for (const auto& e : fs::directory_iterator(out)) {
     EXPECT_EQ(e.path().extension() == ".tmp", false) << e.path();
   }
+}
+
+TEST_F(TestVideo, TheSideBySideVideoIsThreeFramesWide) {
+  const fs::path clip = dir_.path() / "in" / "clip.avi";
+  make_video(clip, /*frames=*/4, /*h=*/48, /*w=*/64, /*fps=*/10);
+  const fs::path out = dir_.path() / "out";
+  std::string log;
+  ASSERT_EQ(test({"-p", clip.string(), "-o", out.string(), "--side-by-side"}, &log), 0) << log;
+  EXPECT_FALSE(fs::exists(out / "clip_overlay.mp4")) << "--side-by-side alone";
+  const Played p = play(out / "clip_side.mp4");
+  ASSERT_TRUE(p.opened) << log;
+  ASSERT_EQ(p.frames.size(), 4u);
+  EXPECT_EQ(p.frames[0].rows, 48);
+  EXPECT_EQ(p.frames[0].cols, 3 * 64) << "frame | coloured map | overlay";
+  // The left third is the input frame (within the codecs' loss), not a coloured one.
+  const Played in = play(clip);
+  ASSERT_EQ(in.frames.size(), 4u);
+  cv::Mat d;
+  cv::absdiff(p.frames[1].colRange(0, 64), in.frames[1], d);
+  const cv::Scalar m = cv::mean(d);
+  EXPECT_LT((m[0] + m[1] + m[2]) / 3, 12.0);
 }
 
 TEST_F(TestVideo, ACameraThatCannotBeOpenedIsAClearError) {

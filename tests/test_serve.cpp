@@ -149,6 +149,14 @@ class ServeTest : public ::testing::Test {
                 0)
           << log;
     }
+    std::string log;
+    EXPECT_EQ(
+        testing::run_msinet({"test", "--weights", (tmp / "w.msinet").string(), "--size", "48x64",
+                             "-p", (tmp / "images").string(), "-o", (tmp / "styled").string(),
+                             "--overlay", "--colormap", "jet", "--alpha", "0.5", "--colorbar"},
+                            tmp, &log),
+        0)
+        << log;
     std::ofstream(tmp / "complete") << stamp << "\n";
     std::error_code ec;
     fs::rename(tmp, dir, ec);  // another test process may have been first: use its fixture
@@ -218,6 +226,15 @@ TEST_F(ServeTest, MapsAreThoseTestWrites) {
     ASSERT_EQ(overlay->status, 200) << overlay->body;
     EXPECT_EQ(overlay->get_header_value("Content-Type"), "image/jpeg");
     EXPECT_EQ(max_difference(decoded(overlay->body), decoded(expected(i, "_overlay.jpeg"))), 0);
+    auto styled = post(*c, "?overlay=1&colormap=jet&alpha=0.5&colorbar=1", body(i));
+    ASSERT_TRUE(styled);
+    ASSERT_EQ(styled->status, 200) << styled->body;
+    const std::string stem = image(i).stem().string();
+    EXPECT_EQ(max_difference(decoded(styled->body),
+                             decoded(testing::read_file_bytes(*fixture_ / "styled" /
+                                                              (stem + "_overlay.jpeg")))),
+              0)
+        << "the overlay of test --colormap jet --alpha 0.5 --colorbar";
 
     auto json = post(*c, "?format=json", body(i));
     ASSERT_TRUE(json);
@@ -307,6 +324,11 @@ TEST_F(ServeTest, BadRequestsGetTheirStatusAndSayWhy) {
   expect_error(post(*c, "?format=gif", body(0)), 400, "unknown format 'gif'");
   expect_error(post(*c, "?overlay=2", body(0)), 400, "overlay");
   expect_error(post(*c, "?overlay=1&format=npy", body(0)), 400, "overlay");
+  expect_error(post(*c, "?colormap=jet", body(0)), 400, "add overlay=1");
+  expect_error(post(*c, "?overlay=1&colormap=hot", body(0)), 400, "'hot'");
+  expect_error(post(*c, "?overlay=1&alpha=0", body(0)), 400, "alpha must be a number in (0, 1]");
+  expect_error(post(*c, "?overlay=1&alpha=x", body(0)), 400, "alpha");
+  expect_error(post(*c, "?overlay=1&colorbar=yes", body(0)), 400, "colorbar must be 0 or 1");
   expect_error(post(*c, "?colour=red", body(0)), 400, "unknown query parameter 'colour'");
   for (const char* path : {"/nope", "/index.html", "/../CMakeLists.txt", "/%2e%2e/CMakeLists.txt",
                            "/app.js/../../CMakeLists.txt", "/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd",

@@ -5,6 +5,7 @@
 
 #include "msinet/cli/common.h"
 #include "msinet/cli/datasets.h"
+#include "msinet/data/overlay.h"
 #include "msinet/infer/infer.h"
 #include "msinet/runtime/memory.h"
 #include "msinet/runtime/threads.h"
@@ -59,7 +60,17 @@ Command register_test(CLI::App& root) {
       ->type_name("FILE");
   app->add_flag("--overlay", args->overlay,
                 "also write <stem>_overlay.jpeg (videos: <stem>_overlay.mp4): the image blended "
-                "with the coloured map");
+                "with the coloured map, more opaque where the map is more salient");
+  add_config_flag(*app, *state, "--colormap", "overlay_colormap");
+  add_config_flag(*app, *state, "--alpha", "overlay_alpha");
+  app->add_flag_callback(
+      "--side-by-side", [state] { state->flags["overlay_side_by_side"] = "on"; },
+      "also write <stem>_side.jpeg (videos: <stem>_side.mp4): the image, the coloured map and "
+      "the overlay side by side [key 'overlay_side_by_side']");
+  app->add_flag_callback(
+      "--colorbar", [state] { state->flags["overlay_colorbar"] = "on"; },
+      "a colour bar labelled 0 (bottom) and 1 (top) right of the overlay and side-by-side "
+      "images [key 'overlay_colorbar']");
   add_config_flag(*app, *state, "--format", "format");
   add_config_flag(*app, *state, "--output", "output")
       ->check([](const std::string& v) -> std::string {
@@ -106,6 +117,10 @@ Command register_test(CLI::App& root) {
                    ? "npy"
                    : cfg.get("format");
     o.overlay = args->overlay;
+    o.side_by_side = cfg.get("overlay_side_by_side") == "on";
+    o.overlay_style.colormap = data::parse_colormap(cfg.get("overlay_colormap"));
+    o.overlay_style.alpha = cfg.get_double("overlay_alpha");
+    o.overlay_style.colorbar = cfg.get("overlay_colorbar") == "on";
     o.smooth = args->smooth.value_or(0.0);
     o.camera = args->camera;
     o.show = args->show;

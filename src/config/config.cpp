@@ -68,6 +68,9 @@ std::string check_value(const KeySpec& spec, const std::string& value) {
   } else if (spec.kind == "float>0") {
     double v = 0;
     if (!parse_double(value, v) || v <= 0) return "expected a number > 0";
+  } else if (spec.kind == "fraction") {
+    double v = 0;
+    if (!parse_double(value, v) || !(v > 0 && v <= 1)) return "expected a number in (0, 1]";
   } else if (spec.kind == "choice") {
     if (std::find(spec.choices.begin(), spec.choices.end(), value) == spec.choices.end()) {
       std::string all;
@@ -146,6 +149,27 @@ const std::vector<KeySpec>& known_keys() {
        {},
        "test --output density|logdensity: a file from `msinet calibrate`; empty = the identity "
        "calibration"},
+      {"overlay_colormap",
+       "inferno",
+       "choice",
+       {"inferno", "jet", "viridis", "turbo", "gray"},
+       "test overlays: colour map inferno, jet, viridis, turbo or gray (the map as grey)"},
+      {"overlay_alpha",
+       "0.6",
+       "fraction",
+       {},
+       "test overlays: opacity of the colour at the most salient pixel, in (0, 1]; a pixel of "
+       "saliency s gets alpha * s, so unsalient regions keep the image as it is"},
+      {"overlay_side_by_side",
+       "off",
+       "choice",
+       {"off", "on"},
+       "test: also write <stem>_side.jpeg, image | coloured map | overlay (videos: .mp4)"},
+      {"overlay_colorbar",
+       "off",
+       "choice",
+       {"off", "on"},
+       "test: a colour bar labelled 0 (bottom) and 1 (top) right of the overlay and side image"},
       {"accumulate",
        "1",
        "int>=1",

@@ -389,33 +389,4 @@ void write_map(const fs::path& path, const cv::Mat& map255, MapFormat format) {
   util::write_file_atomic(path, bytes);
 }
 
-cv::Mat make_overlay(const cv::Mat& rgb, const cv::Mat& map255) {
-  require_channels(rgb, 3, "make_overlay");
-  require_channels(map255, 1, "make_overlay");
-  if (rgb.size() != map255.size()) {
-    throw Error(ErrorCode::kInternal, "make_overlay: image " + size_text(rgb.rows, rgb.cols) +
-                                          " and map " + size_text(map255.rows, map255.cols) +
-                                          " differ in size");
-  }
-  cv::Mat rgb8;
-  if (rgb.depth() == CV_8U) {
-    rgb8 = rgb;
-  } else {
-    rgb.convertTo(rgb8, CV_8U);
-  }
-  cv::Mat colour;
-  cv::applyColorMap(quantize_u8(map255), colour, cv::COLORMAP_INFERNO);
-  cv::cvtColor(colour, colour, cv::COLOR_BGR2RGB);
-  cv::Mat out;
-  cv::addWeighted(rgb8, 1.0 - kOverlayAlpha, colour, kOverlayAlpha, /*gamma=*/0.0, out);
-  return out;
-}
-
-void write_overlay(const fs::path& path, const cv::Mat& overlay_rgb) {
-  require_channels(overlay_rgb, 3, "write_overlay");
-  cv::Mat img = overlay_rgb;
-  if (img.depth() != CV_8U) overlay_rgb.convertTo(img, CV_8U);
-  write_jpeg_u8(path, img, /*quality=*/95);
-}
-
 }  // namespace msinet::data

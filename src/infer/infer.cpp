@@ -9,6 +9,7 @@
 #include "msinet/checkpoint/container.h"
 #include "msinet/checkpoint/load.h"
 #include "msinet/data/image.h"
+#include "msinet/data/overlay.h"
 #include "msinet/data/video.h"
 #include "msinet/infer/video.h"
 #include "msinet/pipeline/pipeline.h"
@@ -85,7 +86,11 @@ class MapFiles : public pipeline::Sink {
     }
     if (o_.overlay) {
       data::write_overlay(output_path(o_.input, image, output_dir_, "_overlay.jpeg"),
-                          data::make_overlay(r.image, r.map));
+                          data::make_overlay(r.image, r.map, o_.overlay_style));
+    }
+    if (o_.side_by_side) {
+      data::write_overlay(output_path(o_.input, image, output_dir_, "_side.jpeg"),
+                          data::make_side_by_side(r.image, r.map, o_.overlay_style));
     }
   }
 
@@ -113,6 +118,7 @@ void check_outputs(const InferOptions& o, const std::vector<fs::path>& images,
   for (const fs::path& image : images) {
     std::vector<fs::path> outputs = {output_path(o.input, image, output_dir, extension)};
     if (o.overlay) outputs.push_back(output_path(o.input, image, output_dir, "_overlay.jpeg"));
+    if (o.side_by_side) outputs.push_back(output_path(o.input, image, output_dir, "_side.jpeg"));
     planned.emplace_back(image, std::move(outputs));
   }
   for (const fs::path& video : videos) {
@@ -198,7 +204,7 @@ InferResult run_test(const InferOptions& o) {
   po.width = o.width;
   po.batch_size = o.batch_size;
   po.workers = o.workers > 0 ? o.workers : 2;
-  po.keep_images = o.overlay;
+  po.keep_images = o.overlay || o.side_by_side;
   po.inflight_bytes = o.inflight_bytes;
   po.label = "test";
   po.progress = o.progress;

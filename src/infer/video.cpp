@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "msinet/data/image.h"
+#include "msinet/data/overlay.h"
 #include "msinet/data/video.h"
 #include "msinet/util/error.h"
 #include "msinet/util/fs.h"
@@ -153,10 +154,12 @@ class VideoFrames : public pipeline::Source {
 // concurrent), smoothed first when asked.
 class VideoMaps : public pipeline::Sink {
  public:
-  VideoMaps(const VideoOutputs& out, double fps, double smooth, PreviewSlot* preview)
-      : out_(out), smooth_(smooth), preview_(preview) {
+  VideoMaps(const VideoOutputs& out, double fps, double smooth,
+            const data::OverlayOptions& overlay_style, PreviewSlot* preview)
+      : out_(out), smooth_(smooth), overlay_style_(overlay_style), preview_(preview) {
     if (!out.map_video.empty()) map_video_.emplace(out.map_video, fps);
     if (!out.overlay_video.empty()) overlay_video_.emplace(out.overlay_video, fps);
+    if (!out.side_video.empty()) side_video_.emplace(out.side_video, fps);
     if (!out.npy.empty()) npy_.emplace(out.npy);
   }
 
@@ -176,8 +179,13 @@ class VideoMaps : public pipeline::Sink {
     if (map_video_) map_video_->write(grey);
     cv::Mat overlay;
     if (overlay_video_) {
-      cv::cvtColor(data::make_overlay(r.image, map), overlay, cv::COLOR_RGB2BGR);
+      cv::cvtColor(data::make_overlay(r.image, map, overlay_style_), overlay, cv::COLOR_RGB2BGR);
       overlay_video_->write(overlay);
+    }
+    if (side_video_) {
+      cv::Mat side;
+      cv::cvtColor(data::make_side_by_side(r.image, map, overlay_style_), side, cv::COLOR_RGB2BGR);
+      side_video_->write(side);
     }
     if (npy_) npy_->write(data::unit_map(map));
     if (!out_.frames_dir.empty()) {
@@ -203,6 +211,7 @@ class VideoMaps : public pipeline::Sink {
   void finish() {
     if (map_video_) map_video_->finish();
     if (overlay_video_) overlay_video_->finish();
+    if (side_video_) side_video_->finish();
     if (npy_) npy_->finish();
   }
   int64_t frames() const { return frames_; }
@@ -210,7 +219,8 @@ class VideoMaps : public pipeline::Sink {
  private:
   VideoOutputs out_;
   double smooth_;
-  std::optional<data::VideoFileWriter> map_video_, overlay_video_;
+  data::OverlayOptions overlay_style_;
+  std::optional<data::VideoFileWriter> map_video_, overlay_video_, side_video_;
   std::optional<data::NpyFramesWriter> npy_;
   PreviewSlot* preview_;  // null without --show
   cv::Mat average_;
@@ -236,7 +246,7 @@ std::string written_text(const VideoOutputs& out) {
 
 std::vector<fs::path> VideoOutputs::all() const {
   std::vector<fs::path> paths;
-  for (const fs::path* p : {&map_video, &overlay_video, &npy, &frames_dir}) {
+  for (const fs::path* p : {&map_video, &overlay_video, &side_video, &npy, &frames_dir}) {
     if (!p->empty()) paths.push_back(*p);
   }
   return paths;
@@ -247,6 +257,7 @@ VideoOutputs video_outputs(const InferOptions& o, const fs::path& video, const f
   VideoOutputs out;
   out.map_video = output_path(o.input, video, out_dir, ".mp4");
   if (o.overlay) out.overlay_video = output_path(o.input, video, out_dir, "_overlay.mp4");
+  if (o.side_by_side) out.side_video = output_path(o.input, video, out_dir, "_side.mp4");
   if (format == data::MapFormat::kNpy) out.npy = output_path(o.input, video, out_dir, ".npy");
   if (format == data::MapFormat::kPng) out.frames_dir = output_path(o.input, video, out_dir, "");
   return out;
@@ -259,10 +270,10 @@ VideoRun run_video_file(const InferOptions& o, const fs::path& video, const Vide
   const double fps = reader.fps() > 0 ? reader.fps() : kDefaultFps;
   spdlog::info("video: '{}', {}x{}, {} frame(s) declared, {:.3g} frames/s", video.string(),
                reader.size().height, reader.size().width, reader.frame_count(), fps);
-  VideoMaps sink(outputs, fps, o.smooth, /*preview=*/nullptr);
+  VideoMaps sink(outputs, fps, o.smooth, o.overlay_style, /*preview=*/nullptr);
   VideoFrames source(std::move(reader), /*camera=*/false);
   pipeline::PipelineOptions vo = po;
-  vo.keep_images = o.overlay;
+  vo.keep_images = o.overlay || o.side_by_side;
   vo.label = video.filename().string();
   pipeline::PipelineResult r;
   try {
@@ -304,7 +315,7 @@ InferResult run_camera(const InferOptions& o, data::VideoReader camera,
   po.width = o.width;
   po.batch_size = o.batch_size;
   po.workers = o.workers > 0 ? o.workers : 2;
-  po.keep_images = o.overlay;
+  po.keep_images = o.overlay || o.side_by_side;
   po.inflight_bytes = o.inflight_bytes;
   po.label = "camera";
   po.progress = o.progress;
@@ -320,6 +331,7 @@ InferResult run_camera(const InferOptions& o, data::VideoReader camera,
   VideoOutputs out;
   out.map_video = result.output_dir / (std::string(stamp) + ".mp4");
   if (o.overlay) out.overlay_video = result.output_dir / (std::string(stamp) + "_overlay.mp4");
+  if (o.side_by_side) out.side_video = result.output_dir / (std::string(stamp) + "_side.mp4");
   if (format == data::MapFormat::kNpy) out.npy = result.output_dir / (std::string(stamp) + ".npy");
   if (format == data::MapFormat::kPng) out.frames_dir = result.output_dir / stamp;
   spdlog::info("camera: {}, {}x{} at {:.3g} frames/s, input {}x{}, device {}; Ctrl-C stops",
@@ -344,7 +356,7 @@ InferResult run_camera(const InferOptions& o, data::VideoReader camera,
       if (window->show(frame, text)) util::set_interrupt_requested(true);
     };
   }
-  VideoMaps sink(out, fps, o.smooth, o.show ? &slot : nullptr);
+  VideoMaps sink(out, fps, o.smooth, o.overlay_style, o.show ? &slot : nullptr);
   VideoFrames source(std::move(camera), /*camera=*/true, show_latest);
   try {
     const pipeline::PipelineResult r = pipeline::run_pipeline(source, predictor, sink, po);

@@ -1,7 +1,9 @@
 #include "msinet/plot/chart.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -37,13 +39,68 @@ std::string tick_label(double v) {
   return buf;
 }
 
-void draw_y_grid(cv::Mat& img, const Frame& frame, int divisions) {
-  for (int t = 0; t <= divisions; ++t) {
-    const double v = frame.y_lo + (frame.y_hi - frame.y_lo) * t / static_cast<double>(divisions);
-    const int y = frame.y(v);
-    cv::line(img, {frame.area.x, y}, {frame.area.x + frame.area.width, y}, kGrey, 1);
-    draw_text(img, tick_label(v), {5, y + 5}, kTickScale);
+Ticks nice_ticks(double lo, double hi, int target) {
+  Ticks t;
+  if (!std::isfinite(lo) || !std::isfinite(hi) || !(hi > lo) || target < 1) {
+    t.values = {lo};
+    t.labels = {tick_label(lo)};
+    return t;
   }
+  const double raw = (hi - lo) / target;
+  const double power = std::pow(10.0, std::floor(std::log10(raw)));
+  t.step = 10.0 * power;
+  for (double m : {1.0, 2.0, 2.5, 5.0}) {
+    if (m * power >= raw * (1.0 - 1e-9)) {
+      t.step = m * power;
+      break;
+    }
+  }
+  const double first = std::ceil(lo / t.step - 1e-9), last = std::floor(hi / t.step + 1e-9);
+  for (double k = first; k <= last; ++k) t.values.push_back(k * t.step);
+  // Every value is a multiple of the step: the step's decimals show each one exactly.
+  double largest = 0.0;
+  for (double v : t.values) largest = std::max(largest, std::fabs(v));
+  const bool plain = largest < 1e6 && t.step >= 1e-6;
+  int decimals = 0;
+  while (plain && decimals < 6) {
+    const double scaled = t.step * std::pow(10.0, decimals);
+    if (std::fabs(scaled - std::round(scaled)) < 1e-6 * scaled) break;
+    ++decimals;
+  }
+  for (double v : t.values) {
+    char buf[32];
+    if (plain) {
+      std::snprintf(buf, sizeof buf, "%.*f", decimals, v + 0.0);
+    } else {
+      std::snprintf(buf, sizeof buf, "%.3g", v);
+    }
+    t.labels.push_back(buf);
+  }
+  return t;
+}
+
+void draw_y_grid(cv::Mat& img, const Frame& frame, int divisions) {
+  const Ticks t = nice_ticks(frame.y_lo, frame.y_hi, divisions);
+  for (size_t i = 0; i < t.values.size(); ++i) {
+    const int y = frame.y(t.values[i]);
+    cv::line(img, {frame.area.x, y}, {frame.area.x + frame.area.width, y}, kGrey, 1);
+    const int x = frame.area.x - 6 - text_width(t.labels[i], kTickScale);
+    draw_text(img, t.labels[i], {x, y + 5}, kTickScale);
+  }
+}
+
+void draw_y_label(cv::Mat& img, const Frame& frame, const std::string& text, int x) {
+  constexpr double kScale = 0.5;
+  int baseline = 0;
+  const cv::Size size = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, kScale, 1, &baseline);
+  cv::Mat strip(size.height + baseline + 4, size.width + 4, CV_8UC3, cv::Scalar(255, 255, 255));
+  cv::putText(strip, text, {2, size.height + 2}, cv::FONT_HERSHEY_SIMPLEX, kScale, kBlack, 1,
+              cv::LINE_AA);
+  cv::rotate(strip, strip, cv::ROTATE_90_COUNTERCLOCKWISE);
+  const int top = frame.area.y + (frame.area.height - strip.rows) / 2;
+  const cv::Rect at = cv::Rect(x, top, strip.cols, strip.rows) & cv::Rect({0, 0}, img.size());
+  if (at.area() == 0) return;
+  strip(cv::Rect(at.x - x, at.y - top, at.width, at.height)).copyTo(img(at));
 }
 
 void draw_x_tick(cv::Mat& img, const Frame& frame, int x, const std::string& label, int label_dx) {
@@ -53,12 +110,11 @@ void draw_x_tick(cv::Mat& img, const Frame& frame, int x, const std::string& lab
 }
 
 void draw_x_grid(cv::Mat& img, const Frame& frame, int divisions) {
-  for (int t = 0; t <= divisions; ++t) {
-    const double v = frame.x_lo + (frame.x_hi - frame.x_lo) * t / static_cast<double>(divisions);
-    const int x = frame.x(v);
+  const Ticks t = nice_ticks(frame.x_lo, frame.x_hi, divisions);
+  for (size_t i = 0; i < t.values.size(); ++i) {
+    const int x = frame.x(t.values[i]);
     cv::line(img, {x, frame.area.y}, {x, frame.area.y + frame.area.height}, kGrey, 1);
-    const std::string label = tick_label(v);
-    draw_x_tick(img, frame, x, label, -text_width(label, kTickScale) / 2);
+    draw_x_tick(img, frame, x, t.labels[i], -text_width(t.labels[i], kTickScale) / 2);
   }
 }
 

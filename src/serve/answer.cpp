@@ -1,6 +1,11 @@
 #include "msinet/serve/answer.h"
 
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
 #include "msinet/data/image.h"
+#include "msinet/data/overlay.h"
 #include "msinet/serve/refused.h"
 
 namespace msinet::serve {
@@ -9,6 +14,22 @@ namespace {
 
 Refused bad_query(const std::string& message) { return Refused(400, "bad_query", message); }
 
+bool parse_flag(const std::string& key, const std::string& value) {
+  if (value == "1" || value == "true") return true;
+  if (value == "0" || value == "false") return false;
+  throw bad_query(key + " must be 0 or 1, not '" + value + "'");
+}
+
+double parse_alpha(const std::string& value) {
+  char* end = nullptr;
+  errno = 0;
+  const double a = std::strtod(value.c_str(), &end);
+  if (value.empty() || errno != 0 || *end != '\0' || !(a > 0 && a <= 1)) {
+    throw bad_query("alpha must be a number in (0, 1], not '" + value + "'");
+  }
+  return a;
+}
+
 }  // namespace
 
 SaliencyQuery parse_saliency_query(const std::multimap<std::string, std::string>& params,
@@ -16,6 +37,7 @@ SaliencyQuery parse_saliency_query(const std::multimap<std::string, std::string>
   SaliencyQuery q;
   q.size = default_size;
   bool format_given = false;
+  std::string styled;  // an overlay parameter given
   for (const auto& [key, value] : params) {
     if (params.count(key) > 1) throw bad_query("query parameter '" + key + "' is given twice");
     if (key == "size") {
@@ -38,16 +60,27 @@ SaliencyQuery parse_saliency_query(const std::multimap<std::string, std::string>
         throw bad_query("unknown format '" + value + "': use png, jpeg, npy or json");
       }
     } else if (key == "overlay") {
-      if (value == "1" || value == "true") {
-        q.overlay = true;
-      } else if (value == "0" || value == "false") {
-        q.overlay = false;
-      } else {
-        throw bad_query("overlay must be 0 or 1, not '" + value + "'");
+      q.overlay = parse_flag(key, value);
+    } else if (key == "colormap") {
+      styled = key;
+      try {
+        q.overlay_style.colormap = data::parse_colormap(value);
+      } catch (const Error& e) {
+        throw bad_query(e.what());
       }
+    } else if (key == "alpha") {
+      styled = key;
+      q.overlay_style.alpha = parse_alpha(value);
+    } else if (key == "colorbar") {
+      styled = key;
+      q.overlay_style.colorbar = parse_flag(key, value);
     } else {
-      throw bad_query("unknown query parameter '" + key + "': use size, format, overlay");
+      throw bad_query("unknown query parameter '" + key +
+                      "': use size, format, overlay, colormap, alpha, colorbar");
     }
+  }
+  if (!styled.empty() && !q.overlay) {
+    throw bad_query(styled + " styles the overlay: add overlay=1");
   }
   if (q.overlay) {
     if (!format_given) q.format = AnswerFormat::kJpeg;  // as test --overlay writes it
@@ -60,7 +93,7 @@ SaliencyQuery parse_saliency_query(const std::multimap<std::string, std::string>
 
 Answer encode_answer(const pipeline::Result& r, const SaliencyQuery& q) {
   if (q.overlay) {
-    const cv::Mat overlay = data::make_overlay(r.image, r.map);
+    const cv::Mat overlay = data::make_overlay(r.image, r.map, q.overlay_style);
     if (q.format == AnswerFormat::kPng) return {data::encode_png(overlay), "image/png"};
     return {data::encode_jpeg(overlay, /*quality=*/95), "image/jpeg"};
   }

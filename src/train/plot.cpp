@@ -38,7 +38,8 @@ void write_loss_curve(const std::filesystem::path& path, const std::vector<doubl
   }
   plot::draw_frame(img, frame);
   plot::draw_text(img, "epoch", {kW / 2 - 20, kH - 15}, 0.55);
-  plot::draw_text(img, "KLD loss", {kLeft, 25}, 0.6);
+  plot::draw_text(img, "loss per epoch", {kLeft, 25}, 0.6);
+  plot::draw_y_label(img, frame, "KLD loss", /*x=*/4);
   auto draw = [&](const std::vector<double>& s, const cv::Scalar& colour) {
     for (size_t i = 0; i < s.size(); ++i) {
       const cv::Point p(px(i), frame.y(s[i]));

@@ -377,13 +377,13 @@ async function main() {
   check(jpeg[0] === 0xff && jpeg[1] === 0xd8 && jpeg.length > 1000, 'download: the overlay is a JPEG', `${jpeg.length} bytes`);
   await page.select('#colormap', 'inferno');
   await page.$eval('#opacity', (e) => { e.value = '50'; e.dispatchEvent(new Event('input')); });
-  // The page's overlay at inferno and 50% is the server's own (overlay=1, lossless as PNG) up to
-  // rounding: the page blends the .npy map, the server its float map.
-  const res = await fetch(`${url}/v1/saliency?size=${SIZE}&overlay=1&format=png`, {
+  // The page's overlay at inferno and 50% is the server's own (overlay=1&alpha=0.5, lossless as
+  // PNG) up to rounding: the page blends the .npy map, the server its float map.
+  const res = await fetch(`${url}/v1/saliency?size=${SIZE}&overlay=1&alpha=0.5&format=png`, {
     method: 'POST', body: fs.readFileSync(photo),
     headers: { 'Content-Type': 'image/png', Authorization: `Bearer ${TOKEN}` },
   });
-  check(res.ok, 'the server makes an overlay (overlay=1&format=png)', `HTTP ${res.status}`);
+  check(res.ok, 'the server makes an overlay (overlay=1&alpha=0.5&format=png)', `HTTP ${res.status}`);
   if (res.ok) {
     const server = png.decode(Buffer.from(await res.arrayBuffer()));
     const mine = Buffer.from(await page.$eval('#overlay', (c) => {

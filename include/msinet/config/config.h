@@ -19,8 +19,8 @@ std::string source_name(Source s);
 struct KeySpec {
   std::string key;
   std::string default_value;
-  std::string kind;  ///< "int>=0", "int>=1", "float>0", "string", "size", "choice", "url",
-                     ///< "optional-url"
+  std::string kind;  ///< "int>=0", "int>=1", "float>0", "fraction" (in (0, 1]), "string",
+                     ///< "size", "choice", "url", "optional-url"
   std::vector<std::string> choices;
   std::string help;
 };

@@ -119,14 +119,4 @@ void write_png_u8(const std::filesystem::path& path, const cv::Mat& img);
 /// Writes encode_jpeg(img, quality) atomically.
 void write_jpeg_u8(const std::filesystem::path& path, const cv::Mat& img, int quality);
 
-/// Opacity of the colour-mapped saliency in make_overlay.
-inline constexpr double kOverlayAlpha = 0.5;
-
-/// Visualisation: 0.5 * image + 0.5 * inferno(quantize_u8(map255)); `rgb` CV_32FC3 (0..255) or
-/// CV_8UC3, map of the same size. Returns CV_8UC3 RGB.
-cv::Mat make_overlay(const cv::Mat& rgb, const cv::Mat& map255);
-
-/// Writes an overlay (CV_8UC3 RGB) atomically as a JPEG, quality 95.
-void write_overlay(const std::filesystem::path& path, const cv::Mat& overlay_rgb);
-
 }  // namespace msinet::data

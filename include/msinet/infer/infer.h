@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "msinet/data/overlay.h"
 #include "msinet/fetch/download.h"
 #include "msinet/pipeline/pipeline.h"
 
@@ -26,7 +27,9 @@ struct InferOptions {
   std::string output = "minmax";
   std::filesystem::path calibration;  ///< density outputs: calibration file; empty = identity
   bool overlay = false;               ///< also write <stem>_overlay.jpeg (videos: .mp4)
-  int height = 0;                     ///< input size; 0 = the dataset's
+  bool side_by_side = false;  ///< also write <stem>_side.jpeg: image | map | overlay (videos: .mp4)
+  data::OverlayOptions overlay_style;  ///< colour map, opacity and colour bar of both
+  int height = 0;                      ///< input size; 0 = the dataset's
   int width = 0;
   /// Where height x width came from, for messages ("--size", "the size of mit1003").
   std::string size_origin = "the dataset's size";

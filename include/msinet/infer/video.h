@@ -18,6 +18,7 @@ namespace msinet::infer {
 struct VideoOutputs {
   std::filesystem::path map_video;      ///< <stem>.mp4: the map, 8-bit grey, as a video
   std::filesystem::path overlay_video;  ///< <stem>_overlay.mp4 (--overlay)
+  std::filesystem::path side_video;     ///< <stem>_side.mp4 (--side-by-side)
   std::filesystem::path npy;            ///< <stem>.npy: float32 [frames, h, w] (--format npy)
   std::filesystem::path frames_dir;     ///< <stem>/frame_NNNNNN.png (--format png)
   /// The paths to write, for the output checks.

@@ -38,16 +38,32 @@ cv::Mat blank_canvas(cv::Size size);
 /// "%.4g" of `v`, the tick label format.
 std::string tick_label(double v);
 
-/// `divisions + 1` horizontal grey grid lines across the frame, evenly spaced over the y range,
-/// each labelled with tick_label() at the image's left edge.
+/// Rounded tick positions inside a range and the labels they are drawn with.
+struct Ticks {
+  std::vector<double> values;       ///< multiples of step in [lo, hi], increasing
+  double step = 0.0;                ///< 1, 2, 2.5 or 5 times a power of ten
+  std::vector<std::string> labels;  ///< each value with the fewest decimals that show it exactly
+};
+
+/// "Nice" ticks for [lo, hi]: the smallest step of 1, 2, 2.5 or 5 x 10^k that gives at most
+/// `target` intervals over the range, and every multiple of it inside; a range that is empty or
+/// not finite gives the single tick lo.
+Ticks nice_ticks(double lo, double hi, int target);
+
+/// Horizontal grey grid lines across the frame at nice_ticks(y range, divisions), each labelled
+/// right-aligned against the frame's left side.
 void draw_y_grid(cv::Mat& img, const Frame& frame, int divisions);
+
+/// `text` written bottom to top, centred on the frame's height, at pixel column `x` of the
+/// left margin (the axis title).
+void draw_y_label(cv::Mat& img, const Frame& frame, const std::string& text, int x);
 
 /// A tick mark under the frame at pixel column `x`, with `label` below it starting
 /// `label_dx` pixels from the mark.
 void draw_x_tick(cv::Mat& img, const Frame& frame, int x, const std::string& label,
                  int label_dx = -5);
 
-/// `divisions + 1` vertical grey grid lines over the x range, with centred tick labels below.
+/// Vertical grey grid lines at nice_ticks(x range, divisions), with centred tick labels below.
 void draw_x_grid(cv::Mat& img, const Frame& frame, int divisions);
 
 /// The frame's black outline.

@@ -4,6 +4,7 @@
 #include <map>
 #include <string>
 
+#include "msinet/data/overlay.h"
 #include "msinet/pipeline/pipeline.h"
 #include "msinet/util/size.h"
 
@@ -17,11 +18,14 @@ struct SaliencyQuery {
   util::Size size;                           ///< network input size
   AnswerFormat format = AnswerFormat::kPng;  ///< of the map, or of the overlay
   bool overlay = false;                      ///< the image blended with the coloured map instead
+  data::OverlayOptions overlay_style;        ///< colormap, alpha and colorbar of the overlay
 };
 
 /// Parses `size=HxW` (multiples of 8; default `default_size`), `format=png|jpeg|jpg|npy|json`
-/// (default png; jpeg with overlay=1) and `overlay=0|1`. Throws Refused(400) naming the
-/// parameter for a bad value, a repeated or unknown parameter, or overlay=1 with npy or json.
+/// (default png; jpeg with overlay=1), `overlay=0|1` and, with overlay=1,
+/// `colormap=inferno|jet|viridis|turbo|gray`, `alpha=A` (0 < A <= 1) and `colorbar=0|1` (defaults
+/// those of test --overlay). Throws Refused(400) naming the parameter for a bad value, a repeated
+/// or unknown parameter, overlay=1 with npy or json, or an overlay parameter without overlay=1.
 SaliencyQuery parse_saliency_query(const std::multimap<std::string, std::string>& params,
                                    util::Size default_size);
 

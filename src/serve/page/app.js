@@ -189,7 +189,8 @@ function drawMap() {
   ctx.putImageData(img, 0, 0);
 }
 
-// The picture blended with the coloured map: (1 - a) * picture + a * colour, as the server does.
+// The picture blended with the coloured map, opaque as the map is salient: with s = level / 255,
+// (1 - a s) * picture + a s * colour, as the server does.
 function drawOverlay() {
   const { map, source } = state;
   const { width, height } = map;
@@ -203,8 +204,9 @@ function drawOverlay() {
   const a = Number(ui.opacity.value) / 100;
   for (let i = 0; i < levels.length; i++) {
     const c = 3 * levels[i];
+    const as = (a * levels[i]) / 255;
     for (let k = 0; k < 3; k++) {
-      img.data[4 * i + k] = Math.round((1 - a) * img.data[4 * i + k] + a * table[c + k]);
+      img.data[4 * i + k] = Math.round((1 - as) * img.data[4 * i + k] + as * table[c + k]);
     }
   }
   ctx.putImageData(img, 0, 0);
