@@ -172,19 +172,24 @@ class TrainDistributed : public ::testing::Test {
   // One process of batch 2: the run the others must match.
   void reference(int epochs) { run_ok(args("reference", epochs, {"--batch-size", "2"})); }
   // `results` ended as the reference did: the same weights (see kTolerance), and losses within
-  // 1e-4 of the reference's (the few weights apart move them a little).
-  void expect_as_reference(const std::string& results) {
+  // 1e-4 of the reference's (the few weights apart move them a little). A run whose batches
+  // were split otherwise for a whole epoch and then trained on (`drifted`) carries that epoch's
+  // sign flips through the later steps, which spread them a little, as the resumed runs of the
+  // Ctrl-C test below do: then one weight in 10,000 and losses within 1e-3, still far from the
+  // millions of weights apart of a run that takes other steps.
+  void expect_as_reference(const std::string& results, bool drifted = false) {
     const Difference d = difference(latest("reference"), latest(results));
-    EXPECT_LE(d.over_tolerance, d.weights / 1000000);
+    EXPECT_LE(d.over_tolerance, d.weights / (drifted ? 10000 : 1000000));
     EXPECT_LE(d.largest, kLargest);
     const auto ma = checkpoint::read_checkpoint(latest("reference")).meta;
     const auto mb = checkpoint::read_checkpoint(latest(results)).meta;
     EXPECT_EQ(ma.epochs_done, mb.epochs_done);
     ASSERT_EQ(ma.valid_history.size(), mb.valid_history.size());
     for (size_t i = 0; i < ma.valid_history.size(); ++i) {
-      EXPECT_NEAR(ma.train_history[i], mb.train_history[i], 1e-4 * ma.train_history[i])
+      const double loss_tolerance = drifted ? 1e-3 : 1e-4;
+      EXPECT_NEAR(ma.train_history[i], mb.train_history[i], loss_tolerance * ma.train_history[i])
           << "train loss of epoch " << i + 1;
-      EXPECT_NEAR(ma.valid_history[i], mb.valid_history[i], 1e-4 * ma.valid_history[i])
+      EXPECT_NEAR(ma.valid_history[i], mb.valid_history[i], loss_tolerance * ma.valid_history[i])
           << "validation loss of epoch " << i + 1;
     }
   }
@@ -218,10 +223,10 @@ TEST_F(TrainDistributed, ARunResumesOnAnotherNumberOfRanks) {
   reference(2);
   run_ok(args("two-then-one", 1, {"--nproc", "2", "--batch-size", "1"}));
   run_ok(args("two-then-one", 2, {"--batch-size", "2"}));
-  expect_as_reference("two-then-one");
+  expect_as_reference("two-then-one", /*drifted=*/true);
   run_ok(args("one-then-two", 1, {"--batch-size", "2"}));
   run_ok(args("one-then-two", 2, {"--nproc", "2", "--batch-size", "1"}));
-  expect_as_reference("one-then-two");
+  expect_as_reference("one-then-two", /*drifted=*/true);
 }
 
 // Ctrl-C on the launcher in the middle of an epoch: every rank stops after the same step and
