@@ -211,6 +211,7 @@ TEST_F(CliHelp, OptionsShowTheirTypeDefaultAndChoicesOnce) {
   EXPECT_TRUE(std::regex_search(test, std::regex(R"(--format jpg\|png\|npy .*\[default: jpg\])")))
       << test;
   EXPECT_TRUE(std::regex_search(test, std::regex(R"(--threads INT .*\[default: 0\])"))) << test;
+  EXPECT_TRUE(std::regex_search(test, std::regex(R"(--alpha FLOAT .*\[default: 0.6\])"))) << test;
   const std::string eval = help({"eval", "--help"});
   EXPECT_TRUE(std::regex_search(eval, std::regex(R"(--baseline center\|chance )"))) << eval;
   const std::string top = help({"--help"});

@@ -113,7 +113,7 @@ std::string HelpFormatter::make_option_desc(const CLI::Option* opt) const {
 
 std::string config_type_name(const config::KeySpec& key) {
   if (starts_with(key.kind, "int")) return "INT";
-  if (starts_with(key.kind, "float")) return "FLOAT";
+  if (starts_with(key.kind, "float") || key.kind == "fraction") return "FLOAT";
   if (key.kind == "choice") return join(key.choices, "|");
   if (key.kind == "size") return "HxW";
   if (key.kind == "url" || key.kind == "optional-url") return "URL";

@@ -66,11 +66,11 @@ Command register_test(CLI::App& root) {
   app->add_flag_callback(
       "--side-by-side", [state] { state->flags["overlay_side_by_side"] = "on"; },
       "also write <stem>_side.jpeg (videos: <stem>_side.mp4): the image, the coloured map and "
-      "the overlay side by side [key 'overlay_side_by_side']");
+      "the overlay side by side (configuration key overlay_side_by_side: on)");
   app->add_flag_callback(
       "--colorbar", [state] { state->flags["overlay_colorbar"] = "on"; },
       "a colour bar labelled 0 (bottom) and 1 (top) right of the overlay and side-by-side "
-      "images [key 'overlay_colorbar']");
+      "images (configuration key overlay_colorbar: on)");
   add_config_flag(*app, *state, "--format", "format");
   add_config_flag(*app, *state, "--output", "output")
       ->check([](const std::string& v) -> std::string {
