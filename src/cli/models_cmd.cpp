@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -16,6 +15,7 @@
 #include "msinet/fetch/download.h"
 #include "msinet/model/msinet.h"
 #include "msinet/util/error.h"
+#include "msinet/util/progress.h"
 #include "msinet/weights/published.h"
 #include "msinet/weights/readers.h"
 
@@ -41,16 +41,7 @@ std::string size_text(const fs::path& file) {
   std::error_code ec;
   const auto bytes = fs::file_size(file, ec);
   if (ec) return "-";
-  const char* units[] = {"B", "KiB", "MiB", "GiB"};
-  double v = static_cast<double>(bytes);
-  int u = 0;
-  while (v >= 1024.0 && u < 3) {
-    v /= 1024.0;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return buf;
+  return util::format_bytes(static_cast<double>(bytes));
 }
 
 // The known SHA-256 of a downloaded file, "-" when none is known; a malformed local record

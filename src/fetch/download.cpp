@@ -246,7 +246,7 @@ std::string download(const Source& source, const fs::path& dest, const DownloadO
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   spdlog::info("downloaded {} ({} in {:.1f} s)", dest.string(),
-               detail::human_bytes(static_cast<double>(file_size_or_zero(dest))), secs);
+               util::format_bytes(static_cast<double>(file_size_or_zero(dest))), secs);
   if (expected.empty()) {
     spdlog::info("no known SHA-256 for '{}'; recorded {} in {}", checksum_key(source), have,
                  (dest.parent_path() / kLocalChecksumsFile).string());

@@ -180,8 +180,8 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
     case Mode::kHtml:
       if (r.html.size() + n > kMaxHtmlBytes) {
         abort_request(r, Outcome::kFinal, ErrorCode::kNetwork,
-                      "Google Drive answered a web page larger than " + human_bytes(kMaxHtmlBytes) +
-                          " instead of the file");
+                      "Google Drive answered a web page larger than " +
+                          util::format_bytes(kMaxHtmlBytes) + " instead of the file");
         return 0;
       }
       r.html.append(data, n);
@@ -229,16 +229,16 @@ void draw_progress(Request& r, uint64_t now_bytes, uint64_t total_bytes, bool fo
   const double elapsed = std::chrono::duration<double>(now - p->start).count();
   const double speed = elapsed > 0 ? static_cast<double>(now_bytes) / elapsed : 0.0;
   const double done = static_cast<double>(r.offset + now_bytes);
-  std::string line = "\r" + p->label + "  " + human_bytes(done);
+  std::string line = "\r" + p->label + "  " + util::format_bytes(done);
   if (total_bytes > 0) {
     const double total = static_cast<double>(r.offset + total_bytes);
     char pct[16];
     std::snprintf(pct, sizeof pct, " %3.0f%%", 100.0 * done / total);
-    line += " / " + human_bytes(total) + pct;
-    line += "  " + human_bytes(speed) + "/s  ETA " +
+    line += " / " + util::format_bytes(total) + pct;
+    line += "  " + util::format_bytes(speed) + "/s  ETA " +
             util::format_duration(speed > 0 ? (total - done) / speed : NAN);
   } else {
-    line += "  " + human_bytes(speed) + "/s";
+    line += "  " + util::format_bytes(speed) + "/s";
   }
   line += "\x1b[K";
   std::fputs(line.c_str(), stderr);
@@ -307,18 +307,6 @@ CurlHandle new_curl() {
   CurlHandle curl(curl_easy_init());
   if (!curl) throw Error(ErrorCode::kInternal, "cannot initialise libcurl");
   return curl;
-}
-
-std::string human_bytes(double bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  while (bytes >= 1024.0 && u < 4) {
-    bytes /= 1024.0;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
-  return buf;
 }
 
 AttemptResult perform(CURL* curl, const Attempt& attempt, const DownloadOptions& options) {

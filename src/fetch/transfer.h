@@ -69,7 +69,4 @@ CurlHandle new_curl();
 // Runs one request on `curl` (reset first) with the timeouts and size cap of `options`.
 AttemptResult perform(CURL* curl, const Attempt& attempt, const DownloadOptions& options);
 
-// "512 B", "1.5 MiB", ...
-std::string human_bytes(double bytes);
-
 }  // namespace msinet::fetch::detail
