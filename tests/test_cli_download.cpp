@@ -24,23 +24,12 @@ namespace fs = std::filesystem;
 namespace {
 
 using msinet::testing::HttpServer;
+using msinet::testing::listing;
 using msinet::testing::run_msinet;
 using msinet::testing::TempDir;
 
 bool has(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
-}
-
-// Every path under `root`, folders with a trailing '/', sorted.
-std::vector<std::string> listing(const fs::path& root) {
-  std::vector<std::string> out;
-  if (!fs::exists(root)) return out;
-  for (const auto& e : fs::recursive_directory_iterator(root)) {
-    out.push_back(e.path().lexically_relative(root).generic_string() +
-                  (e.is_directory() ? "/" : ""));
-  }
-  std::sort(out.begin(), out.end());
-  return out;
 }
 
 class CliDownload : public ::testing::Test {

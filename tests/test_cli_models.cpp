@@ -3,8 +3,6 @@
 // cannot be reached costing one request per source.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
@@ -16,6 +14,7 @@
 #include "msinet/weights/writers.h"
 #include "test_support.h"
 #include "tools/http_server.h"
+#include "tools/refused_port.h"
 
 namespace msinet {
 namespace {
@@ -209,20 +208,11 @@ TEST_F(Models, UnknownModelIsAUsageError) {
 }
 
 TEST_F(Models, UnreachableServerCostsOneRequestPerSource) {
-  // A socket bound to a loopback port but not listening: every connection to it is refused.
-  const int sock = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(sock, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  socklen_t len = sizeof addr;
-  ASSERT_EQ(::getsockname(sock, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  const std::string base = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  const testing::RefusedPort refused;
+  const std::string base = refused.base();
   std::string out;
   const int rc = run_msinet(with_weights({"models", "fetch", "salicon", "-v"}), dir(), &out,
                             {"MSINET_MIRROR=" + base});
-  ::close(sock);
   EXPECT_EQ(rc, 6) << out;
   // Three sources (the CPU and GPU graphs on Drive, the SavedModel on HuggingFace), one
   // request each.

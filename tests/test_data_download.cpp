@@ -1,12 +1,9 @@
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/spdlog.h>
 #include <stdlib.h>
 #include <sys/file.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -22,6 +19,7 @@
 #include "msinet/util/error.h"
 #include "test_support.h"
 #include "tools/http_server.h"
+#include "tools/refused_port.h"
 
 namespace fs = std::filesystem;
 using msinet::Error;
@@ -552,16 +550,8 @@ TEST_F(Download, ServiceUnavailableIsRetried) {
 }
 
 TEST_F(Download, RefusedConnectionIsNotRetried) {
-  // A socket bound to a loopback port but not listening: connecting to it is refused.
-  const int sock = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(sock, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  socklen_t len = sizeof addr;
-  ASSERT_EQ(::getsockname(sock, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  const std::string base = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  const msinet::testing::RefusedPort refused;
+  const std::string base = refused.base();
 
   // Count the requests through the downloader's debug log.
   auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(100);
@@ -575,7 +565,6 @@ TEST_F(Download, RefusedConnectionIsNotRetried) {
     msinet::fetch::download({"https://example.org/away/r.bin", ""}, out_ / "r.bin", o);
   });
   spdlog::set_default_logger(previous);
-  ::close(sock);
   EXPECT_EQ(e.code(), ErrorCode::kNetwork);
   EXPECT_TRUE(contains(e.what(), "not retried")) << e.what();
   EXPECT_TRUE(contains(e.what(), base + "/example.org/away/r.bin")) << e.what();

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -137,6 +138,18 @@ inline std::vector<std::string> read_lines(const fs::path& path) {
   std::vector<std::string> lines;
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
+}
+
+/// Every path under `root`, folders with a trailing '/', sorted; empty when it does not exist.
+inline std::vector<std::string> listing(const fs::path& root) {
+  std::vector<std::string> out;
+  if (!fs::exists(root)) return out;
+  for (const auto& e : fs::recursive_directory_iterator(root)) {
+    out.push_back(e.path().lexically_relative(root).generic_string() +
+                  (e.is_directory() ? "/" : ""));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 /// Limits this process's address space to what it maps now plus `extra` bytes, so that
