@@ -33,6 +33,10 @@ endif()
 add_library(msinet_torch INTERFACE)
 target_link_libraries(msinet_torch INTERFACE ${TORCH_LIBRARIES})
 target_include_directories(msinet_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
+# oneDNN itself (Debian's is the one its LibTorch links): the runtime's own convolution plans,
+# the GEMMs of its Winograd kernels and int8 inference.
+find_package(dnnl QUIET CONFIG)
+msinet_require(dnnl_FOUND "oneDNN" "libdnnl-dev")
 endif()
 
 if(NOT MSINET_CORE_ONLY)

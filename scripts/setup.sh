@@ -13,6 +13,7 @@ packages=(build-essential cmake ninja-build ccache pkg-config ca-certificates
   libtorch-dev libopencv-dev libcli11-dev libyaml-cpp-dev libspdlog-dev libcurl4-openssl-dev
   libzip-dev libpng-dev libmatio-dev libsnappy-dev zlib1g-dev nlohmann-json3-dev libonnx-dev
   libcpp-httplib-dev opencv-doc liblemon-dev
+  libdnnl-dev  # oneDNN used directly by the runtime's convolution plans and int8 inference
   libgloo-dev  # Gloo's headers and library: distributed training (src/dist) over c10d
   help2man)  # the man page, made from the help at build time
 if [ "$with_tests" = 1 ]; then
