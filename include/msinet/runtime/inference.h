@@ -7,12 +7,15 @@
 // activations. With every option off it is a plain NCHW loop of torch::conv2d calls. The float32
 // result equals MSINet::forward up to float rounding (summation order inside the convolutions).
 
+#include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <torch/types.h>
 
 #include "msinet/model/msinet.h"
+#include "msinet/runtime/layer_observer.h"
 #include "msinet/runtime/precision.h"
 
 namespace msinet::runtime {
@@ -27,7 +30,23 @@ struct InferenceOptions {
   bool prepack = true;
   /// CPU, channels-last: one-pass pooling, concatenation and upsampling kernels (nhwc_ops.h).
   bool nhwc_kernels = true;
+  /// CPU float32: "auto" (the fastest of cpu_plan_names() for each input shape, measured once per
+  /// machine and cached in plan_cache) or one of cpu_plan_names(), which then decides the three
+  /// switches above. Ignored elsewhere.
+  std::string plan = "auto";
+  /// The cache of measured choices; empty = default_plan_cache().
+  std::filesystem::path plan_cache;
 };
+
+/// The CPU float32 plans: "nchw" (the plain loop), "channels-last" (LibTorch's packed oneDNN
+/// convolutions, NHWC kernels), "onednn" (oneDNN primitives used directly, blocked layouts kept
+/// from layer to layer), "winograd" (msinet's Winograd F(4x4, 3x3) kernels for every 3x3
+/// convolution, dilated ones by polyphase sub-grids).
+const std::vector<std::string>& cpu_plan_names();
+
+/// $MSINET_PLAN_CACHE, else $XDG_CACHE_HOME/msinet/runtime-plans.yaml, else
+/// ~/.cache/msinet/runtime-plans.yaml.
+std::filesystem::path default_plan_cache();
 
 /// The options with every optimisation off: the plain NCHW loop that the others are measured
 /// against.
@@ -47,8 +66,13 @@ class InferenceNet {
   /// RGB [N,3,H,W] float 0..255 (any layout, any device) -> float32 maps [N,1,H,W] in [0,1], on
   /// the device. Throws Error(kUsage) for a shape MSINet does not accept.
   torch::Tensor forward(const torch::Tensor& rgb);
-  /// As forward, before the final normalisation, in the compute precision.
-  torch::Tensor forward_raw(const torch::Tensor& rgb);
+  /// As forward, before the final normalisation, in the compute precision; `observer` (may be
+  /// null) is told about every layer.
+  torch::Tensor forward_raw(const torch::Tensor& rgb, LayerObserver* observer = nullptr);
+
+  /// The plan that runs an input of `shape` [N, 3, H, W]: chosen (measured, or read from the
+  /// cache) on the first call for that shape when the plan is "auto".
+  std::string plan(const std::vector<int64_t>& shape);
 
   /// Where it runs.
   const torch::Device& device() const;
