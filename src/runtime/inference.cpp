@@ -177,7 +177,7 @@ struct InferenceNet::Impl {
   }
 
   // ref: saliency/model.py _encoder
-  torch::Tensor encode(const torch::Tensor& input) {
+  torch::Tensor encode(const torch::Tensor& input, LayerObserver* observer) {
     if (nhwc) {
       const int64_t m = model::input_multiple();
       const std::vector<int64_t> shape = {input.size(0), input.size(2) / m, input.size(3) / m};
@@ -194,15 +194,17 @@ struct InferenceNet::Impl {
       const Layer& l = kLayers[i];
       if (l.part != Part::kEncoder) continue;
       const bool last = i + 1 == kLayers.size() || kLayers[i + 1].part != Part::kEncoder;
+      if (observer) observer->before(i, t);
       t = pool(l, conv(convs[i], t), &feature_offset, last);
       if (l.feature && !nhwc) parts.push_back(t);
+      if (observer) observer->after(i);
     }
     if (nhwc) return features;
     return torch::cat(parts, /*dim=*/1).contiguous(format);
   }
 
   // ref: saliency/model.py _aspp
-  torch::Tensor aspp(const torch::Tensor& x) {
+  torch::Tensor aspp(const torch::Tensor& x, LayerObserver* observer) {
     std::vector<torch::Tensor> branches;
     torch::Tensor global_term, y;
     int64_t local_offset = 0;
@@ -211,6 +213,7 @@ struct InferenceNet::Impl {
       const Layer& l = kLayers[i];
       if (l.part != Part::kAspp) continue;
       Conv& c = convs[i];
+      if (observer) observer->before(i, l.input == Input::kAsppBranches && nhwc ? local : x);
       if (l.input == Input::kFeatureMean) {
         torch::Tensor pooled = x.mean({2, 3}, /*keepdim=*/true);
         torch::Tensor g =
@@ -237,18 +240,21 @@ struct InferenceNet::Impl {
       } else {
         y = conv(c, torch::cat(branches, /*dim=*/1).contiguous(format));
       }
+      if (observer) observer->after(i);
     }
     return y;
   }
 
   // ref: saliency/model.py _decoder
-  torch::Tensor decode(const torch::Tensor& x) {
+  torch::Tensor decode(const torch::Tensor& x, LayerObserver* observer) {
     torch::Tensor t = x;
     for (size_t i = 0; i < kLayers.size(); ++i) {
       const Layer& l = kLayers[i];
       if (l.part != Part::kDecoder) continue;
+      if (observer) observer->before(i, t);
       if (l.input == Input::kUpsampled) t = upsample(t);
       t = conv(convs[i], t);
+      if (observer) observer->after(i);
     }
     return t;
   }
@@ -292,13 +298,13 @@ InferenceNet::InferenceNet(const model::MSINet& net, const torch::Device& device
 InferenceNet::~InferenceNet() = default;
 
 // ref: saliency/model.py forward
-torch::Tensor InferenceNet::forward_raw(const torch::Tensor& rgb) {
+torch::Tensor InferenceNet::forward_raw(const torch::Tensor& rgb, LayerObserver* observer) {
   model::check_rgb_input(rgb);
   Impl& m = *impl_;
   c10::InferenceMode guard;
   torch::Tensor x = rgb.to(m.device, torch::kFloat32, /*non_blocking=*/true);
   x = (x - m.mean).to(m.dtype).contiguous(m.format);
-  return m.decode(m.aspp(m.encode(x)));
+  return m.decode(m.aspp(m.encode(x, observer), observer), observer);
 }
 
 torch::Tensor InferenceNet::forward(const torch::Tensor& rgb) {

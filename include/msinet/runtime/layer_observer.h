@@ -11,9 +11,10 @@
 namespace msinet::runtime {
 
 /// Told about each row of model::kLayers as a forward pass runs it. `before` gets the layer's
-/// input as the plan holds it (layout and dtype vary by plan); `after` comes once the layer's
-/// output and whatever follows it before the next layer (ReLU, pooling, concatenation,
-/// upsampling) are done.
+/// input as the plan holds it (layout and dtype vary by plan; for a decoder layer that reads an
+/// upsampled input, the input before the upsampling, which has the same range); `after` comes
+/// once the layer's output and what follows it (ReLU, pooling, concatenation) are done. The
+/// upsampling of a layer's input counts towards that layer.
 class LayerObserver {
  public:
   virtual ~LayerObserver() = default;
