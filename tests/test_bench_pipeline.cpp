@@ -61,7 +61,7 @@ class TestPipeline : public ::testing::Test {
     o.output_dir = tmp_.path() / out;
     o.height = 32;
     o.width = 48;
-    o.device = "cpu";
+    o.network.device = "cpu";
     o.progress = false;
     return o;
   }
@@ -122,7 +122,7 @@ TEST_F(TestPipeline, ReducedPrecisionIsCloseToFloat32OrRefused) {
   fp32.format = "npy";
   infer::run_test(fp32);
   infer::InferOptions fp16 = options("fp16");
-  fp16.precision = "fp16";
+  fp16.network.precision = "fp16";
   try {
     infer::run_test(fp16);
     FAIL() << "fp16 on the CPU must be refused";
@@ -132,7 +132,7 @@ TEST_F(TestPipeline, ReducedPrecisionIsCloseToFloat32OrRefused) {
   }
   infer::InferOptions bf16 = options("bf16");
   bf16.format = "npy";
-  bf16.precision = "bf16";
+  bf16.network.precision = "bf16";
   bf16.batch_size = 3;
   infer::InferResult r;
   try {
@@ -200,7 +200,7 @@ struct CountingInputs : pipeline::Source, pipeline::Sink {
 };
 
 TEST_F(TestPipeline, InputsInFlightAreBoundedInBytes) {
-  pipeline::Predictor predictor(weights(), "cpu");
+  pipeline::Predictor predictor(weights(), {"cpu"});
   const int64_t pixels = 1'000'000, cost = pixels * pipeline::kInflightBytesPerPixel;
   struct Case {
     int64_t budget;
@@ -263,7 +263,7 @@ struct OrderedInputs : pipeline::Source, pipeline::Sink {
 };
 
 TEST_F(TestPipeline, ASinkThatIsNotConcurrentGetsResultsInInputOrder) {
-  pipeline::Predictor predictor(weights(), "cpu");
+  pipeline::Predictor predictor(weights(), {"cpu"});
   for (const int batch : {1, 3}) {
     OrderedInputs io(16);
     pipeline::PipelineOptions o;
@@ -325,7 +325,7 @@ class BlockingInputs : public pipeline::Source, public pipeline::Sink {
 };
 
 TEST_F(TestPipeline, APartialBatchRunsWhileTheSourceBlocks) {
-  pipeline::Predictor predictor(weights(), "cpu");
+  pipeline::Predictor predictor(weights(), {"cpu"});
   BlockingInputs io({(images() / name(0)).string(), (images() / name(1)).string(),
                      (images() / name(2)).string()});
   pipeline::PipelineOptions o;

@@ -168,6 +168,7 @@ TEST_F(InferenceTest, EveryConfigurationEqualsTheModelInFloat32) {
     for (bool prepack : {true, false}) {
       for (bool kernels : {true, false}) {
         InferenceOptions o;
+        o.plan = "";  // exactly these switches
         o.channels_last = channels_last;
         o.prepack = prepack;
         o.nhwc_kernels = kernels;

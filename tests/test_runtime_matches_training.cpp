@@ -26,6 +26,7 @@ std::vector<Layout> layouts() {
       for (bool kernels : {false, true}) {
         if (kernels && !channels_last) continue;  // the NHWC kernels need channels-last
         InferenceOptions o;
+        o.plan = "";  // exactly these switches
         o.channels_last = channels_last;
         o.prepack = prepack;
         o.nhwc_kernels = kernels;

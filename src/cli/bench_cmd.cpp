@@ -179,12 +179,12 @@ Command register_bench(CLI::App& root) {
       io.height = o.sizes.front().h;
       io.width = o.sizes.front().w;
       io.batch_size = args->test_batch;
-      io.device = o.device;
-      io.precision = "fp32";
+      io.network.device = o.device;
+      io.network.precision = "fp32";
       io.progress = false;
       spdlog::info("bench: test job on {} image(s)", args->test_images);
       const infer::InferResult r = infer::run_test(io);
-      test_job.push_back({static_cast<int>(r.written), args->test_batch, io.precision,
+      test_job.push_back({static_cast<int>(r.written), args->test_batch, io.network.precision,
                           r.total_seconds, r.forward_seconds, bench::peak_rss_mb()});
     }
     bench::BenchReport report = bench::run_bench(o);

@@ -93,6 +93,7 @@ Command register_calibrate(CLI::App& root) {
   add_config_flag(*app, *state, "--size", "size");
   add_config_flag(*app, *state, "--batch-size", "batch_size");
   add_config_flag(*app, *state, "--precision", "precision");
+  add_config_flag(*app, *state, "--runtime-plan", "runtime_plan");
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config& cfg) {
     runtime::configure_threads(cfg.get_int("threads"));
@@ -117,8 +118,9 @@ Command register_calibrate(CLI::App& root) {
       o.weights = args->weights;
       o.results_dir = cfg.get("results_dir");
       o.weights_dir = cfg.get("weights_dir");
-      o.device = cfg.get("device");
-      o.precision = cfg.get("precision");
+      o.network.device = cfg.get("device");
+      o.network.precision = cfg.get("precision");
+      o.network.plan = cfg.get("runtime_plan");
       o.batch_size = cfg.get_int("batch_size");
       o.inflight_bytes = int64_t{cfg.get_int("inflight_memory_mb")} << 20;
       o.progress = true;

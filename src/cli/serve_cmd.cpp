@@ -85,6 +85,7 @@ Command register_serve(CLI::App& root) {
       ->capture_default_str();
   add_config_flag(*app, *state, "--size", "size");
   add_config_flag(*app, *state, "--precision", "precision");
+  add_config_flag(*app, *state, "--runtime-plan", "runtime_plan");
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config& cfg) {
     // Before any thread starts, so that every thread has the stop signals blocked.
@@ -95,8 +96,9 @@ Command register_serve(CLI::App& root) {
     serve::ServeOptions o = args->o;
     o.dataset = ds.name;
     o.size = {ds.height, ds.width};
-    o.device = cfg.get("device");
-    o.precision = cfg.get("precision");
+    o.network.device = cfg.get("device");
+    o.network.precision = cfg.get("precision");
+    o.network.plan = cfg.get("runtime_plan");
     o.batching.batch_wait = std::chrono::milliseconds(args->batch_wait_ms);
     o.batching.inflight_bytes = int64_t{cfg.get_int("inflight_memory_mb")} << 20;
     o.max_body_bytes = int64_t{args->max_body_mb} << 20;

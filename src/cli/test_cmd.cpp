@@ -82,6 +82,7 @@ Command register_test(CLI::App& root) {
   add_config_flag(*app, *state, "--size", "size");
   add_config_flag(*app, *state, "--batch-size", "batch_size");
   add_config_flag(*app, *state, "--precision", "precision");
+  add_config_flag(*app, *state, "--runtime-plan", "runtime_plan");
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config& cfg) {
     runtime::configure_threads(cfg.get_int("threads"));
@@ -126,8 +127,9 @@ Command register_test(CLI::App& root) {
     o.show = args->show;
     o.batch_size = cfg.get_int("batch_size");
     o.inflight_bytes = int64_t{cfg.get_int("inflight_memory_mb")} << 20;
-    o.device = cfg.get("device");
-    o.precision = cfg.get("precision");
+    o.network.device = cfg.get("device");
+    o.network.precision = cfg.get("precision");
+    o.network.plan = cfg.get("runtime_plan");
     o.download = download_options(cfg);
     const infer::InferResult r = infer::run_test(o);
     if (r.failed > 0) {

@@ -136,6 +136,12 @@ const std::vector<KeySpec>& known_keys() {
        "choice",
        {"fp32", "bf16", "fp16"},
        "arithmetic of test: fp32, bf16 (CPUs with AVX512_BF16/AMX, or CUDA), fp16 (CUDA)"},
+      {"runtime_plan",
+       "auto",
+       "choice",
+       {"auto", "nchw", "channels-last"},
+       "how the CPU runs the network in fp32: auto (the fastest plan for each input shape, "
+       "measured once per machine and kept in the plan cache) or a plan's name"},
       {"format", "jpg", "choice", {"jpg", "png", "npy"}, "saliency map file format for test"},
       {"output",
        "minmax",

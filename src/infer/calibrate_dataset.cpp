@@ -88,7 +88,7 @@ calibration::Calibration run_calibrate_dataset(const data::PreparedDataset& data
   }
   const fs::path weights =
       dataset_weights(dataset, o.weights, o.results_dir, o.weights_dir, o.download);
-  pipeline::Predictor predictor(weights, o.device, o.precision);
+  pipeline::Predictor predictor(weights, o.network);
   spdlog::info("calibrate: {} training and {} validation images of '{}' with '{}' ({})",
                train.size(), val.size(), dataset.name, weights.string(), predictor.describe());
   const pipeline::PipelineOptions po =

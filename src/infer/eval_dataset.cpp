@@ -124,7 +124,7 @@ eval::EvalResult run_eval_dataset(const data::PreparedDataset& dataset,
     }
     const fs::path weights =
         dataset_weights(dataset, o.weights, o.results_dir, o.weights_dir, o.download);
-    pipeline::Predictor predictor(weights, o.device, o.precision);
+    pipeline::Predictor predictor(weights, o.network);
     spdlog::info("eval: {} validation images of '{}' with '{}' ({})", stimuli.size(), dataset.name,
                  weights.string(), predictor.describe());
     const pipeline::PipelineOptions po = dataset_pipeline(

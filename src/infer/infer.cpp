@@ -186,7 +186,7 @@ InferResult run_test(const InferOptions& o) {
             ? checkpoint::resolve_weights(o.dataset, o.results_dir, o.weights_dir, o.download)
             : o.weights;
     warn_if_trained_at_other_size(weights, o);
-    pipeline::Predictor predictor(weights, o.device, o.precision);
+    pipeline::Predictor predictor(weights, o.network);
     InferResult result = run_camera(o, std::move(camera), predictor);
     result.weights = weights;
     return result;
@@ -259,7 +259,7 @@ InferResult run_test(const InferOptions& o) {
       "flight, {} {} maps{}",
       o.height, o.width, po.batch_size, po.workers, po.inflight_bytes >> 20, o.output, o.format,
       o.overlay ? " and overlays" : "");
-  pipeline::Predictor predictor(result.weights, o.device, o.precision);
+  pipeline::Predictor predictor(result.weights, o.network);
   spdlog::info("device: {} ({})", predictor.device_name(), predictor.describe());
 
   if (!images.empty()) {

@@ -8,6 +8,7 @@
 
 #include "msinet/checkpoint/load.h"
 #include "msinet/model/msinet.h"
+#include "msinet/pipeline/plan_cache.h"
 #include "msinet/pipeline/tensors.h"
 #include "msinet/runtime/device.h"
 #include "msinet/runtime/inference.h"
@@ -24,12 +25,15 @@ struct Predictor::Impl {
 namespace {
 
 std::unique_ptr<runtime::InferenceNet> load(const std::filesystem::path& weights,
-                                            const std::string& device_name,
-                                            const std::string& precision) {
-  const torch::Device device = runtime::resolve_device(device_name);
+                                            const NetworkOptions& network) {
+  const torch::Device device = runtime::resolve_device(network.device);
   runtime::InferenceOptions options;
-  options.precision = runtime::parse_precision(precision);
+  options.precision = runtime::parse_precision(network.precision);
   runtime::check_precision(options.precision, device);
+  options.plan = network.plan;
+  // One cache for the process: choices measured once, whichever network asks.
+  static const auto cache = std::make_shared<PlanCache>();
+  options.plan_store = cache;
   model::MSINet net;
   checkpoint::load_weights_file(net, weights);
   net->eval();
@@ -38,9 +42,8 @@ std::unique_ptr<runtime::InferenceNet> load(const std::filesystem::path& weights
 
 }  // namespace
 
-Predictor::Predictor(const std::filesystem::path& weights, const std::string& device,
-                     const std::string& precision)
-    : Predictor(load(weights, device, precision)) {}
+Predictor::Predictor(const std::filesystem::path& weights, const NetworkOptions& network)
+    : Predictor(load(weights, network)) {}
 
 Predictor::Predictor(std::unique_ptr<runtime::InferenceNet> net) : impl_(std::make_unique<Impl>()) {
   impl_->net = std::move(net);

@@ -1,262 +1,129 @@
 #include "msinet/runtime/inference.h"
 
-#include <ATen/Context.h>
-#include <ATen/core/dispatch/Dispatcher.h>
-#include <ATen/core/stack.h>
 #include <torch/torch.h>
 
-#include <vector>
+#include <algorithm>
+#include <chrono>
+#include <map>
 
+#include "executor.h"
 #include "msinet/model/layers.h"
 #include "msinet/model/ops.h"
-#include "msinet/runtime/nhwc_ops.h"
 #include "msinet/util/error.h"
 
 namespace msinet::runtime {
 namespace {
 
-using model::Input;
-using model::kLayers;
-using model::Layer;
-using model::Part;
-using model::Pool;
-
-// The oneDNN convolution with weights packed once and an optional fused ReLU, which LibTorch
-// registers for TorchScript freezing (mkldnn_prepacked::conv2d_prepack / conv2d_run).
-const c10::OperatorHandle* lookup(const char* name) {
-  const auto h = c10::Dispatcher::singleton().findSchema({name, ""});
-  return h ? new c10::OperatorHandle(*h) : nullptr;
+// The switches of a named plan.
+InferenceOptions plan_options(const InferenceOptions& base, const std::string& plan) {
+  InferenceOptions o = base;
+  o.plan = plan;
+  const bool nchw = plan == "nchw";
+  o.channels_last = !nchw;
+  o.prepack = !nchw;
+  o.nhwc_kernels = !nchw;
+  return o;
 }
 
-const c10::OperatorHandle* prepack_operator() {
-  static const c10::OperatorHandle* op = lookup("mkldnn_prepacked::conv2d_prepack");
-  return op;
+// The plans `auto` chooses between for this device and precision.
+std::vector<std::string> candidate_plans(const torch::Device& device, Precision precision) {
+  if (!device.is_cpu()) return {"channels-last"};
+  if (precision != Precision::kFloat32) return {"nchw", "channels-last"};
+  return cpu_plan_names();
 }
 
-const c10::OperatorHandle* run_operator() {
-  static const c10::OperatorHandle* op = lookup("mkldnn_prepacked::conv2d_run");
-  return op;
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string s;
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "x" : "") + std::to_string(shape[i]);
+  return s;
 }
 
-bool packed_convolutions_available() {
-  return at::hasMKLDNN() && prepack_operator() != nullptr && run_operator() != nullptr;
-}
-
-// One convolution with its weights in the inference layout and precision.
-struct Conv {
-  torch::Tensor weight, bias;  // bias may be undefined
-  int64_t padding = 0, dilation = 1;
-  bool relu = true;
-  c10::IValue packed;                 // mkldnn ConvOpContext for packed_shape
-  std::vector<int64_t> packed_shape;  // [N, C, H, W] it was packed for
-};
-
-// The rows of `input` kind that feed the ASPP fusion, as (first column, channels) of its weight.
-std::vector<std::pair<int64_t, int64_t>> fusion_columns(Input input) {
-  std::vector<std::pair<int64_t, int64_t>> columns;
-  int64_t offset = 0;
-  for (const Layer& l : kLayers) {
-    if (l.input != Input::kFeatures && l.input != Input::kFeatureMean) continue;
-    if (l.input == input) columns.emplace_back(offset, l.out);
-    offset += l.out;
-  }
-  return columns;
-}
-
-// The columns of a 1x1 fusion weight [out, in, 1, 1] that `columns` name, concatenated.
-torch::Tensor select_columns(const torch::Tensor& weight,
-                             const std::vector<std::pair<int64_t, int64_t>>& columns) {
-  std::vector<torch::Tensor> parts;
-  for (const auto& [first, count] : columns) parts.push_back(weight.narrow(1, first, count));
-  return torch::cat(parts, /*dim=*/1);
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace
 
 InferenceOptions plain_options() {
-  InferenceOptions o;
-  o.channels_last = false;
-  o.prepack = false;
-  o.nhwc_kernels = false;
+  InferenceOptions o = plan_options({}, "nchw");
   return o;
+}
+
+const std::vector<std::string>& cpu_plan_names() {
+  static const std::vector<std::string> names = {"nchw", "channels-last"};
+  return names;
 }
 
 struct InferenceNet::Impl {
   torch::Device device{torch::kCPU};
   InferenceOptions options;
-  torch::ScalarType dtype = torch::kFloat32;
-  torch::MemoryFormat format = torch::MemoryFormat::Contiguous;
-  bool packed = false;
-  bool nhwc = false;
-  std::vector<Conv> convs;           // one per row of kLayers
-  Conv fuse_local;                   // NHWC path: the ASPP fusion over the kFeatures branches
-  torch::Tensor fuse_global_weight;  // NHWC path: the ASPP fusion's kFeatureMean columns
-  torch::Tensor mean;                // [1,3,1,1] float32 on the device
-  std::vector<int64_t> buffer_shape;
-  torch::Tensor features, local;  // NHWC concatenation buffers, reused while the shape holds
+  model::MSINet weights;  // a copy, for the plans made after measuring
+  torch::Tensor mean;     // [1,3,1,1] float32 on the device
+  std::map<std::string, std::unique_ptr<Executor>> plans;  // made so far, by name
+  std::map<std::vector<int64_t>, std::string> chosen;      // input shape -> plan
+  std::string last;                                        // the plan of the last pass
 
-  Conv make_conv(const torch::Tensor& weight, const torch::Tensor& bias, int64_t dilation,
-                 bool relu) const {
-    Conv c;
-    // Channels-last weights also make the packing choose the NHWC convolution's weight layout.
-    c.weight = weight.detach().to(device, dtype).contiguous(format);
-    if (bias.defined()) c.bias = bias.detach().to(device, dtype).contiguous();
-    c.dilation = dilation;
-    c.padding = dilation * (weight.size(2) - 1) / 2;
-    c.relu = relu;
-    return c;
+  Executor& executor(const std::string& name) {
+    auto& e = plans[name];
+    if (!e) {
+      const InferenceOptions o = name.empty() ? options : plan_options(options, name);
+      e = make_layer_graph(weights, device, o, ConvKernels::kLibTorch);
+    }
+    return *e;
   }
 
-  torch::Tensor conv(Conv& c, const torch::Tensor& x) const {
-    if (packed) {
-      const std::vector<int64_t> shape = x.sizes().vec();
-      if (c.packed_shape != shape) {
-        torch::jit::Stack stack{c.weight,
-                                c.bias.defined() ? c10::IValue(c.bias) : c10::IValue(),
-                                std::vector<int64_t>{1, 1},
-                                std::vector<int64_t>{c.padding, c.padding},
-                                std::vector<int64_t>{c.dilation, c.dilation},
-                                int64_t{1},
-                                shape,
-                                std::string(c.relu ? "relu" : "none")};
-        prepack_operator()->callBoxed(&stack);
-        c.packed = stack.at(0);
-        c.packed_shape = shape;
+  // Times each candidate on `x` (one warm-up, then the best of two passes).
+  PlanChoice measure(const torch::Tensor& x) {
+    PlanChoice choice;
+    double best = 0;
+    for (const std::string& name : candidate_plans(device, options.precision)) {
+      Executor& e = executor(name);
+      e.run(x, nullptr);
+      double fastest = 0;
+      for (int i = 0; i < 2; ++i) {
+        const auto start = std::chrono::steady_clock::now();
+        torch::Tensor y = e.run(x, nullptr);
+        if (device.is_cuda()) y = y.cpu();
+        const double s = seconds_since(start);
+        fastest = i == 0 ? s : std::min(fastest, s);
       }
-      torch::jit::Stack stack{x, c.packed};
-      run_operator()->callBoxed(&stack);
-      return stack.at(0).toTensor();
-    }
-    const std::vector<int64_t> stride = {1, 1}, padding = {c.padding, c.padding},
-                               dilation = {c.dilation, c.dilation};
-    torch::Tensor y = torch::conv2d(x, c.weight, c.bias, stride, padding, dilation);
-    if (c.relu) y.relu_();
-    return y.contiguous(format);
-  }
-
-  torch::Tensor upsample(const torch::Tensor& x) const {
-    if (nhwc) return upsample2x_nhwc(x);
-    return model::upsample2x_tf_legacy(x.contiguous()).contiguous(format);
-  }
-
-  // Pooling of `t` after row `l`; with the NHWC kernels a feature row also writes its channel
-  // slice of the features buffer, and the last encoder row writes only that.
-  torch::Tensor pool(const Layer& l, const torch::Tensor& t, int64_t* feature_offset,
-                     bool last) const {
-    if (!nhwc) {
-      if (l.pool == Pool::kStride2)
-        return torch::max_pool2d(t, /*kernel_size=*/2, /*stride=*/2).contiguous(format);
-      if (l.pool == Pool::kSameStride1) return model::max_pool_same_stride1(t).contiguous(format);
-      return t;
-    }
-    if (l.pool == Pool::kNone) {
-      if (l.feature) {
-        features.narrow(1, *feature_offset, t.size(1)).copy_(t);
-        *feature_offset += t.size(1);
-      }
-      return t;
-    }
-    const int64_t h = l.pool == Pool::kStride2 ? t.size(2) / 2 : t.size(2);
-    const int64_t w = l.pool == Pool::kStride2 ? t.size(3) / 2 : t.size(3);
-    std::vector<NhwcSlice> outputs;
-    torch::Tensor out;
-    if (!last || !l.feature) {
-      out = empty_nhwc(t.size(0), t.size(1), h, w, dtype);
-      outputs.push_back({out, 0});
-    }
-    if (l.feature) {
-      outputs.push_back({features, *feature_offset});
-      *feature_offset += t.size(1);
-    }
-    if (l.pool == Pool::kStride2) {
-      max_pool2x2_nhwc(t, outputs);
-    } else {
-      max_pool_same_s1_nhwc(t, outputs);
-    }
-    return out;
-  }
-
-  // ref: saliency/model.py _encoder
-  torch::Tensor encode(const torch::Tensor& input, LayerObserver* observer) {
-    if (nhwc) {
-      const int64_t m = model::input_multiple();
-      const std::vector<int64_t> shape = {input.size(0), input.size(2) / m, input.size(3) / m};
-      if (buffer_shape != shape) {
-        features = empty_nhwc(shape[0], model::feature_channels(), shape[1], shape[2], dtype);
-        local = empty_nhwc(shape[0], fuse_local.weight.size(1), shape[1], shape[2], dtype);
-        buffer_shape = shape;
+      choice.ms[name] = 1e3 * fastest;
+      if (choice.plan.empty() || fastest < best) {
+        choice.plan = name;
+        best = fastest;
       }
     }
-    std::vector<torch::Tensor> parts;
-    int64_t feature_offset = 0;
-    torch::Tensor t = input;
-    for (size_t i = 0; i < kLayers.size(); ++i) {
-      const Layer& l = kLayers[i];
-      if (l.part != Part::kEncoder) continue;
-      const bool last = i + 1 == kLayers.size() || kLayers[i + 1].part != Part::kEncoder;
-      if (observer) observer->before(i, t);
-      t = pool(l, conv(convs[i], t), &feature_offset, last);
-      if (l.feature && !nhwc) parts.push_back(t);
-      if (observer) observer->after(i);
-    }
-    if (nhwc) return features;
-    return torch::cat(parts, /*dim=*/1).contiguous(format);
+    return choice;
   }
 
-  // ref: saliency/model.py _aspp
-  torch::Tensor aspp(const torch::Tensor& x, LayerObserver* observer) {
-    std::vector<torch::Tensor> branches;
-    torch::Tensor global_term, y;
-    int64_t local_offset = 0;
-    const std::vector<int64_t> one = {1, 1}, none = {0, 0};
-    for (size_t i = 0; i < kLayers.size(); ++i) {
-      const Layer& l = kLayers[i];
-      if (l.part != Part::kAspp) continue;
-      Conv& c = convs[i];
-      if (observer) observer->before(i, l.input == Input::kAsppBranches && nhwc ? local : x);
-      if (l.input == Input::kFeatureMean) {
-        torch::Tensor pooled = x.mean({2, 3}, /*keepdim=*/true);
-        torch::Tensor g =
-            torch::conv2d(pooled.contiguous(), c.weight.contiguous(), c.bias, one, none, one);
-        if (l.relu) g.relu_();
-        if (nhwc) {
-          // The fusion is 1x1, so its sum splits by branch; this branch is constant over the map
-          // and adds a per-image bias instead of a broadcast channel block.
-          global_term = torch::conv2d(g, fuse_global_weight, torch::Tensor(), one, none, one);
-        } else {
-          branches.push_back(model::resize_bilinear_tf_legacy(g, x.size(2), x.size(3)));
-        }
-      } else if (l.input == Input::kFeatures) {
-        torch::Tensor b = conv(c, x);
-        if (nhwc) {
-          local.narrow(1, local_offset, b.size(1)).copy_(b);
-          local_offset += b.size(1);
-        } else {
-          branches.push_back(b);
-        }
-      } else if (nhwc) {
-        y = conv(fuse_local, local).add_(global_term);
-        if (l.relu) y.relu_();
+  const std::string& plan_for(const torch::Tensor& x) {
+    const std::vector<int64_t> shape = x.sizes().vec();
+    auto it = chosen.find(shape);
+    if (it != chosen.end()) return it->second;
+    std::string name = options.plan;
+    if (name == "auto") {
+      const auto candidates = candidate_plans(device, options.precision);
+      if (candidates.size() == 1) {
+        name = candidates.front();
       } else {
-        y = conv(c, torch::cat(branches, /*dim=*/1).contiguous(format));
+        const std::string key = plan_key(precision_name(options.precision), shape);
+        const PlanChoice c = options.plan_store
+                                 ? options.plan_store->choose(key, [&] { return measure(x); })
+                                 : measure(x);
+        name = c.plan;
+        // A stored plan this build no longer has is measured again.
+        if (std::find(candidates.begin(), candidates.end(), name) == candidates.end())
+          name = measure(x).plan;
       }
-      if (observer) observer->after(i);
+      // Drop what was made only to be measured.
+      for (auto p = plans.begin(); p != plans.end();) {
+        const bool used =
+            p->first == name || std::any_of(chosen.begin(), chosen.end(),
+                                            [&](const auto& c) { return c.second == p->first; });
+        p = used ? std::next(p) : plans.erase(p);
+      }
     }
-    return y;
-  }
-
-  // ref: saliency/model.py _decoder
-  torch::Tensor decode(const torch::Tensor& x, LayerObserver* observer) {
-    torch::Tensor t = x;
-    for (size_t i = 0; i < kLayers.size(); ++i) {
-      const Layer& l = kLayers[i];
-      if (l.part != Part::kDecoder) continue;
-      if (observer) observer->before(i, t);
-      if (l.input == Input::kUpsampled) t = upsample(t);
-      t = conv(convs[i], t);
-      if (observer) observer->after(i);
-    }
-    return t;
+    return chosen.emplace(shape, name).first->second;
   }
 };
 
@@ -264,35 +131,34 @@ InferenceNet::InferenceNet(const model::MSINet& net, const torch::Device& device
                            const InferenceOptions& options)
     : impl_(std::make_unique<Impl>()) {
   check_precision(options.precision, device);
+  const std::vector<std::string>& names = cpu_plan_names();
+  if (!options.plan.empty() && options.plan != "auto" &&
+      std::find(names.begin(), names.end(), options.plan) == names.end()) {
+    std::string known;
+    for (const std::string& n : names) known += ", " + n;
+    throw Error(ErrorCode::kUsage, "unknown runtime plan '" + options.plan + "': use auto" + known);
+  }
+  if (!device.is_cpu() && options.plan != "auto" && options.plan != "nchw" &&
+      options.plan != "channels-last" && !options.plan.empty()) {
+    throw Error(ErrorCode::kUsage, "runtime plan '" + options.plan + "' runs on the CPU only; on " +
+                                       device.str() + " use auto, nchw or channels-last");
+  }
   Impl& m = *impl_;
   m.device = device;
   m.options = options;
-  m.dtype = precision_dtype(options.precision);
-  m.format =
-      options.channels_last ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
-  m.packed = options.prepack && device.is_cpu() && packed_convolutions_available();
-  m.nhwc = options.nhwc_kernels && options.channels_last && device.is_cpu();
-  m.options.prepack = m.packed;
-  m.options.nhwc_kernels = m.nhwc;
-  if (device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);
-
-  torch::NoGradGuard no_grad;
-  for (size_t i = 0; i < kLayers.size(); ++i) {
-    const Layer& l = kLayers[i];
-    const torch::nn::Conv2d& c = net->conv(i);
-    m.convs.push_back(m.make_conv(c->weight, c->bias, l.dilation, l.relu));
-    if (l.input == Input::kAsppBranches && m.nhwc) {
-      const torch::Tensor w = c->weight.detach();
-      m.fuse_local = m.make_conv(select_columns(w, fusion_columns(Input::kFeatures)), c->bias,
-                                 l.dilation, /*relu=*/false);
-      m.fuse_global_weight =
-          select_columns(w, fusion_columns(Input::kFeatureMean)).to(device, m.dtype).contiguous();
+  {
+    torch::NoGradGuard no_grad;
+    const auto source = net->named_parameters();
+    for (auto& p : m.weights->named_parameters()) {
+      p.value().set_data(source[p.key()].detach().clone());
     }
   }
   m.mean =
       torch::tensor({model::kRgbMean[0], model::kRgbMean[1], model::kRgbMean[2]}, torch::kFloat32)
           .view({1, 3, 1, 1})
           .to(device);
+  // A fixed plan is made now, so that its errors and costs come at once.
+  if (options.plan != "auto") m.executor(options.plan);
 }
 
 InferenceNet::~InferenceNet() = default;
@@ -302,9 +168,9 @@ torch::Tensor InferenceNet::forward_raw(const torch::Tensor& rgb, LayerObserver*
   model::check_rgb_input(rgb);
   Impl& m = *impl_;
   c10::InferenceMode guard;
-  torch::Tensor x = rgb.to(m.device, torch::kFloat32, /*non_blocking=*/true);
-  x = (x - m.mean).to(m.dtype).contiguous(m.format);
-  return m.decode(m.aspp(m.encode(x, observer), observer), observer);
+  const torch::Tensor x = rgb.to(m.device, torch::kFloat32, /*non_blocking=*/true) - m.mean;
+  m.last = m.plan_for(x);
+  return m.executor(m.last).run(x, observer);
 }
 
 torch::Tensor InferenceNet::forward(const torch::Tensor& rgb) {
@@ -313,17 +179,28 @@ torch::Tensor InferenceNet::forward(const torch::Tensor& rgb) {
   return model::normalize_maps(raw.to(torch::kFloat32)).contiguous();
 }
 
+std::string InferenceNet::plan(const std::vector<int64_t>& shape) {
+  if (shape.size() != 4) throw Error(ErrorCode::kUsage, "plan: expected [N, 3, H, W]");
+  c10::InferenceMode guard;
+  const torch::Tensor x =
+      torch::zeros(shape, torch::TensorOptions().device(impl_->device)) - impl_->mean;
+  return impl_->plan_for(x);
+}
+
 const torch::Device& InferenceNet::device() const { return impl_->device; }
 
 const InferenceOptions& InferenceNet::options() const { return impl_->options; }
 
 std::string InferenceNet::describe() const {
   const Impl& m = *impl_;
-  std::string s = m.device.str() + ", " + precision_name(m.options.precision) + ", " +
-                  (m.options.channels_last ? "channels-last" : "NCHW");
-  if (m.packed) s += ", oneDNN packed conv+ReLU";
-  if (m.nhwc) s += ", NHWC kernels";
-  if (m.device.is_cuda()) s += ", cuDNN benchmark";
+  std::string s = m.device.str() + ", " + precision_name(m.options.precision);
+  if (m.options.plan == "auto" && m.last.empty())
+    return s + ", plan auto (measured per input shape)";
+  const std::string name = m.last.empty() ? m.options.plan : m.last;
+  s += ", plan " + (name.empty() ? std::string("custom") : name);
+  if (m.options.plan == "auto") s += " (auto)";
+  const auto it = m.plans.find(name);
+  if (it != m.plans.end()) s += ": " + it->second->describe();
   return s;
 }
 
@@ -331,21 +208,17 @@ std::string InferenceNet::explain() const {
   const Impl& m = *impl_;
   std::string s = "runs on " + m.device.str() + " in " + precision_name(m.options.precision);
   if (m.device.is_cpu()) s += " with " + std::to_string(at::get_num_threads()) + " CPU thread(s)";
-  s += m.options.channels_last ? "; channels-last (NHWC) activations and weights"
-                               : "; NCHW activations and weights";
-  if (m.device.is_cpu()) {
-    if (m.packed) {
-      s += "; convolutions by oneDNN with weights packed once per input shape and the ReLU fused";
-    } else if (!packed_convolutions_available()) {
-      s += "; plain convolutions (this LibTorch lacks oneDNN or its mkldnn_prepacked operators)";
-    } else {
-      s += "; plain convolutions (packing switched off)";
-    }
-    s += m.nhwc ? "; one-pass NHWC pooling, concatenation and upsampling kernels"
-                : "; LibTorch pooling, concatenation and upsampling";
-  } else if (m.device.is_cuda()) {
-    s += "; cuDNN with benchmark mode (the fastest algorithm chosen per input shape)";
+  if (m.options.plan == "auto") {
+    s += "; plan auto: the fastest of";
+    for (const std::string& n : candidate_plans(m.device, m.options.precision)) s += " " + n;
+    s += ", measured once per input shape on this machine";
+    for (const auto& [shape, name] : m.chosen) s += "; " + shape_text(shape) + ": " + name;
+  } else {
+    s += "; plan " + (m.options.plan.empty() ? std::string("custom") : m.options.plan);
   }
+  const std::string name = m.last.empty() ? m.options.plan : m.last;
+  const auto it = m.plans.find(name);
+  if (it != m.plans.end()) s += "; " + it->second->explain();
   return s;
 }
 

@@ -182,7 +182,7 @@ class Service {
         {"input_size", {{"height", o_.size.h}, {"width", o_.size.w}}},
         {"weights", o_.weights.string()},
         {"device", predictor_.device_name()},
-        {"precision", o_.precision},
+        {"precision", o_.network.precision},
         {"runtime", predictor_.describe()},
         {"sizes",
          {{"multiple_of", 8},
@@ -311,7 +311,7 @@ void run_server(const ServeOptions& o, const StopSignals& signals) {
                                        " (in use, or not an address of this machine); choose "
                                        "another --port or --host");
   }
-  pipeline::Predictor predictor(o.weights, o.device, o.precision);
+  pipeline::Predictor predictor(o.weights, o.network);
   spdlog::info("serve: weights '{}', input {} by default, device {} ({})", o.weights.string(),
                size_text(o.size), predictor.device_name(), predictor.describe());
   Service service(o, predictor);

@@ -36,7 +36,7 @@ bool same_file(int fd, const fs::path& file) {
 
 }  // namespace
 
-ProcessLock::ProcessLock(const fs::path& file, const std::string& what, ErrorCode busy)
+ProcessLock::ProcessLock(const fs::path& file, const std::string& what, ErrorCode busy, bool wait)
     : file_(file) {
   std::error_code ec;
   fs::create_directories(file.parent_path(), ec);
@@ -45,6 +45,11 @@ ProcessLock::ProcessLock(const fs::path& file, const std::string& what, ErrorCod
     if (fd_ < 0) {
       throw Error(ErrorCode::kIo,
                   "cannot create the lock file '" + file.string() + "': " + std::strerror(errno));
+    }
+    if (wait && ::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      spdlog::info("waiting for another msinet process (PID {}) that is {}", read_all(fd_), what);
+      while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+      }
     }
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
       const std::string holder = read_all(fd_);

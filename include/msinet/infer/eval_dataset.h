@@ -11,6 +11,7 @@
 #include "msinet/eval/evaluate.h"
 #include "msinet/fetch/download.h"
 #include "msinet/pipeline/pipeline.h"
+#include "msinet/pipeline/predictor.h"
 
 namespace msinet::infer {
 
@@ -21,8 +22,7 @@ struct EvalDatasetOptions {
   std::filesystem::path weights;  ///< empty = checkpoint::resolve_weights()
   std::filesystem::path results_dir = "results";
   std::filesystem::path weights_dir = "weights";
-  std::string device = "auto";
-  std::string precision = "fp32";                            ///< fp32 | bf16 | fp16
+  pipeline::NetworkOptions network;                          ///< device, precision, runtime plan
   int batch_size = 1;                                        ///< images per forward pass
   int workers = 0;                                           ///< decoding/scoring threads; 0 = 2
   int64_t inflight_bytes = pipeline::kDefaultInflightBytes;  ///< PipelineOptions::inflight_bytes

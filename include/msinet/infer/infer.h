@@ -10,6 +10,7 @@
 #include "msinet/data/overlay.h"
 #include "msinet/fetch/download.h"
 #include "msinet/pipeline/pipeline.h"
+#include "msinet/pipeline/predictor.h"
 
 namespace msinet::infer {
 
@@ -33,10 +34,9 @@ struct InferOptions {
   int width = 0;
   /// Where height x width came from, for messages ("--size", "the size of mit1003").
   std::string size_origin = "the dataset's size";
-  int batch_size = 1;  ///< images per forward pass
-  std::string device = "auto";
-  std::string precision = "fp32";  ///< fp32 | bf16 | fp16 (runtime::parse_precision)
-  int workers = 0;                 ///< decoding/writing threads; 0 = 2
+  int batch_size = 1;                                        ///< images per forward pass
+  pipeline::NetworkOptions network;                          ///< device, precision, runtime plan
+  int workers = 0;                                           ///< decoding/writing threads; 0 = 2
   int64_t inflight_bytes = pipeline::kDefaultInflightBytes;  ///< PipelineOptions::inflight_bytes
   bool progress = true;
   double smooth = 0;   ///< videos: m_t = smooth * map_t + (1 - smooth) * m_{t-1}; 0 = off

@@ -15,14 +15,21 @@ class InferenceNet;
 
 namespace msinet::pipeline {
 
+/// Where and how the network runs (configuration keys device, precision, runtime_plan).
+struct NetworkOptions {
+  std::string device = "auto";     ///< auto | cpu | cuda (runtime::resolve_device)
+  std::string precision = "fp32";  ///< fp32 | bf16 | fp16 (runtime::parse_precision)
+  /// auto (measured per input shape, kept in default_plan_cache()) or a runtime plan's name
+  /// (runtime::cpu_plan_names()).
+  std::string plan = "auto";
+};
+
 /// Holds MSI-Net prepared for inference (runtime::InferenceNet) on a device.
 class Predictor {
  public:
-  /// Loads `weights` (any form checkpoint::load_weights_file accepts); `device` is
-  /// auto|cpu|cuda and `precision` fp32|bf16|fp16. Throws Error(kUsage) when the precision
-  /// cannot run there.
-  Predictor(const std::filesystem::path& weights, const std::string& device,
-            const std::string& precision = "fp32");
+  /// Loads `weights` (any form checkpoint::load_weights_file accepts) to run as `network` says.
+  /// Throws Error(kUsage) when the precision or plan cannot run there.
+  Predictor(const std::filesystem::path& weights, const NetworkOptions& network);
   /// Runs an already prepared network.
   explicit Predictor(std::unique_ptr<runtime::InferenceNet> net);
   ~Predictor();

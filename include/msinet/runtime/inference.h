@@ -7,7 +7,6 @@
 // activations. With every option off it is a plain NCHW loop of torch::conv2d calls. The float32
 // result equals MSINet::forward up to float rounding (summation order inside the convolutions).
 
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,6 +15,7 @@
 
 #include "msinet/model/msinet.h"
 #include "msinet/runtime/layer_observer.h"
+#include "msinet/runtime/plan_store.h"
 #include "msinet/runtime/precision.h"
 
 namespace msinet::runtime {
@@ -34,8 +34,8 @@ struct InferenceOptions {
   /// machine and cached in plan_cache) or one of cpu_plan_names(), which then decides the three
   /// switches above. Ignored elsewhere.
   std::string plan = "auto";
-  /// The cache of measured choices; empty = default_plan_cache().
-  std::filesystem::path plan_cache;
+  /// Keeps the "auto" choices between runs (pipeline::PlanCache); null: measured in each process.
+  std::shared_ptr<PlanStore> plan_store;
 };
 
 /// The CPU float32 plans: "nchw" (the plain loop), "channels-last" (LibTorch's packed oneDNN
@@ -43,10 +43,6 @@ struct InferenceOptions {
 /// from layer to layer), "winograd" (msinet's Winograd F(4x4, 3x3) kernels for every 3x3
 /// convolution, dilated ones by polyphase sub-grids).
 const std::vector<std::string>& cpu_plan_names();
-
-/// $MSINET_PLAN_CACHE, else $XDG_CACHE_HOME/msinet/runtime-plans.yaml, else
-/// ~/.cache/msinet/runtime-plans.yaml.
-std::filesystem::path default_plan_cache();
 
 /// The options with every optimisation off: the plain NCHW loop that the others are measured
 /// against.

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "msinet/fetch/download.h"
+#include "msinet/pipeline/predictor.h"
 #include "msinet/serve/batcher.h"
 #include "msinet/serve/stop_signals.h"
 #include "msinet/util/size.h"
@@ -23,9 +24,8 @@ struct ServeOptions {
   std::filesystem::path weights;    ///< loaded once (any form checkpoint::load_weights_file takes)
   std::filesystem::path results_dir = "results";  ///< where weights_to_load() looks first
   std::filesystem::path weights_dir = "weights";
-  fetch::DownloadOptions download;  ///< for the published weights (mirror, size cap)
-  std::string device = "auto";
-  std::string precision = "fp32";
+  fetch::DownloadOptions download;   ///< for the published weights (mirror, size cap)
+  pipeline::NetworkOptions network;  ///< device, precision, runtime plan
   BatcherOptions batching;
   int64_t max_body_bytes = int64_t{20} << 20;  ///< larger request bodies get 413
   int http_threads = 16;         ///< connections served at once; more wait for a thread

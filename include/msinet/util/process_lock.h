@@ -12,11 +12,11 @@ namespace msinet::util {
 /// Holds `file` locked for its lifetime and removes it at the end. A second holder gets
 /// Error(`busy`) naming `what` and the PID that holds it. A lock left by a process that is gone
 /// (kill -9) is free again, as the kernel releases flock locks; taking it over is logged with the
-/// old PID.
+/// old PID. With `wait`, a second holder waits until the first is done instead.
 class ProcessLock {
  public:
   ProcessLock(const std::filesystem::path& file, const std::string& what,
-              ErrorCode busy = ErrorCode::kIo);
+              ErrorCode busy = ErrorCode::kIo, bool wait = false);
   ~ProcessLock();
   ProcessLock(const ProcessLock&) = delete;
   ProcessLock& operator=(const ProcessLock&) = delete;
