@@ -6,3 +6,5 @@ msinet_add_test(test_runtime LABEL unit
   SOURCES test_runtime_inference.cpp test_runtime_matches_training.cpp
   LIBS msinet_runtime)
 msinet_torch_pch(test_runtime)
+msinet_add_test(test_runtime_onednn LABEL unit SOURCES test_runtime_onednn.cpp LIBS msinet_runtime)
+msinet_torch_pch(test_runtime_onednn)

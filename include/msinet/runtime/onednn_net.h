@@ -1,0 +1,39 @@
+#pragma once
+// MSI-Net's float32 CPU forward pass through oneDNN primitives used directly: activations stay in
+// the layout the convolutions choose from layer to layer, bias and ReLU are fused into each
+// convolution, and pooling and concatenation write straight into the shared feature buffers.
+
+#include <memory>
+#include <string>
+
+#include <torch/types.h>
+
+#include "msinet/model/msinet.h"
+#include "msinet/runtime/layer_observer.h"
+
+namespace msinet::runtime {
+
+/// MSI-Net in float32 through oneDNN primitives with blocked layouts (CPU).
+class OnednnNet {
+ public:
+  /// Copies the weights of `net` (model/msinet.h; net->conv(i) is the Conv2d of kLayers row i).
+  explicit OnednnNet(const model::MSINet& net);
+  ~OnednnNet();
+  OnednnNet(const OnednnNet&) = delete;
+  OnednnNet& operator=(const OnednnNet&) = delete;
+
+  /// x: the mean-subtracted input, float32 CPU [N, 3, H, W] (any layout) -> the raw output
+  /// [N, 1, H, W] float32 (before model::normalize_maps). Primitives are made on the first call
+  /// for a shape and kept. `observer` (may be null) is told before/after each kLayers row.
+  /// Throws Error(kUsage) for a shape MSINet does not accept.
+  torch::Tensor forward_raw(const torch::Tensor& x, LayerObserver* observer = nullptr);
+
+  /// One line for the verbose log: the layouts and kernels oneDNN chose, what is fused.
+  std::string explain() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace msinet::runtime
