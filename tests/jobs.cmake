@@ -83,3 +83,6 @@ msinet_add_test(test_cli_logs LABEL smoke TIMEOUT 600 SOURCES test_cli_logs.cpp
                 LIBS msinet_bench nlohmann_json::nlohmann_json ${OpenCV_LIBS})
 msinet_torch_pch(test_cli_logs)
 add_dependencies(test_cli_logs msinet)
+msinet_add_test(test_runtime_plans LABEL unit SOURCES test_runtime_plans.cpp
+                LIBS msinet_bench msinet_pipeline ${OpenCV_LIBS})
+msinet_torch_pch(test_runtime_plans)

@@ -139,7 +139,7 @@ const std::vector<KeySpec>& known_keys() {
       {"runtime_plan",
        "auto",
        "choice",
-       {"auto", "nchw", "channels-last"},
+       {"auto", "nchw", "channels-last", "onednn"},
        "how the CPU runs the network in fp32: auto (the fastest plan for each input shape, "
        "measured once per machine and kept in the plan cache) or a plan's name"},
       {"format", "jpg", "choice", {"jpg", "png", "npy"}, "saliency map file format for test"},
@@ -324,9 +324,10 @@ std::string environment_name(const std::string& key) {
   return name;
 }
 
-// Variables of the scripts and of `serve` (its token, kept out of --print-config), not
+// Variables of the scripts, of `serve` (its token, kept out of --print-config) and the runtime
+// plan cache's location, not
 // configuration keys.
-const char* const kScriptVariables[] = {"MSINET_BUILD_DIR", "MSINET_TOKEN"};
+const char* const kScriptVariables[] = {"MSINET_BUILD_DIR", "MSINET_TOKEN", "MSINET_PLAN_CACHE"};
 
 }  // namespace
 

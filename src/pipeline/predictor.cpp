@@ -20,6 +20,7 @@ struct Predictor::Impl {
   std::unique_ptr<runtime::InferenceNet> net;
   torch::Tensor staging;  // [N, H, W, 3] float32 host buffer (pinned for CUDA), reused per shape
   std::mutex busy;        // one forward pass at a time (staging and the network are shared)
+  std::string explained;  // what the last debug line said about the network
 };
 
 namespace {
@@ -67,7 +68,12 @@ std::vector<cv::Mat> Predictor::predict(const std::vector<cv::Mat>& stimuli) {
   const std::lock_guard<std::mutex> lock(impl_->busy);
   const torch::Tensor rgb =
       images_to_batch(stimuli, impl_->staging, /*pinned=*/impl_->net->device().is_cuda());
-  return batch_to_maps(impl_->net->forward(rgb));
+  std::vector<cv::Mat> maps = batch_to_maps(impl_->net->forward(rgb));
+  // The plan of a new input shape is known after its first pass.
+  const std::string explanation = impl_->net->explain();
+  if (explanation != impl_->explained) spdlog::debug("network: {}", explanation);
+  impl_->explained = explanation;
+  return maps;
 }
 
 }  // namespace msinet::pipeline

@@ -9,10 +9,25 @@
 #include "executor.h"
 #include "msinet/model/layers.h"
 #include "msinet/model/ops.h"
+#include "msinet/runtime/onednn_net.h"
 #include "msinet/util/error.h"
 
 namespace msinet::runtime {
 namespace {
+
+// The "onednn" plan.
+class OnednnExecutor : public Executor {
+ public:
+  explicit OnednnExecutor(const model::MSINet& net) : net_(net) {}
+  torch::Tensor run(const torch::Tensor& x, LayerObserver* observer) override {
+    return net_.forward_raw(x, observer);
+  }
+  std::string describe() const override { return "oneDNN primitives, NHWC, fused bias+ReLU"; }
+  std::string explain() const override { return net_.explain(); }
+
+ private:
+  OnednnNet net_;
+};
 
 // The switches of a named plan.
 InferenceOptions plan_options(const InferenceOptions& base, const std::string& plan) {
@@ -50,7 +65,7 @@ InferenceOptions plain_options() {
 }
 
 const std::vector<std::string>& cpu_plan_names() {
-  static const std::vector<std::string> names = {"nchw", "channels-last"};
+  static const std::vector<std::string> names = {"nchw", "channels-last", "onednn"};
   return names;
 }
 
@@ -65,6 +80,7 @@ struct InferenceNet::Impl {
 
   Executor& executor(const std::string& name) {
     auto& e = plans[name];
+    if (!e && name == "onednn") e = std::make_unique<OnednnExecutor>(weights);
     if (!e) {
       const InferenceOptions o = name.empty() ? options : plan_options(options, name);
       e = make_layer_graph(weights, device, o, ConvKernels::kLibTorch);

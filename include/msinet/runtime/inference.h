@@ -39,9 +39,8 @@ struct InferenceOptions {
 };
 
 /// The CPU float32 plans: "nchw" (the plain loop), "channels-last" (LibTorch's packed oneDNN
-/// convolutions, NHWC kernels), "onednn" (oneDNN primitives used directly, blocked layouts kept
-/// from layer to layer), "winograd" (msinet's Winograd F(4x4, 3x3) kernels for every 3x3
-/// convolution, dilated ones by polyphase sub-grids).
+/// convolutions, NHWC kernels), "onednn" (oneDNN primitives used directly, the layout they choose
+/// kept from layer to layer, bias and ReLU fused, pooling written into the features in place).
 const std::vector<std::string>& cpu_plan_names();
 
 /// The options with every optimisation off: the plain NCHW loop that the others are measured

@@ -13,7 +13,9 @@
 
 namespace msinet::runtime {
 
-/// MSI-Net in float32 through oneDNN primitives with blocked layouts (CPU).
+/// MSI-Net in float32 through oneDNN primitives, in the layout the convolutions choose (NHWC with
+/// oneDNN 2.6 on AVX-512 and AVX2; its blocked layouts fall back to reference kernels for the
+/// dilated ASPP convolutions and for channel slices), on the CPU.
 class OnednnNet {
  public:
   /// Copies the weights of `net` (model/msinet.h; net->conv(i) is the Conv2d of kLayers row i).
