@@ -34,9 +34,20 @@ add_library(msinet_torch INTERFACE)
 target_link_libraries(msinet_torch INTERFACE ${TORCH_LIBRARIES})
 target_include_directories(msinet_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
 # oneDNN itself (Debian's is the one its LibTorch links): the runtime's own convolution plans,
-# the GEMMs of its Winograd kernels and int8 inference.
-find_package(dnnl QUIET CONFIG)
-msinet_require(dnnl_FOUND "oneDNN" "libdnnl-dev")
+# the GEMMs of its Winograd kernels and int8 inference. Found by its header and library: the
+# package's own CMake configuration also demands the OpenCL headers of its GPU runtime, which
+# msinet does not use.
+find_path(MSINET_DNNL_INCLUDE_DIR oneapi/dnnl/dnnl.hpp)
+find_library(MSINET_DNNL_LIBRARY dnnl)
+if(MSINET_DNNL_INCLUDE_DIR AND MSINET_DNNL_LIBRARY)
+  set(MSINET_DNNL_FOUND TRUE)
+endif()
+msinet_require(MSINET_DNNL_FOUND "oneDNN" "libdnnl-dev")
+if(NOT TARGET DNNL::dnnl)
+  add_library(DNNL::dnnl UNKNOWN IMPORTED)
+  set_target_properties(DNNL::dnnl PROPERTIES IMPORTED_LOCATION "${MSINET_DNNL_LIBRARY}"
+                        INTERFACE_INCLUDE_DIRECTORIES "${MSINET_DNNL_INCLUDE_DIR}")
+endif()
 endif()
 
 if(NOT MSINET_CORE_ONLY)

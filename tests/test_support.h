@@ -61,9 +61,16 @@ class Process {
     std::vector<char*> argv;
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-    std::vector<std::string> env_store;
-    for (char** e = environ; *e; ++e) env_store.emplace_back(*e);
-    for (const auto& e : extra_env) env_store.push_back(e);
+    // An extra entry replaces an inherited one of the same name (getenv takes the first).
+    std::vector<std::string> env_store = extra_env;
+    const auto named_in_extra = [&](const std::string& entry) {
+      const std::string name = entry.substr(0, entry.find('=') + 1);
+      for (const auto& e : extra_env)
+        if (e.compare(0, name.size(), name) == 0) return true;
+      return false;
+    };
+    for (char** e = environ; *e; ++e)
+      if (!named_in_extra(*e)) env_store.emplace_back(*e);
     std::vector<char*> envp;
     for (auto& e : env_store) envp.push_back(e.data());
     envp.push_back(nullptr);

@@ -204,11 +204,15 @@ struct Ranks {
 };
 
 // Summed validation KLD over this rank's share of the validation images (every size-th one),
-// through the inference pipeline (no gradients). Sets `interrupted` instead of throwing.
+// through the inference pipeline (no gradients). Sets `interrupted` instead of throwing. One
+// fixed plan rather than "auto": a plan chosen by timing could differ between two runs of the
+// same training and change the last bits of its validation history.
 std::pair<double, int64_t> validate(const model::MSINet& net, const data::PreparedDataset& data,
                                     const TrainOptions& o, const torch::Device& device,
                                     const Ranks& ranks, bool& interrupted) {
-  pipeline::Predictor predictor(std::make_unique<runtime::InferenceNet>(net, device));
+  runtime::InferenceOptions fixed;
+  fixed.plan = "channels-last";
+  pipeline::Predictor predictor(std::make_unique<runtime::InferenceNet>(net, device, fixed));
   std::vector<std::string> stimuli;
   Pairs share;
   for (size_t i = static_cast<size_t>(ranks.rank); i < data.split.valid.size();
