@@ -52,7 +52,7 @@ for ((k = 0; k < images; ++k)); do
   ln "${distinct[k % ${#distinct[@]}]}" "$work/photos/$(printf 'img%05d.png' "$k")"
 done
 "$msinet" bench --save-weights "$work/w.msinet" --sizes 32x32 --batches 1 --iters 1 \
-  --test-images 0 --skip plain,ablation,accuracy,train,pipeline > /dev/null 2>&1
+  --test-images 0 --skip plans,accuracy,train,pipeline > /dev/null 2>&1
 
 run() {  # run NAME INPUT: peak RSS (KiB) and wall seconds of `msinet test` on INPUT
   local stats="$work/$1.time"

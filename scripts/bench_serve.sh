@@ -28,7 +28,7 @@ cleanup() {
 trap cleanup EXIT
 
 "$msinet" bench --save-weights "$work/w.msinet" --sizes 32x32 --batches 1 --iters 1 \
-  --test-images 0 --skip plain,ablation,accuracy,train,pipeline > /dev/null 2>&1
+  --test-images 0 --skip plans,accuracy,train,pipeline > /dev/null 2>&1
 # A 240x320 photo-like PNG (gradients and noise).
 /usr/bin/python3 - "$work/photo.png" <<'PY'
 import struct, sys, zlib

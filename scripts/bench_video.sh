@@ -24,7 +24,7 @@ h=${clip_size%x*}
 w=${clip_size#*x}
 
 "$msinet" bench -q --threads "$threads" --sizes 48x64 --batches 1 --iters 1 --test-images 0 \
-  --skip ablation,accuracy,train,pipeline --save-weights "$work/random.msinet" > /dev/null
+  --skip plans,accuracy,train,pipeline --save-weights "$work/random.msinet" > /dev/null
 ffmpeg -loglevel error -f lavfi -i "testsrc=size=${w}x${h}:rate=25" -frames:v "$frames" \
   -c:v mpeg4 -q:v 3 "$work/clip.mp4"
 mkdir "$work/frames"

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -54,9 +55,9 @@ TEST_F(BenchSmoke, TinyRunReportsEveryFigure) {
                   "2", "--json", report.string(), "--device", "cpu", "--threads", "2"},
                  tmp_.path(), &out);
   ASSERT_EQ(rc, 0) << out;
-  for (const char* text :
-       {"forward pass", "ms/img", "img/s", "GFLOP/s", "% peak", "speed-up vs plain", "plain loop",
-        "training step", "image pipeline", "test job, 2 photos", "peak RSS"}) {
+  for (const char* text : {"forward pass", "ms/img", "img/s", "GFLOP/s", "% peak", "every plan",
+                           "vs nchw", "layers of plan", "against the reference forward",
+                           "training step", "image pipeline", "test job, 2 photos", "peak RSS"}) {
     EXPECT_NE(out.find(text), std::string::npos) << text << "\n" << out;
   }
   ASSERT_TRUE(fs::exists(report)) << out;
@@ -81,20 +82,37 @@ TEST_F(BenchSmoke, TinyRunReportsEveryFigure) {
     // 48x64 has 1/25 of the pixels of 240x320 (91.1 GFLOP).
     EXPECT_NEAR(number_of(row, "gflop_per_image"), 91.1 / 25, 0.05);
     EXPECT_GE(number_of(row, "peak_fraction"), 0);
+    EXPECT_FALSE(find(row, "plan")->get<std::string>().empty()) << "the plan that ran";
   }
   EXPECT_TRUE(fp32);
 
-  const Json* compare = find(root, "compare");
-  ASSERT_TRUE(compare && compare->is_array());
-  bool plain = false, msinet = false;
-  for (const Json& row : *compare) {
-    plain = plain || find(row, "variant")->get<std::string>() == "plain";
-    msinet = msinet || find(row, "variant")->get<std::string>() == "msinet";
+  // Every plan is timed, and each layer of the fastest.
+  const Json* plans = find(root, "plans");
+  ASSERT_TRUE(plans && plans->is_array());
+  std::set<std::string> timed;
+  for (const Json& row : *plans) {
+    timed.insert(find(row, "variant")->get<std::string>());
     EXPECT_GT(number_of(row, "ms_per_image"), 0);
   }
-  EXPECT_TRUE(plain && msinet);
-  // The plain loop computes the same maps.
-  EXPECT_LT(number_of(root, "plain_max_abs_diff"), 1e-4);
+  for (const char* plan : {"nchw", "channels-last", "onednn"})
+    EXPECT_EQ(timed.count(plan), 1u) << plan;
+  EXPECT_EQ(timed.count(find(root, "layers_plan")->get<std::string>()), 1u);
+  const Json* layers = find(root, "layers");
+  ASSERT_TRUE(layers && layers->size() == 23) << "one row per convolution";
+  double layer_gflop = 0;
+  for (const Json& l : *layers) {
+    EXPECT_GT(number_of(l, "ms"), 0);
+    layer_gflop += number_of(l, "gflop");
+  }
+  EXPECT_NEAR(layer_gflop, 91.1 / 25, 0.05);
+  // Every float32 plan computes the reference forward's maps.
+  std::set<std::string> compared;
+  for (const Json& a : *find(root, "accuracy")) {
+    if (find(a, "precision")->get<std::string>() != "fp32") continue;
+    compared.insert(find(a, "plan")->get<std::string>());
+    EXPECT_LT(number_of(a, "max_abs_diff"), 1e-4) << a.dump();
+  }
+  EXPECT_EQ(compared, timed);
 
   const Json* train = find(root, "train");
   ASSERT_TRUE(train && train->size() == 1);
@@ -131,6 +149,55 @@ TEST_F(BenchSmoke, TinyRunReportsEveryFigure) {
     }
     EXPECT_TRUE(found) << find(row, "precision")->get<std::string>();
   }
+}
+
+// ONNX Runtime on the exported network, after msinet, at each size and batch: its time and
+// msinet's over it in the table and the JSON.
+TEST_F(BenchSmoke, TheOnnxRuntimePeerRunsAtEverySizeAndBatch) {
+  if (!fs::exists(fs::path(MSINET_SOURCE_DIR) / "tests/node/node_modules/onnxruntime-node")) {
+    FAIL() << "NOT RUN: the Node packages are missing; scripts/test.sh installs them "
+              "(npm ci --ignore-scripts --prefix tests/node)";
+  }
+  const fs::path report = tmp_.path() / "bench.json";
+  std::string out;
+  const int rc = run_msinet({"bench",
+                             "--sizes",
+                             "48x64,32x40",
+                             "--batches",
+                             "1,2",
+                             "--iters",
+                             "1",
+                             "--precision",
+                             "fp32",
+                             "--test-images",
+                             "0",
+                             "--skip",
+                             "plans,accuracy,train,pipeline",
+                             "--peer",
+                             "onnxruntime",
+                             "--peer-script",
+                             (fs::path(MSINET_SOURCE_DIR) / "tests/node/run_model.js").string(),
+                             "--json",
+                             report.string(),
+                             "--device",
+                             "cpu",
+                             "--threads",
+                             "2"},
+                            tmp_.path(), &out);
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("msinet/ORT"), std::string::npos) << out;
+  EXPECT_NE(out.find("ONNX Runtime 1."), std::string::npos) << out;
+  const Json root = Json::parse(read_text(report));
+  const Json* ort = find(root, "onnxruntime");
+  ASSERT_TRUE(ort && ort->is_object()) << root.dump();
+  const Json& rows = ort->at("rows");
+  ASSERT_EQ(rows.size(), 4u) << rows.dump();
+  for (const Json& row : rows) {
+    EXPECT_GT(number_of(row, "ms_per_image"), 0);
+    EXPECT_GT(number_of(row, "msinet_fp32_over_ort"), 0);
+  }
+  EXPECT_EQ(run_msinet({"bench", "--peer", "onnxruntime", "--train"}, tmp_.path(), &out), 2) << out;
+  EXPECT_NE(out.find("onnxruntime"), std::string::npos) << out;
 }
 
 TEST_F(BenchSmoke, BadOptionsAreUsageErrors) {

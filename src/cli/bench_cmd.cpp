@@ -45,7 +45,7 @@ void fill_test_folder(const fs::path& dir, const std::vector<fs::path>& photos, 
 Command register_bench(CLI::App& root) {
   CLI::App* app = root.add_subcommand(
       "bench",
-      "measure forward speed (per size, batch, precision) against a plain LibTorch loop and "
+      "measure forward speed (per size, batch, precision, and of every runtime plan) against "
       "this machine's peak, the training step, the image pipeline, the test job and memory");
   auto state = add_common_options(*app);
   struct Args {
@@ -94,7 +94,7 @@ Command register_bench(CLI::App& root) {
       ->type_name("DIR")
       ->capture_default_str();
   app->add_option("--skip", args->skip,
-                  "parts to leave out, comma-separated: plain, ablation, accuracy, train, pipeline")
+                  "parts to leave out, comma-separated: plans, accuracy, train, pipeline")
       ->type_name("PART,...");
   app->add_option("--seed", args->seed, "seed of the random weights and inputs")
       ->type_name("INT")
@@ -104,21 +104,23 @@ Command register_bench(CLI::App& root) {
                   "and time another runtime on the same network)")
       ->type_name("FILE");
   app->add_flag("--train", args->train_only,
-                "time only the training step (no forward sweep, plain loop, ablation, accuracy, "
-                "pipeline or test job)");
+                "time only the training step (no forward sweep, plans, accuracy, pipeline or test "
+                "job)");
   app->add_option("--train-batches", args->train_batches,
                   "batch sizes of the training step, comma-separated [default: 1]")
       ->type_name("N,...");
   app->add_option("--peer", args->peer,
-                  "also time the training step of an independent PyTorch eager MSI-Net in the "
-                  "same run, at the same sizes, batches and threads")
-      ->type_name("torch");
+                  "also time, in the same run at the same sizes, batches and threads: the "
+                  "training step of an independent PyTorch eager MSI-Net (torch), or the forward "
+                  "pass of the same network exported to ONNX in ONNX Runtime (onnxruntime)")
+      ->type_name("torch|onnxruntime");
   app->add_option("--peer-python", args->peer_python, "Python with PyTorch that runs the peer")
       ->type_name("FILE")
       ->capture_default_str();
   app->add_option("--peer-script", args->peer_script,
-                  "the peer script [default: tests/tools/torch_train_peer.py beside the "
-                  "executable's folder or in the current folder]")
+                  "the peer script [default: tests/tools/torch_train_peer.py (torch) or "
+                  "tests/node/run_model.js (onnxruntime) beside the executable's folder or in the "
+                  "current folder]")
       ->type_name("FILE");
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config& cfg) {
@@ -140,10 +142,8 @@ Command register_bench(CLI::App& root) {
     o.peer_python = args->peer_python;
     o.peer_script = args->peer_script;
     for (const std::string& part : split_list(args->skip)) {
-      if (part == "plain") {
-        o.plain = false;
-      } else if (part == "ablation") {
-        o.ablation = false;
+      if (part == "plans") {
+        o.plans = false;
       } else if (part == "accuracy") {
         o.accuracy_photos = 0;
       } else if (part == "train") {
@@ -151,14 +151,13 @@ Command register_bench(CLI::App& root) {
       } else if (part == "pipeline") {
         o.pipeline = false;
       } else {
-        throw Error(ErrorCode::kUsage,
-                    "unknown part '" + part +
-                        "' in --skip: use plain, ablation, accuracy, train or pipeline");
+        throw Error(ErrorCode::kUsage, "unknown part '" + part +
+                                           "' in --skip: use plans, accuracy, train or pipeline");
       }
     }
     if (args->train_only) {
       if (!o.train) throw Error(ErrorCode::kUsage, "--train and --skip train contradict");
-      o.forward = o.plain = o.ablation = o.pipeline = false;
+      o.forward = o.plans = o.pipeline = false;
       o.accuracy_photos = 0;
       args->test_images = 0;
     }

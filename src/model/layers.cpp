@@ -1,5 +1,7 @@
 #include "msinet/model/layers.h"
 
+#include <vector>
+
 namespace msinet::model {
 
 std::string part_name(Part part) {
@@ -23,15 +25,15 @@ std::string tf_scope(const Layer& layer) {
   return part_name(layer.part) + "/" + name;
 }
 
-double forward_flops(int64_t h, int64_t w) {
-  double total = 0;
+std::vector<double> layer_flops(int64_t h, int64_t w) {
+  std::vector<double> flops;
   double pixels = static_cast<double>(h) * static_cast<double>(w);
   double feature_pixels = 0;
   for (const Layer& l : kLayers) {
     const double per_pixel = 2.0 * static_cast<double>(l.kernel * l.kernel * l.in * l.out);
     if (l.input == Input::kUpsampled) pixels *= 4;
     if (l.input == Input::kFeatures) pixels = feature_pixels;
-    total += per_pixel * (l.input == Input::kFeatureMean ? 1.0 : pixels);
+    flops.push_back(per_pixel * (l.input == Input::kFeatureMean ? 1.0 : pixels));
     if (l.pool == Pool::kStride2) {
       h /= 2;
       w /= 2;
@@ -39,6 +41,12 @@ double forward_flops(int64_t h, int64_t w) {
     }
     if (l.feature) feature_pixels = pixels;
   }
+  return flops;
+}
+
+double forward_flops(int64_t h, int64_t w) {
+  double total = 0;
+  for (double f : layer_flops(h, w)) total += f;
   return total;
 }
 

@@ -1,7 +1,7 @@
 // Runs a model written by `msinet export` in an independent runtime and writes its maps.
 //   node run_model.js ort  MODEL.onnx  INPUT.npy OUTPUT.npy [--layout nchw|nhwc] [--threads N]
 //   node run_model.js tfjs MODEL_DIR   INPUT.npy OUTPUT.npy
-//   node run_model.js ort  MODEL.onnx  --bench HxW [--runs N] [--threads N] [--layout ...]
+//   node run_model.js ort  MODEL.onnx  --bench HxW [--batch N] [--runs N] [--threads N] [--layout ...]
 // INPUT.npy is float32 [N, H, W, 3] (RGB, 0..255); OUTPUT.npy is float32 [N, H, W] ([H, W]
 // when N is 1, as `msinet test --format npy` writes one map).
 // Prints one JSON line: the runtime, its version, the model's metadata and the time per run.
@@ -68,9 +68,10 @@ async function runOrt(model, args) {
   let input;
   if (bench) {
     const [h, w] = bench.split('x').map((s) => parseInt(s, 10));
-    const data = new Float32Array(h * w * 3);
+    const batch = parseInt(option(args, '--batch', '1'), 10);
+    const data = new Float32Array(batch * h * w * 3);
     for (let i = 0; i < data.length; ++i) data[i] = (i * 7919) % 256;
-    input = { shape: [1, h, w, 3], data };
+    input = { shape: [batch, h, w, 3], data };
   } else {
     input = readNpy(args[0]);
   }

@@ -1,8 +1,9 @@
 #pragma once
 // `msinet bench`: how fast this machine runs MSI-Net. Forward speed per input size, batch and
-// precision next to the plain loop (the runtime with every optimisation off) and a peak measured in
-// the same run; training step; image pipeline; bf16/fp16 maps against fp32 on real photos; memory.
-// Weights are random (seeded): speed does not depend on their values.
+// precision next to a peak measured in the same run; every runtime plan timed interleaved (the
+// plain loop among them) with the per-layer times of the chosen one; every path's maps against
+// the reference forward on real photos; ONNX Runtime on the same network; training step; image
+// pipeline; memory. Weights are random (seeded): speed does not depend on their values.
 
 #include <cstdint>
 #include <filesystem>
@@ -27,25 +28,25 @@ struct BenchOptions {
   std::string device = "auto";
   /// Folder of real photos (*.jpg, *.jpeg); generated images when it has none.
   std::filesystem::path photos = "/usr/share/doc/opencv-doc/examples/data";
-  /// Photos used to compare reduced precision with fp32.
+  /// Photos on which every path's maps are compared with the reference forward (0: none).
   int accuracy_photos = 16;
   /// Time the forward pass at every precision, size and batch.
   bool forward = true;
-  /// Also time the plain LibTorch loop (batch 1, every size).
-  bool plain = true;
-  /// Also time each optimisation on its own (first size, batch 1, fp32).
-  bool ablation = true;
+  /// Also time every runtime plan (runtime::cpu_plan_names(), fp32, every size and batch,
+  /// interleaved) and each layer of the plan chosen at the first size, batch 1.
+  bool plans = true;
   /// Also time the training step (every size, each of train_batches, NCHW and channels-last).
   bool train = true;
   /// Batch sizes of the training step; empty = `batches`.
   std::vector<int> train_batches = {1};
-  /// Peer of the training step timed in the same run: "" (none) or "torch" (PyTorch eager, run
-  /// as `peer_python peer_script`).
+  /// Peer timed in the same run: "" (none), "torch" (the training step in PyTorch eager, run as
+  /// `peer_python peer_script`) or "onnxruntime" (the forward pass of the same network exported
+  /// by `msinet export`, in ONNX Runtime through `node peer_script`).
   std::string peer;
   /// Interpreter of the peer script.
   std::filesystem::path peer_python = "/usr/bin/python3";
-  /// tests/tools/torch_train_peer.py; empty = looked up beside the executable and in the current
-  /// folder.
+  /// tests/tools/torch_train_peer.py (torch) or tests/node/run_model.js (onnxruntime); empty =
+  /// looked up beside the executable and in the current folder.
   std::filesystem::path peer_script;
   /// Also time decoding/preprocessing and postprocessing.
   bool pipeline = true;
@@ -55,7 +56,8 @@ struct BenchOptions {
 
 /// One timed forward configuration.
 struct ForwardResult {
-  std::string variant;    ///< "msinet", "plain" or an optimisation step
+  std::string variant;    ///< "msinet" (the plan auto chooses) or a plan's name
+  std::string plan;       ///< "msinet" rows: the plan that ran
   std::string precision;  ///< fp32 | bf16 | fp16
   int h = 0, w = 0, batch = 0;
   double ms_per_image = 0;  ///< median wall time of a batch / batch
@@ -100,9 +102,10 @@ struct PipelineResult {
   double postprocess_per_second = 0;  ///< restore + quantise + JPEG encode (to memory)
 };
 
-/// A reduced precision against fp32 on real photos.
+/// One path (a precision and plan) against the reference forward on real photos.
 struct AccuracyResult {
   std::string precision;
+  std::string plan;  ///< the plan that ran (auto's choice for a reduced precision)
   int images = 0;
   double cc_mean = 0, cc_min = 0;  ///< Pearson correlation of the maps, per image
   double max_abs_diff = 0;         ///< over all pixels of the [0, 1] maps
@@ -118,6 +121,21 @@ struct TestJobResult {
   double peak_rss_mb = 0;      ///< process peak after the job
 };
 
+/// One layer of a plan, timed by runtime::LayerClock.
+struct LayerResult {
+  std::string name;  ///< model::module_path of the kLayers row
+  double ms = 0;     ///< median over the timed passes
+  double gflop = 0;  ///< its share of forward_flops
+  double gflops = 0;
+};
+
+/// ONNX Runtime on the network `msinet export` writes, timed after msinet at the same size,
+/// batch and threads.
+struct PeerForwardResult {
+  int h = 0, w = 0, batch = 0;
+  double ms_per_image = 0;  ///< median of a batch / batch
+};
+
 /// Everything measured.
 struct BenchReport {
   std::string device;     ///< "cpu" or "cuda:0"
@@ -130,11 +148,17 @@ struct BenchReport {
   double load_before = -1, load_after = -1;  ///< 1-minute load average
   PeakResult peak;
   std::vector<ForwardResult> forward;  ///< msinet: every precision, size and batch
-  /// Batch 1, fp32, timed round-robin per size: "plain", the optimisations one by one (first size),
-  /// "msinet".
-  std::vector<ForwardResult> compare;
-  double plain_max_abs_diff = -1;  ///< msinet fp32 vs plain loop, [0, 1] maps; -1: not run
+  /// fp32: every plan, every size and batch, timed round-robin per size and batch.
+  std::vector<ForwardResult> plans;
+  /// The layers of `layers_plan` at the first size, batch 1.
+  std::vector<LayerResult> layers;
+  std::string layers_plan;
+  /// What the accuracy rows are compared with (model::MSINet's own forward, float32).
+  std::string reference;
   std::vector<AccuracyResult> accuracy;
+  /// ONNX Runtime (peer "onnxruntime"): version and rows.
+  std::string onnxruntime;
+  std::vector<PeerForwardResult> peer_forward;
   std::vector<TrainResult> train;
   PeerInfo peer;
   std::vector<PipelineResult> pipeline;

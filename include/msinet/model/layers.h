@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace msinet::model {
 
@@ -129,5 +130,8 @@ std::string tf_scope(const Layer& layer);
 /// Multiply-adds x 2 of one forward pass at h x w: 2*k*k*cin*cout per output pixel of every
 /// convolution at its feature size (91.1e9 at 240x320).
 double forward_flops(int64_t h, int64_t w);
+
+/// forward_flops per row of kLayers.
+std::vector<double> layer_flops(int64_t h, int64_t w);
 
 }  // namespace msinet::model
