@@ -1,5 +1,7 @@
 #include "msinet/bench/bench.h"
 
+#include "bench_shared.h"
+
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -279,6 +281,8 @@ ForwardResult forward_row(const std::string& variant, const std::string& precisi
 // ---- Inputs
 // ----------------------------------------------------------------------------------------
 
+}  // namespace
+
 // Random biases as well as weights, so that every layer shapes the map.
 model::MSINet random_net(uint64_t seed) {
   torch::manual_seed(seed);
@@ -291,6 +295,8 @@ model::MSINet random_net(uint64_t seed) {
   net->eval();
   return net;
 }
+
+namespace {
 
 // Encoded photos: the files of the photo folder, or generated JPEGs when it has none.
 std::vector<std::pair<std::string, std::string>> load_photos(const fs::path& folder,
@@ -320,6 +326,8 @@ std::vector<std::pair<std::string, std::string>> load_photos(const fs::path& fol
   return out;
 }
 
+}  // namespace
+
 double correlation(const torch::Tensor& a, const torch::Tensor& b) {
   torch::Tensor x = a.flatten().to(torch::kFloat64), y = b.flatten().to(torch::kFloat64);
   x = x - x.mean();
@@ -327,6 +335,8 @@ double correlation(const torch::Tensor& a, const torch::Tensor& b) {
   const double den = (x.norm() * y.norm()).item<double>();
   return den > 0 ? (x * y).sum().item<double>() / den : 0.0;
 }
+
+namespace {
 
 torch::Tensor to_cpu(const torch::Tensor& t) { return t.to(torch::kCPU); }
 
@@ -553,8 +563,16 @@ void check_options(const BenchOptions& o) {
   if (o.iters < 1) throw Error(ErrorCode::kUsage, "--iters must be at least 1");
   if (o.sizes.empty() || o.batches.empty()) throw Error(ErrorCode::kUsage, "nothing to measure");
   const torch::Device device = runtime::resolve_device(o.device);
-  for (const std::string& name : o.precisions)
-    runtime::check_precision(runtime::parse_precision(name), device);
+  for (const std::string& name : o.precisions) {
+    const runtime::Precision p = runtime::parse_precision(name);
+    // The sweep times random weights, which no calibration belongs to.
+    if (p == runtime::Precision::kInt8) {
+      throw Error(ErrorCode::kUsage,
+                  "--precision int8: bench times int8 with --calibrate-int8 DIR (a calibration "
+                  "measured on those photos, int8 against fp32 at each of --sizes)");
+    }
+    runtime::check_precision(p, device);
+  }
   for (int b : o.train_batches) {
     if (b < 1) throw Error(ErrorCode::kUsage, "training batch sizes must be at least 1");
   }
