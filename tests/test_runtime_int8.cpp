@@ -177,6 +177,24 @@ TEST_F(Int8Test, WholeNetworkMapsCloseToFloat32) {
   }
 }
 
+// A batch runs each image as it runs alone (the per-image ASPP bias, the u8 buffers of a batch),
+// across a shape change and back.
+TEST_F(Int8Test, ABatchMatchesItsImagesOneByOne) {
+  model::MSINet net = random_net(7);
+  const torch::Tensor a = mean_subtracted(photo_like(64, 80, 0.3, 0.3));
+  const torch::Tensor b = mean_subtracted(photo_like(64, 80, 0.7, 0.6));
+  const Int8Calibration cal = calibration_for(net, {a, b});
+  OnednnNet int8(net, &cal);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor both = int8.forward_raw(torch::cat({a, b}));
+  const torch::Tensor first = int8.forward_raw(a), second = int8.forward_raw(b);
+  const double range = (first.max() - first.min()).item<double>();
+  ASSERT_GT(range, 0.0);
+  EXPECT_LT((both[0] - first[0]).abs().max().item<double>(), 1e-4 * range);
+  EXPECT_LT((both[1] - second[0]).abs().max().item<double>(), 1e-4 * range);
+  EXPECT_GT((first - second).abs().max().item<double>(), 1e-2 * range) << "images alike";
+}
+
 TEST_F(Int8Test, Int8WithoutACalibrationIsAUsageError) {
   model::MSINet net = random_net(4);
   InferenceOptions o;
