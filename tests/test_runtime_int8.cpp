@@ -2,6 +2,7 @@
 // done by hand in float64, the whole network against float32, and the calibration's checks.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+#include <oneapi/dnnl/dnnl.hpp>
 
 #include <cmath>
 #include <string>
@@ -64,12 +65,19 @@ class Inputs : public LayerObserver {
   void after(size_t) override {}
 };
 
-// The weight levels the int8 arithmetic has on this CPU: 127 with VNNI, else 63 (7 bits).
+// The weight levels the int8 arithmetic has here: 127 where the CPU has VNNI and oneDNN may use
+// it, else 63 (7 bits). Run with DNNL_MAX_CPU_ISA=AVX2 to check the path without VNNI, where 127
+// levels would saturate oneDNN's 16-bit pair sums and miss the exact arithmetic below.
 double weight_levels() {
   const std::string& isa = cpu_info().isa;
-  const bool vnni =
+  const bool cpu_vnni =
       isa.find("avx512_vnni") != std::string::npos || isa.find("avx_vnni") != std::string::npos;
-  return vnni ? 127.0 : 63.0;
+  using dnnl::cpu_isa;
+  const cpu_isa used = dnnl::get_effective_cpu_isa();
+  const bool onednn_vnni = used == cpu_isa::all || used == cpu_isa::avx512_core_vnni ||
+                           used == cpu_isa::avx512_core_bf16 || used == cpu_isa::avx512_core_amx ||
+                           used == cpu_isa::avx2_vnni;
+  return cpu_vnni && onednn_vnni ? 127.0 : 63.0;
 }
 
 // The quantised arithmetic of int8 layer `i` on its float input `x` [1, C, H, W], in float64:

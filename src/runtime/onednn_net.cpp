@@ -72,11 +72,17 @@ struct Int8Levels {
   float weight = 127.f;      // the s8 code of a channel's largest |weight|
 };
 
+// VNNI counts where the CPU reports it and oneDNN may use it (DNNL_MAX_CPU_ISA can cap it).
 Int8Levels int8_levels() {
   const std::string& isa = cpu_info().isa;
-  const bool vnni =
+  const bool cpu_vnni =
       isa.find("avx512_vnni") != std::string::npos || isa.find("avx_vnni") != std::string::npos;
-  return vnni ? Int8Levels{} : Int8Levels{255.f, 63.f};
+  using dnnl::cpu_isa;
+  const cpu_isa used = dnnl::get_effective_cpu_isa();
+  const bool onednn_vnni = used == cpu_isa::all || used == cpu_isa::avx512_core_vnni ||
+                           used == cpu_isa::avx512_core_bf16 || used == cpu_isa::avx512_core_amx ||
+                           used == cpu_isa::avx2_vnni;
+  return cpu_vnni && onednn_vnni ? Int8Levels{} : Int8Levels{255.f, 63.f};
 }
 
 // The layers kept in float32: the first (three channels of image: little to gain, and its
