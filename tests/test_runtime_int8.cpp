@@ -198,9 +198,13 @@ TEST_F(Int8Test, ABatchMatchesItsImagesOneByOne) {
   const torch::Tensor first = int8.forward_raw(a), second = int8.forward_raw(b);
   const double range = (first.max() - first.min()).item<double>();
   ASSERT_GT(range, 0.0);
-  EXPECT_LT((both[0] - first[0]).abs().max().item<double>(), 1e-4 * range);
-  EXPECT_LT((both[1] - second[0]).abs().max().item<double>(), 1e-4 * range);
-  EXPECT_GT((first - second).abs().max().item<double>(), 1e-2 * range) << "images alike";
+  // Equal where oneDNN runs a batch with the kernels of one image (AVX-512 here); elsewhere
+  // its float32 layers may sum in another order, and a u8 rounding that flips moves the map by
+  // a fraction of a percent (0.75% measured under DNNL_MAX_CPU_ISA=AVX2). Another image's map
+  // is half the range away.
+  EXPECT_LT((both[0] - first[0]).abs().max().item<double>(), 2e-2 * range);
+  EXPECT_LT((both[1] - second[0]).abs().max().item<double>(), 2e-2 * range);
+  EXPECT_GT((first - second).abs().max().item<double>(), 0.2 * range) << "images alike";
 }
 
 TEST_F(Int8Test, Int8WithoutACalibrationIsAUsageError) {
