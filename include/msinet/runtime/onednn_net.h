@@ -1,7 +1,8 @@
 #pragma once
-// MSI-Net's float32 CPU forward pass through oneDNN primitives used directly: activations stay in
-// the layout the convolutions choose from layer to layer, bias and ReLU are fused into each
-// convolution, and pooling and concatenation write straight into the shared feature buffers.
+// MSI-Net's float32 (or int8) CPU forward pass through oneDNN primitives used directly:
+// activations stay in the layout the convolutions choose from layer to layer, bias and ReLU are
+// fused into each convolution, and pooling and concatenation write straight into the shared
+// feature buffers.
 
 #include <memory>
 #include <string>
