@@ -86,3 +86,6 @@ add_dependencies(test_cli_logs msinet)
 msinet_add_test(test_runtime_plans LABEL unit SOURCES test_runtime_plans.cpp
                 LIBS msinet_bench msinet_pipeline ${OpenCV_LIBS})
 msinet_torch_pch(test_runtime_plans)
+msinet_add_test(test_int8_calibration LABEL unit SOURCES test_int8_calibration.cpp
+                LIBS msinet_bench msinet_pipeline ${OpenCV_LIBS})
+msinet_torch_pch(test_int8_calibration)

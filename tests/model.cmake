@@ -8,3 +8,6 @@ msinet_add_test(test_runtime LABEL unit
 msinet_torch_pch(test_runtime)
 msinet_add_test(test_runtime_onednn LABEL unit SOURCES test_runtime_onednn.cpp LIBS msinet_runtime)
 msinet_torch_pch(test_runtime_onednn)
+msinet_add_test(test_runtime_int8 LABEL unit SOURCES test_runtime_int8.cpp
+                LIBS msinet_runtime DNNL::dnnl)
+msinet_torch_pch(test_runtime_int8)

@@ -39,6 +39,7 @@
 #include "msinet/runtime/cpu_info.h"
 #include "msinet/runtime/device.h"
 #include "msinet/runtime/inference.h"
+#include "msinet/runtime/int8_calibration.h"
 #include "msinet/runtime/memory.h"
 #include "msinet/runtime/precision.h"
 #include "msinet/train/loss.h"
@@ -177,6 +178,8 @@ PeakResult measure_peak(int threads) {
 // ---- Inputs
 // ----------------------------------------------------------------------------------------
 
+}  // namespace
+
 // Random biases as well as weights, so that every layer shapes the map.
 model::MSINet random_net(uint64_t seed) {
   torch::manual_seed(seed);
@@ -189,6 +192,8 @@ model::MSINet random_net(uint64_t seed) {
   net->eval();
   return net;
 }
+
+namespace {
 
 // Encoded photos: the files of the photo folder, or generated JPEGs when it has none.
 std::vector<std::pair<std::string, std::string>> load_photos(const fs::path& folder,
@@ -395,8 +400,9 @@ void check_options(const BenchOptions& o) {
   if (o.iters < 1) throw Error(ErrorCode::kUsage, "--iters must be at least 1");
   if (o.sizes.empty() || o.batches.empty()) throw Error(ErrorCode::kUsage, "nothing to measure");
   const torch::Device device = runtime::resolve_device(o.device);
-  for (const std::string& name : o.precisions)
+  for (const std::string& name : o.precisions) {
     runtime::check_precision(runtime::parse_precision(name), device);
+  }
   for (int b : o.train_batches) {
     if (b < 1) throw Error(ErrorCode::kUsage, "training batch sizes must be at least 1");
   }
@@ -432,7 +438,8 @@ BenchReport run_bench(const BenchOptions& o) {
   std::vector<runtime::Precision> precisions;
   if (o.precisions.empty()) {
     precisions.push_back(runtime::Precision::kFloat32);
-    for (auto p : {runtime::Precision::kBFloat16, runtime::Precision::kFloat16}) {
+    for (auto p :
+         {runtime::Precision::kBFloat16, runtime::Precision::kFloat16, runtime::Precision::kInt8}) {
       if (runtime::precision_unsupported_reason(p, device).empty()) precisions.push_back(p);
     }
   } else {
@@ -461,10 +468,48 @@ BenchReport run_bench(const BenchOptions& o) {
                                                 : 0.0;
   };
 
-  // Forward sweep: every precision, size and batch, each shape on the plan auto chooses.
-  for (runtime::Precision p : o.forward ? precisions : std::vector<runtime::Precision>{}) {
+  std::string photo_source;
+  const auto photos = load_photos(o.photos, &photo_source);
+  auto stimuli_of = [&](size_t begin, size_t count) {
+    std::vector<cv::Mat> stimuli;
+    for (size_t i = begin; i < photos.size() && stimuli.size() < count; ++i) {
+      const auto& [name, bytes] = photos[i];
+      stimuli.push_back(
+          data::preprocess_stimulus(data::decode_image_bytes(bytes, 3, name), first.h, first.w));
+    }
+    return stimuli;
+  };
+  const size_t compared = static_cast<size_t>(std::max(0, o.accuracy_photos));
+
+  // int8 runs on a calibration of these random weights, measured on photos after those the
+  // accuracy rows compare (the last ones when there are too few).
+  std::shared_ptr<const runtime::Int8Calibration> calibration;
+  if (std::find(precisions.begin(), precisions.end(), runtime::Precision::kInt8) !=
+      precisions.end()) {
+    constexpr size_t kCalibrationPhotos = 8;
+    const size_t begin = photos.size() >= compared + kCalibrationPhotos
+                             ? compared
+                             : photos.size() - std::min(photos.size(), kCalibrationPhotos);
+    std::vector<torch::Tensor> images;
+    for (const cv::Mat& m : stimuli_of(begin, kCalibrationPhotos))
+      images.push_back(pipeline::images_to_batch({m}));
+    spdlog::info("bench: int8 calibration on {} photo(s)", images.size());
+    calibration =
+        std::make_shared<runtime::Int8Calibration>(runtime::measure_int8_calibration(net, images));
+    report.int8_calibration = std::to_string(images.size()) + " photo(s) from " + photo_source +
+                              ", numbers " + std::to_string(begin + 1) + " to " +
+                              std::to_string(begin + images.size());
+  }
+  auto options_of = [&](runtime::Precision p) {
     runtime::InferenceOptions options;
     options.precision = p;
+    if (p == runtime::Precision::kInt8) options.int8_calibration = calibration;
+    return options;
+  };
+
+  // Forward sweep: every precision, size and batch, each shape on the plan auto chooses.
+  for (runtime::Precision p : o.forward ? precisions : std::vector<runtime::Precision>{}) {
+    const runtime::InferenceOptions options = options_of(p);
     runtime::InferenceNet fast(net, device, options);
     for (const util::Size& s : o.sizes) {
       for (int b : o.batches) {
@@ -495,20 +540,15 @@ BenchReport run_bench(const BenchOptions& o) {
     report.layers = time_layers(net, report.layers_plan, first, o.iters);
   }
 
-  std::string photo_source;
-  const auto photos = load_photos(o.photos, &photo_source);
-
   // Every path against the reference forward on photos at the first size.
-  if (o.accuracy_photos > 0) {
+  if (compared > 0) {
     spdlog::info("bench: every path against the reference forward on photos");
-    std::vector<cv::Mat> stimuli;
-    for (const auto& [name, bytes] : photos) {
-      if (static_cast<int>(stimuli.size()) >= o.accuracy_photos) break;
-      stimuli.push_back(
-          data::preprocess_stimulus(data::decode_image_bytes(bytes, 3, name), first.h, first.w));
-    }
     report.reference = "model::MSINet forward, float32, NCHW, LibTorch " TORCH_VERSION;
-    report.accuracy = compare_paths(net, device, pipeline::images_to_batch(stimuli), precisions);
+    std::vector<runtime::InferenceOptions> reduced;
+    for (runtime::Precision p : precisions)
+      if (!device.is_cpu() || p != runtime::Precision::kFloat32) reduced.push_back(options_of(p));
+    report.accuracy =
+        compare_paths(net, device, pipeline::images_to_batch(stimuli_of(0, compared)), reduced);
   }
 
   // ONNX Runtime on the same weights, exported, after msinet.

@@ -1,6 +1,8 @@
 #pragma once
-// What the parts of `msinet bench` share: clocks, timed calls, result rows and text figures.
+// What the parts of `msinet bench` share: clocks, timed calls, result rows, text figures, the
+// random network and map correlation.
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -8,6 +10,7 @@
 #include <torch/types.h>
 
 #include "msinet/bench/bench.h"
+#include "msinet/model/msinet.h"
 
 namespace msinet::bench {
 
@@ -41,7 +44,11 @@ std::vector<Sample> time_interleaved(const std::vector<std::function<void()>>& f
 ForwardResult forward_row(const std::string& variant, const std::string& precision, int h, int w,
                           int batch, const Sample& s, double peak);
 
-/// Pearson correlation of two maps.
+/// MSI-Net with random weights and biases from `seed` (every layer shapes the map), in eval mode
+/// (bench.cpp).
+model::MSINet random_net(uint64_t seed);
+
+/// Pearson correlation of two maps (0 when either is constant).
 double correlation(const torch::Tensor& a, const torch::Tensor& b);
 
 /// Runs `argv` (no shell; argv[0] looked up in PATH) and returns what it wrote to stdout; its

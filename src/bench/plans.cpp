@@ -104,7 +104,7 @@ std::vector<LayerResult> time_layers(const model::MSINet& net, const std::string
 
 std::vector<AccuracyResult> compare_paths(const model::MSINet& net, const torch::Device& device,
                                           const torch::Tensor& rgb,
-                                          const std::vector<runtime::Precision>& precisions) {
+                                          const std::vector<runtime::InferenceOptions>& others) {
   torch::Tensor reference;
   {
     torch::NoGradGuard no_grad;
@@ -118,12 +118,11 @@ std::vector<AccuracyResult> compare_paths(const model::MSINet& net, const torch:
       rows.push_back(against(maps_of(n, rgb), reference, "fp32", name));
     }
   }
-  for (runtime::Precision p : precisions) {
-    if (device.is_cpu() && p == runtime::Precision::kFloat32) continue;
-    runtime::InferenceNet n(net, device, plan_options("auto", p));
+  const int64_t first_batch = std::min<int64_t>(4, rgb.size(0));
+  for (const runtime::InferenceOptions& o : others) {
+    runtime::InferenceNet n(net, device, o);
     const torch::Tensor maps = maps_of(n, rgb);
-    const int64_t first_batch = std::min<int64_t>(4, rgb.size(0));
-    rows.push_back(against(maps, reference, runtime::precision_name(p),
+    rows.push_back(against(maps, reference, runtime::precision_name(o.precision),
                            n.plan({first_batch, 3, rgb.size(2), rgb.size(3)})));
   }
   return rows;

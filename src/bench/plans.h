@@ -9,7 +9,7 @@
 
 #include "msinet/bench/bench.h"
 #include "msinet/model/msinet.h"
-#include "msinet/runtime/precision.h"
+#include "msinet/runtime/inference.h"
 #include "msinet/util/size.h"
 
 namespace msinet::bench {
@@ -24,10 +24,10 @@ std::vector<ForwardResult> time_plans(const model::MSINet& net,
 std::vector<LayerResult> time_layers(const model::MSINet& net, const std::string& plan,
                                      const util::Size& size, int iters);
 
-/// The maps of every CPU plan in float32 and of each reduced precision in `precisions` (its
-/// auto plan) against model::MSINet's own forward in float32, on `rgb` [N, 3, H, W] 0..255.
+/// The maps of every CPU plan in float32 (on the CPU) and of a network of each of `others`
+/// against model::MSINet's own forward in float32, on `rgb` [N, 3, H, W] 0..255.
 std::vector<AccuracyResult> compare_paths(const model::MSINet& net, const torch::Device& device,
                                           const torch::Tensor& rgb,
-                                          const std::vector<runtime::Precision>& precisions);
+                                          const std::vector<runtime::InferenceOptions>& others);
 
 }  // namespace msinet::bench

@@ -124,6 +124,9 @@ std::string format_table(const BenchReport& r) {
       out << pad(a.precision, 10) << pad(a.plan, 15) << rpad(fixed(a.max_abs_diff, 7), 12)
           << rpad(fixed(a.cc_mean, 6), 10) << rpad(fixed(a.cc_min, 6), 10) << "\n";
     }
+    if (!r.int8_calibration.empty())
+      out << "int8 calibrated on " << r.int8_calibration << " (not among those compared when "
+          << "there are enough)\n";
   }
   if (!r.train.empty()) {
     const bool peer = r.peer.name == "torch";
@@ -220,6 +223,7 @@ std::string to_json(const BenchReport& r) {
         {{"name", l.name}, {"ms", num(l.ms)}, {"gflop", num(l.gflop)}, {"gflops", num(l.gflops)}});
   }
   root["reference"] = r.reference;
+  root["int8_calibration"] = r.int8_calibration;
   if (!r.peer_forward.empty()) {
     root["onnxruntime"] = {{"version", r.onnxruntime}, {"command", r.peer.command}};
     root["onnxruntime"]["rows"] = json::array();

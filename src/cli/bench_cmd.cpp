@@ -65,6 +65,7 @@ Command register_bench(CLI::App& root) {
     std::string peer;
     std::string peer_python = "/usr/bin/python3";
     std::string peer_script;
+    std::string calibrate_int8, weights, int8_calibration;
   };
   auto args = std::make_shared<Args>();
   app->add_option("--sizes", args->sizes,
@@ -76,7 +77,8 @@ Command register_bench(CLI::App& root) {
       ->type_name("N,...")
       ->capture_default_str();
   app->add_option("--precision", args->precision,
-                  "precisions to time, comma-separated (fp32, bf16, fp16) [default: fp32 and every "
+                  "precisions to time, comma-separated (fp32, bf16, fp16; int8 by "
+                  "--calibrate-int8) [default: fp32 and every "
                   "reduced precision this device supports]")
       ->type_name("P,...");
   app->add_option("--iters", args->iters,
@@ -122,10 +124,44 @@ Command register_bench(CLI::App& root) {
                   "tests/node/run_model.js (onnxruntime) beside the executable's folder or in the "
                   "current folder]")
       ->type_name("FILE");
+  app->add_option("--calibrate-int8", args->calibrate_int8,
+                  "instead of the benchmark: measure an int8 calibration on the photos in DIR "
+                  "(resized to the first of --sizes), write it, and print int8 against fp32 "
+                  "(maps' CC and max abs difference on those photos, ms per size at batch 1)")
+      ->type_name("DIR");
+  app->add_option("--weights", args->weights,
+                  "--calibrate-int8: the weights to calibrate [default: random weights of --seed]")
+      ->type_name("FILE");
+  app->add_option("--int8-calibration", args->int8_calibration,
+                  "--calibrate-int8: where the calibration goes [default: beside --weights, "
+                  "its extension replaced by .int8.yaml; random-SEED.int8.yaml without]")
+      ->type_name("FILE");
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config& cfg) {
     const int threads = runtime::configure_threads(cfg.get_int("threads"));
     runtime::reuse_freed_memory();
+    if (args->calibrate_int8.empty() &&
+        (!args->weights.empty() || !args->int8_calibration.empty())) {
+      throw Error(ErrorCode::kUsage,
+                  "--weights and --int8-calibration go with --calibrate-int8 DIR (the benchmark "
+                  "itself times random weights)");
+    }
+    if (!args->calibrate_int8.empty()) {
+      bench::Int8CalibrationOptions io;
+      io.photos = args->calibrate_int8;
+      io.weights = args->weights;
+      io.seed = args->seed;
+      io.sizes = bench::parse_sizes(args->sizes);
+      io.iters = args->iters;
+      io.output = args->int8_calibration;
+      if (io.output.empty()) {
+        io.output = io.weights.empty()
+                        ? fs::path("random-" + std::to_string(io.seed) + ".int8.yaml")
+                        : fs::path(io.weights).replace_extension(".int8.yaml");
+      }
+      std::cout << bench::format_int8_report(bench::calibrate_int8(io)) << std::flush;
+      return 0;
+    }
     bench::BenchOptions o;
     o.sizes = bench::parse_sizes(args->sizes);
     o.batches = bench::parse_batches(args->batches);

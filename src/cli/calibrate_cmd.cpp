@@ -94,6 +94,7 @@ Command register_calibrate(CLI::App& root) {
   add_config_flag(*app, *state, "--batch-size", "batch_size");
   add_config_flag(*app, *state, "--precision", "precision");
   add_config_flag(*app, *state, "--runtime-plan", "runtime_plan");
+  add_config_flag(*app, *state, "--int8-calibration", "int8_calibration");
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config& cfg) {
     runtime::configure_threads(cfg.get_int("threads"));
@@ -121,6 +122,7 @@ Command register_calibrate(CLI::App& root) {
       o.network.device = cfg.get("device");
       o.network.precision = cfg.get("precision");
       o.network.plan = cfg.get("runtime_plan");
+      o.network.int8_calibration = cfg.get("int8_calibration");
       o.batch_size = cfg.get_int("batch_size");
       o.inflight_bytes = int64_t{cfg.get_int("inflight_memory_mb")} << 20;
       o.progress = true;

@@ -160,6 +160,7 @@ Command register_eval(CLI::App& root) {
   add_config_flag(*app, *state, "--batch-size", "batch_size");
   add_config_flag(*app, *state, "--precision", "precision");
   add_config_flag(*app, *state, "--runtime-plan", "runtime_plan");
+  add_config_flag(*app, *state, "--int8-calibration", "int8_calibration");
   app->add_option("--csv", args->csv, "write one row per image to this CSV file")
       ->type_name("FILE");
   app->add_option("--json", args->json, "write the summary to this JSON file")->type_name("FILE");
@@ -217,6 +218,7 @@ Command register_eval(CLI::App& root) {
       eo.network.device = cfg.get("device");
       eo.network.precision = cfg.get("precision");
       eo.network.plan = cfg.get("runtime_plan");
+      eo.network.int8_calibration = cfg.get("int8_calibration");
       eo.batch_size = cfg.get_int("batch_size");
       eo.inflight_bytes = int64_t{cfg.get_int("inflight_memory_mb")} << 20;
       eo.download = download_options(cfg);

@@ -86,6 +86,7 @@ Command register_serve(CLI::App& root) {
   add_config_flag(*app, *state, "--size", "size");
   add_config_flag(*app, *state, "--precision", "precision");
   add_config_flag(*app, *state, "--runtime-plan", "runtime_plan");
+  add_config_flag(*app, *state, "--int8-calibration", "int8_calibration");
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config& cfg) {
     // Before any thread starts, so that every thread has the stop signals blocked.
@@ -99,6 +100,7 @@ Command register_serve(CLI::App& root) {
     o.network.device = cfg.get("device");
     o.network.precision = cfg.get("precision");
     o.network.plan = cfg.get("runtime_plan");
+    o.network.int8_calibration = cfg.get("int8_calibration");
     o.batching.batch_wait = std::chrono::milliseconds(args->batch_wait_ms);
     o.batching.inflight_bytes = int64_t{cfg.get_int("inflight_memory_mb")} << 20;
     o.max_body_bytes = int64_t{args->max_body_mb} << 20;

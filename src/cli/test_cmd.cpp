@@ -83,6 +83,7 @@ Command register_test(CLI::App& root) {
   add_config_flag(*app, *state, "--batch-size", "batch_size");
   add_config_flag(*app, *state, "--precision", "precision");
   add_config_flag(*app, *state, "--runtime-plan", "runtime_plan");
+  add_config_flag(*app, *state, "--int8-calibration", "int8_calibration");
   Command cmd{app, state, nullptr};
   cmd.run = [args](const config::Config& cfg) {
     runtime::configure_threads(cfg.get_int("threads"));
@@ -130,6 +131,7 @@ Command register_test(CLI::App& root) {
     o.network.device = cfg.get("device");
     o.network.precision = cfg.get("precision");
     o.network.plan = cfg.get("runtime_plan");
+    o.network.int8_calibration = cfg.get("int8_calibration");
     o.download = download_options(cfg);
     const infer::InferResult r = infer::run_test(o);
     if (r.failed > 0) {

@@ -134,8 +134,15 @@ const std::vector<KeySpec>& known_keys() {
       {"precision",
        "fp32",
        "choice",
-       {"fp32", "bf16", "fp16"},
-       "arithmetic of test: fp32, bf16 (CPUs with AVX512_BF16/AMX, or CUDA), fp16 (CUDA)"},
+       {"fp32", "bf16", "fp16", "int8"},
+       "arithmetic of test: fp32, bf16 (CPUs with AVX512_BF16/AMX, or CUDA), fp16 (CUDA), int8 "
+       "(CPU, with int8_calibration)"},
+      {"int8_calibration",
+       "",
+       "string",
+       {},
+       "precision int8: the input ranges measured for the weights, a file from `msinet bench "
+       "--calibrate-int8 DIR --weights FILE`"},
       {"runtime_plan",
        "auto",
        "choice",

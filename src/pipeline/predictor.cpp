@@ -12,6 +12,7 @@
 #include "msinet/pipeline/tensors.h"
 #include "msinet/runtime/device.h"
 #include "msinet/runtime/inference.h"
+#include "msinet/runtime/int8_calibration.h"
 #include "msinet/runtime/precision.h"
 
 namespace msinet::pipeline {
@@ -35,6 +36,15 @@ std::unique_ptr<runtime::InferenceNet> load(const std::filesystem::path& weights
   // One cache for the process: choices measured once, whichever network asks.
   static const auto cache = std::make_shared<PlanCache>();
   options.plan_store = cache;
+  if (!network.int8_calibration.empty()) {
+    if (options.precision == runtime::Precision::kInt8) {
+      options.int8_calibration = std::make_shared<runtime::Int8Calibration>(
+          runtime::read_int8_calibration(network.int8_calibration));
+    } else {
+      spdlog::warn("int8 calibration {} ignored: it applies to --precision int8, not {}",
+                   network.int8_calibration, network.precision);
+    }
+  }
   model::MSINet net;
   checkpoint::load_weights_file(net, weights);
   net->eval();

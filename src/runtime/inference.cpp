@@ -9,24 +9,30 @@
 #include "executor.h"
 #include "msinet/model/layers.h"
 #include "msinet/model/ops.h"
+#include "msinet/runtime/int8_calibration.h"
 #include "msinet/runtime/onednn_net.h"
 #include "msinet/util/error.h"
 
 namespace msinet::runtime {
 namespace {
 
-// The "onednn" plan.
+// The "onednn" plan; int8 with a calibration.
 class OnednnExecutor : public Executor {
  public:
-  explicit OnednnExecutor(const model::MSINet& net) : net_(net) {}
+  OnednnExecutor(const model::MSINet& net, const Int8Calibration* int8)
+      : net_(net, int8), int8_(int8 != nullptr) {}
   torch::Tensor run(const torch::Tensor& x, LayerObserver* observer) override {
     return net_.forward_raw(x, observer);
   }
-  std::string describe() const override { return "oneDNN primitives, NHWC, fused bias+ReLU"; }
+  std::string describe() const override {
+    return int8_ ? "oneDNN int8 convolutions, NHWC, fused bias+ReLU"
+                 : "oneDNN primitives, NHWC, fused bias+ReLU";
+  }
   std::string explain() const override { return net_.explain(); }
 
  private:
   OnednnNet net_;
+  bool int8_;
 };
 
 // The switches of a named plan.
@@ -43,6 +49,7 @@ InferenceOptions plan_options(const InferenceOptions& base, const std::string& p
 // The plans `auto` chooses between for this device and precision.
 std::vector<std::string> candidate_plans(const torch::Device& device, Precision precision) {
   if (!device.is_cpu()) return {"channels-last"};
+  if (precision == Precision::kInt8) return {"onednn"};
   if (precision != Precision::kFloat32) return {"nchw", "channels-last"};
   return cpu_plan_names();
 }
@@ -80,7 +87,11 @@ struct InferenceNet::Impl {
 
   Executor& executor(const std::string& name) {
     auto& e = plans[name];
-    if (!e && name == "onednn") e = std::make_unique<OnednnExecutor>(weights);
+    if (!e && name == "onednn") {
+      const bool int8 = options.precision == Precision::kInt8;
+      e = std::make_unique<OnednnExecutor>(weights,
+                                           int8 ? options.int8_calibration.get() : nullptr);
+    }
     if (!e) {
       const InferenceOptions o = name.empty() ? options : plan_options(options, name);
       e = make_layer_graph(weights, device, o, ConvKernels::kLibTorch);
@@ -158,6 +169,19 @@ InferenceNet::InferenceNet(const model::MSINet& net, const torch::Device& device
       options.plan != "channels-last" && !options.plan.empty()) {
     throw Error(ErrorCode::kUsage, "runtime plan '" + options.plan + "' runs on the CPU only; on " +
                                        device.str() + " use auto, nchw or channels-last");
+  }
+  if (options.precision == Precision::kInt8) {
+    if (!options.int8_calibration) {
+      throw Error(ErrorCode::kUsage,
+                  "precision int8 needs an int8 calibration (--int8-calibration FILE): measure "
+                  "one for these weights with `msinet bench --calibrate-int8 DIR --weights FILE "
+                  "--int8-calibration FILE`");
+    }
+    check_int8_calibration(*options.int8_calibration, net);
+    if (options.plan != "auto" && options.plan != "onednn") {
+      throw Error(ErrorCode::kUsage, "precision int8 runs on the onednn plan only, not '" +
+                                         options.plan + "': use --runtime-plan auto or onednn");
+    }
   }
   Impl& m = *impl_;
   m.device = device;

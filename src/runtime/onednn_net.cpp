@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "msinet/model/layers.h"
+#include "msinet/runtime/cpu_info.h"
+#include "msinet/runtime/int8_calibration.h"
 #include "msinet/runtime/nhwc_ops.h"
 #include "msinet/util/error.h"
 #include "onednn_kernels.h"
@@ -33,23 +35,72 @@ using Args = std::unordered_map<int, memory>;
 // Activations are dense NHWC float buffers: the layout oneDNN 2.6's fastest convolutions
 // (brgconv) choose for every layer on AVX-512, and the one layout in which its dilated ASPP
 // convolutions (rate 8 and 12 at 1/8 resolution) have a JIT kernel at all.
-memory::desc nhwc(int64_t n, int64_t c, int64_t h, int64_t w) {
-  return memory::desc({n, c, h, w}, Type::f32, Tag::nhwc);
+// Int8 layers read them as u8 (the same layout).
+memory::desc nhwc(int64_t n, int64_t c, int64_t h, int64_t w, Type type = Type::f32) {
+  return memory::desc({n, c, h, w}, type, Tag::nhwc);
 }
 
-// One dense NHWC activation [n, c, h, w] inside memory the plan owns.
+// One dense NHWC activation [n, c, h, w] inside memory the plan owns: float32, or u8 where an
+// int8 convolution writes the input of the next int8 convolution.
 struct Buffer {
   int64_t n = 0, c = 0, h = 0, w = 0;
-  float* data = nullptr;
+  void* data = nullptr;
   int arena = -1;  // which of the plan's two ping-pong arenas holds it; -1: its own storage
+  Type type = Type::f32;
 
   int64_t image_elements() const { return c * h * w; }
-  memory mem(const dnnl::engine& engine) const { return memory(nhwc(n, c, h, w), engine, data); }
+  float* floats() const {
+    if (type != Type::f32)
+      throw Error(ErrorCode::kInternal, "oneDNN plan: a u8 buffer read as f32");
+    return static_cast<float*>(data);
+  }
+  memory::desc desc() const { return nhwc(n, c, h, w, type); }
+  memory mem(const dnnl::engine& engine) const { return memory(desc(), engine, data); }
   // The same memory as a channels-last torch tensor (for the NHWC kernels and observers).
   torch::Tensor tensor() const {
-    return torch::from_blob(data, {n, c, h, w}, {c * h * w, 1, w * c, c}, torch::kFloat32);
+    return torch::from_blob(data, {n, c, h, w}, {c * h * w, 1, w * c, c},
+                            type == Type::u8 ? torch::kByte : torch::kFloat32);
   }
 };
+
+// Int8 arithmetic: u8 activations times s8 weights summed in int32. Without VNNI, oneDNN's
+// u8s8 kernels (AVX2 and AVX-512 alike) multiply with vpmaddubsw, which adds two u8 x s8
+// products into an int16 and saturates: 2 x 255 x 127 overflows it, 2 x 255 x 63 does not, so
+// weights get 7 bits there (VNNI's vpdpbusd sums into int32 and takes the full 8).
+struct Int8Levels {
+  float activation = 255.f;  // the u8 code of a layer's input range
+  float weight = 127.f;      // the s8 code of a channel's largest |weight|
+};
+
+// VNNI counts where the CPU reports it and oneDNN may use it (DNNL_MAX_CPU_ISA can cap it).
+Int8Levels int8_levels() {
+  const std::string& isa = cpu_info().isa;
+  const bool cpu_vnni =
+      isa.find("avx512_vnni") != std::string::npos || isa.find("avx_vnni") != std::string::npos;
+  using dnnl::cpu_isa;
+  const cpu_isa used = dnnl::get_effective_cpu_isa();
+  const bool onednn_vnni = used == cpu_isa::all || used == cpu_isa::avx512_core_vnni ||
+                           used == cpu_isa::avx512_core_bf16 || used == cpu_isa::avx512_core_amx ||
+                           used == cpu_isa::avx2_vnni;
+  return cpu_vnni && onednn_vnni ? Int8Levels{} : Int8Levels{255.f, 63.f};
+}
+
+// The layers kept in float32: the first (three channels of image: little to gain, and its
+// input is signed), the ASPP global branch and fusion (one 1x1 at 1/8 size, and the fusion
+// mixes branches of different ranges), and the last (no ReLU: a signed output read as the map).
+bool int8_layer(size_t i) {
+  const model::Layer& l = kLayers[i];
+  return i != 0 && i + 1 != kLayers.size() && l.input != Input::kFeatureMean &&
+         l.input != Input::kAsppBranches;
+}
+
+// Whether int8 layer `i` can hand its output to the next one as u8 directly: no pooling or
+// feature copy between them, and the next reads it as it is.
+bool u8_output(size_t i) {
+  const model::Layer& l = kLayers[i];
+  return int8_layer(i) && l.pool == Pool::kNone && !l.feature && i + 1 < kLayers.size() &&
+         int8_layer(i + 1) && kLayers[i + 1].input == Input::kPrevious;
+}
 
 // One convolution as the model holds it: OIHW float weights, bias, with the weights reordered
 // into each layout a primitive asked for (once per layout, shared by the shapes that agree).
@@ -57,6 +108,14 @@ struct ConvWeights {
   torch::Tensor weight, bias;  // bias undefined: none
   int64_t dilation = 1;
   std::vector<std::pair<memory::desc, memory>> packed;
+  // Int8 (input_scale > 0): the u8 input is round(x * input_scale), the s8 weights of output
+  // channel o round(w * weight_scales[o]); the bias in the int32 accumulator's units.
+  float input_scale = 0;
+  std::vector<float> weight_scales;
+  torch::Tensor scaled_bias;
+
+  bool int8() const { return input_scale > 0; }
+  const torch::Tensor& bias_used() const { return int8() ? scaled_bias : bias; }
 
   int64_t kernel() const { return weight.size(2); }
   int64_t padding() const { return dilation * (kernel() - 1) / 2; }
@@ -69,7 +128,10 @@ struct ConvWeights {
                             Tag::oihw);
     memory plain(user, engine, weight.data_ptr<float>());
     memory out(want, engine);
-    dnnl::reorder(plain, out).execute(stream, plain, out);
+    dnnl::primitive_attr attr;
+    if (int8()) attr.set_output_scales(1 << 0, weight_scales);  // per output channel
+    dnnl::reorder(dnnl::reorder::primitive_desc(engine, user, engine, want, attr))
+        .execute(stream, plain, out);
     stream.wait();
     packed.emplace_back(want, out);
     return out;
@@ -82,6 +144,15 @@ ConvWeights copy_conv(const torch::Tensor& weight, const torch::Tensor& bias, in
   if (bias.defined()) c.bias = bias.detach().to(torch::kFloat32).contiguous().clone();
   c.dilation = dilation;
   return c;
+}
+
+// Makes `c` an int8 layer whose input spans [0, input_range].
+void quantise_conv(ConvWeights& c, double input_range, const Int8Levels& levels) {
+  c.input_scale = static_cast<float>(levels.activation / input_range);
+  const torch::Tensor largest = std::get<0>(c.weight.abs().flatten(1).max(1)).clamp_min(1e-30);
+  const torch::Tensor scales = (levels.weight / largest).contiguous();
+  c.weight_scales.assign(scales.data_ptr<float>(), scales.data_ptr<float>() + scales.numel());
+  if (c.bias.defined()) c.scaled_bias = (c.bias * c.input_scale * scales).contiguous();
 }
 
 // The ASPP fusion's weight columns [first, first + count) that read the branches of `input` kind.
@@ -133,6 +204,7 @@ struct Plan {
   memory output;  // NCHW output, handle set per call
   std::vector<Step> output_steps;
   torch::Tensor image_bias;  // [N, 256]: the ASPP fusion's bias plus its global-branch term
+  torch::Tensor scratch;     // int8: the u8 input of a layer that reads float32
   std::vector<std::string> impls;
 };
 
@@ -146,6 +218,8 @@ struct OnednnNet::Impl {
   torch::Tensor fusion_global;            // [256, 256, 1, 1]: its kFeatureMean columns
   std::map<std::vector<int64_t>, std::unique_ptr<Plan>> plans;
   std::string last_explain;
+  bool int8 = false;  // the layers int8_layer() names run in int8
+  Int8Levels levels;
 
   // ---- builders, one per kind of step -------------------------------------------------------
 
@@ -165,14 +239,17 @@ struct OnednnNet::Impl {
 
   // A convolution primitive: src/dst layouts as oneDNN prefers them (format any) when that is
   // `src`/`dst`, else as given; `src`/`dst` with format any are left to oneDNN.
-  dnnl::convolution_forward::primitive_desc conv_desc(const ConvWeights& c, memory::desc src,
-                                                      memory::desc dst, bool with_bias,
-                                                      const dnnl::post_ops& ops) const {
+  // Int8 layers (c.int8()): s8 weights, `output_scales` per output channel.
+  dnnl::convolution_forward::primitive_desc conv_desc(
+      const ConvWeights& c, memory::desc src, memory::desc dst, bool with_bias,
+      const dnnl::post_ops& ops, const std::vector<float>& output_scales = {}) const {
     const int64_t k = c.kernel(), pad = c.padding();
-    const memory::desc weights({c.weight.size(0), c.weight.size(1), k, k}, Type::f32, Tag::any);
+    const memory::desc weights({c.weight.size(0), c.weight.size(1), k, k},
+                               c.int8() ? Type::s8 : Type::f32, Tag::any);
     const memory::desc bias({c.weight.size(0)}, Type::f32, Tag::x);
     dnnl::primitive_attr attr;
     attr.set_post_ops(ops);
+    if (c.int8()) attr.set_output_scales(1 << 1, output_scales);  // per output channel
     auto make = [&](const memory::desc& s, const memory::desc& d) {
       const memory::dims stride = {1, 1}, dil = {c.dilation - 1, c.dilation - 1}, p = {pad, pad};
       auto desc = with_bias
@@ -184,8 +261,8 @@ struct OnednnNet::Impl {
                                                         weights, d, stride, dil, p, p);
       return dnnl::convolution_forward::primitive_desc(desc, attr, engine);
     };
-    const memory::desc src_any(src.dims(), Type::f32, Tag::any);
-    const memory::desc dst_any(dst.dims(), Type::f32, Tag::any);
+    const memory::desc src_any(src.dims(), src.data_type(), Tag::any);
+    const memory::desc dst_any(dst.dims(), dst.data_type(), Tag::any);
     auto pd = make(src_any, dst_any);
     const bool src_free = src.data.format_kind == dnnl_format_kind_any;
     const bool dst_free = dst.data.format_kind == dnnl_format_kind_any;
@@ -208,22 +285,54 @@ struct OnednnNet::Impl {
                  {DNNL_ARG_DST, dst},
                  {DNNL_ARG_WEIGHTS, c.packed_for(pd.weights_desc(), engine, stream)}};
     if (c.bias.defined()) {
-      args[DNNL_ARG_BIAS] = memory(pd.bias_desc(), engine, c.bias.data_ptr<float>());
+      args[DNNL_ARG_BIAS] = memory(pd.bias_desc(), engine, c.bias_used().data_ptr<float>());
     }
     s.runs.push_back(std::move(args));
     p.impls.push_back(pd.impl_info_str());
     return s;
   }
 
-  // "Same" convolution of `src` into a new `dst`, bias and ReLU fused.
-  Step conv(Plan& p, ConvWeights& c, const Buffer& src, const Buffer& dst, bool relu) {
-    const auto pd = conv_desc(c, nhwc(p.n, src.c, src.h, src.w), nhwc(p.n, dst.c, dst.h, dst.w),
-                              c.bias.defined(), relu_ops(relu));
-    if (pd.src_desc() != nhwc(p.n, src.c, src.h, src.w) ||
-        pd.dst_desc() != nhwc(p.n, dst.c, dst.h, dst.w)) {
+  // f32 `src` -> u8 `dst` at `scale` (rounded to nearest even, saturated), a oneDNN reorder.
+  Step quantise(const Buffer& src, const Buffer& dst, float scale) {
+    dnnl::primitive_attr attr;
+    attr.set_output_scales(0, {scale});
+    const memory from = src.mem(engine), to = dst.mem(engine);
+    Step s;
+    s.primitive = dnnl::reorder(
+        dnnl::reorder::primitive_desc(engine, from.get_desc(), engine, to.get_desc(), attr));
+    s.runs.push_back({{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
+    return s;
+  }
+
+  // "Same" convolution of `src` into a new `dst`, bias and ReLU fused. An int8 layer quantises a
+  // float32 `src` first (into the plan's scratch) and writes `dst` as float32, or as u8 at
+  // `dst_scale` (the next int8 layer's input scale).
+  std::vector<Step> conv(Plan& p, ConvWeights& c, const Buffer& src, const Buffer& dst, bool relu,
+                         float dst_scale = 1.f) {
+    std::vector<Step> steps;
+    Buffer in = src;
+    if (c.int8() && src.type == Type::f32) {
+      in = Buffer{src.n, src.c, src.h, src.w, p.scratch.data_ptr(), -1, Type::u8};
+      if (in.image_elements() * in.n > p.scratch.numel()) {
+        throw Error(ErrorCode::kInternal, "oneDNN plan: a u8 input does not fit the scratch");
+      }
+      steps.push_back(quantise(src, in, c.input_scale));
+    }
+    std::vector<float> scales;
+    if (c.int8()) {
+      const float out = dst.type == Type::u8 ? dst_scale : 1.f;
+      for (float w : c.weight_scales) scales.push_back(out / (c.input_scale * w));
+    }
+    const auto pd = conv_desc(c, in.desc(), dst.desc(), c.bias.defined(), relu_ops(relu), scales);
+    if (pd.src_desc() != in.desc() || pd.dst_desc() != dst.desc()) {
       throw Error(ErrorCode::kInternal, "oneDNN plan: a convolution refused NHWC");
     }
-    return conv_step(p, c, pd, src.mem(engine), dst.mem(engine));
+    steps.push_back(conv_step(p, c, pd, in.mem(engine), dst.mem(engine)));
+    return steps;
+  }
+
+  static void append(std::vector<Step>& steps, std::vector<Step> more) {
+    for (Step& s : more) steps.push_back(std::move(s));
   }
 
   // A max pool of `src` written into `outputs` (channel slices, in one pass): NHWC kernels.
@@ -244,7 +353,9 @@ struct OnednnNet::Impl {
 
   static Step upsample(const Buffer& src, const Buffer& dst) {
     Step s;
-    s.kernel = [src, dst] { upsample2x_nhwc_into(src.data, dst.data, src.n, src.h, src.w, src.c); };
+    s.kernel = [src, dst] {
+      upsample2x_nhwc_into(src.floats(), dst.floats(), src.n, src.h, src.w, src.c);
+    };
     return s;
   }
 
@@ -285,8 +396,8 @@ struct OnednnNet::Impl {
       const memory weights = c.packed_for(pd.weights_desc(), engine, stream);
       for (int64_t i = 0; i < p.n / batch; ++i) {
         Args args = {{DNNL_ARG_SRC,
-                      memory(src, engine, branches[b].data + i * branches[b].image_elements())},
-                     {DNNL_ARG_DST, memory(out, engine, dst.data + i * dst.image_elements())},
+                      memory(src, engine, branches[b].floats() + i * branches[b].image_elements())},
+                     {DNNL_ARG_DST, memory(out, engine, dst.floats() + i * dst.image_elements())},
                      {DNNL_ARG_WEIGHTS, weights}};
         if (first) {
           args[DNNL_ARG_BIAS] =
@@ -311,6 +422,7 @@ struct OnednnNet::Impl {
     const int64_t arena = n * largest_activation(h, w);
     p.arenas[0] = torch::empty({arena}, torch::kFloat32);
     p.arenas[1] = torch::empty({arena}, torch::kFloat32);
+    if (int8) p.scratch = torch::empty({arena}, torch::kByte);
     p.input = memory(memory::desc({n, 3, h, w}, Type::f32, Tag::nchw), engine, DNNL_MEMORY_NONE);
     p.output = memory(memory::desc({n, 1, h, w}, Type::f32, Tag::nchw), engine, DNNL_MEMORY_NONE);
 
@@ -341,7 +453,7 @@ struct OnednnNet::Impl {
       } else if (l.input == Input::kFeatures) {
         Buffer out = own_buffer(p, l.out, features.h, features.w);
         p.inputs[i] = [features] { return features.tensor(); };
-        steps.push_back(conv(p, c, features, out, l.relu));
+        append(steps, conv(p, c, features, out, l.relu));
         branches.push_back(out);
         continue;
       } else if (l.input == Input::kFeatureMean) {
@@ -385,7 +497,8 @@ struct OnednnNet::Impl {
           t = up;
         }
         Buffer out = chain_buffer(p, t, l.out, t.h, t.w);
-        steps.push_back(conv(p, c, t, out, l.relu));
+        if (int8 && u8_output(i)) out.type = Type::u8;
+        append(steps, conv(p, c, t, out, l.relu, int8 ? convs[i + 1].input_scale : 1.f));
         t = out;
       }
       if (l.pool != Pool::kNone || l.feature) {
@@ -430,9 +543,20 @@ struct OnednnNet::Impl {
     for (const auto& [impl, count] : kernels) {
       list += (list.empty() ? "" : ", ") + std::to_string(count) + "x " + impl;
     }
+    std::string precision = "float32";
+    if (int8) {
+      std::string kept;
+      for (size_t i = 0; i < kLayers.size(); ++i) {
+        if (!int8_layer(i)) kept += (kept.empty() ? "" : ", ") + model::module_path(kLayers[i]);
+      }
+      precision = "int8 (u8 activations, s8 weights of " +
+                  std::to_string(static_cast<int>(levels.weight)) +
+                  " levels per output channel, int32 sums; u8 handed on between int8 layers; " +
+                  "float32: " + kept + ")";
+    }
     return "oneDNN " + std::to_string(dnnl_version()->major) + "." +
            std::to_string(dnnl_version()->minor) + "." + std::to_string(dnnl_version()->patch) +
-           " primitives in float32 with " + std::to_string(at::get_num_threads()) +
+           " primitives in " + precision + " with " + std::to_string(at::get_num_threads()) +
            " CPU thread(s); NHWC activations kept from layer to layer (the layout the "
            "convolutions choose); convolutions " +
            list +
@@ -442,13 +566,26 @@ struct OnednnNet::Impl {
   }
 };
 
-OnednnNet::OnednnNet(const model::MSINet& net) : impl_(std::make_unique<Impl>()) {
+OnednnNet::OnednnNet(const model::MSINet& net, const Int8Calibration* int8)
+    : impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;
   torch::NoGradGuard no_grad;
+  m.int8 = int8 != nullptr;
+  m.levels = int8_levels();
   for (size_t i = 0; i < kLayers.size(); ++i) {
     const Layer& l = kLayers[i];
     const torch::nn::Conv2d& c = net->conv(i);
     m.convs[i] = copy_conv(c->weight, c->bias, l.dilation);
+    if (m.int8 && int8_layer(i)) {
+      const double range = int8->input_range[i];
+      if (!(range > 0)) {
+        const std::string source = int8->source.empty() ? "the int8 calibration" : int8->source;
+        throw Error(ErrorCode::kInput,
+                    source + " has no input range for layer " + model::module_path(l) +
+                        ": measure it again with `msinet bench --calibrate-int8 DIR`");
+      }
+      quantise_conv(m.convs[i], range, m.levels);
+    }
     if (l.input != Input::kAsppBranches) continue;
     const torch::Tensor w = c->weight.detach();
     bool first = true;

@@ -30,7 +30,8 @@ Precision parse_precision(const std::string& name) {
   if (name == "fp32") return Precision::kFloat32;
   if (name == "bf16") return Precision::kBFloat16;
   if (name == "fp16") return Precision::kFloat16;
-  throw Error(ErrorCode::kUsage, "unknown precision '" + name + "': use fp32, bf16 or fp16");
+  if (name == "int8") return Precision::kInt8;
+  throw Error(ErrorCode::kUsage, "unknown precision '" + name + "': use fp32, bf16, fp16 or int8");
 }
 
 std::string precision_name(Precision precision) {
@@ -41,6 +42,8 @@ std::string precision_name(Precision precision) {
       return "bf16";
     case Precision::kFloat16:
       return "fp16";
+    case Precision::kInt8:
+      return "int8";
   }
   return "?";
 }
@@ -52,6 +55,7 @@ torch::ScalarType precision_dtype(Precision precision) {
     case Precision::kFloat16:
       return torch::kFloat16;
     case Precision::kFloat32:
+    case Precision::kInt8:
       break;
   }
   return torch::kFloat32;
@@ -74,6 +78,11 @@ bool cpu_has_bf16() {
 std::string precision_unsupported_reason(Precision precision, const torch::Device& device) {
   if (precision == Precision::kFloat32) return {};
   const std::string name = precision_name(precision);
+  if (precision == Precision::kInt8) {
+    if (device.is_cpu()) return {};
+    return "precision int8 runs on the CPU only (oneDNN int8 convolutions); on " + device.str() +
+           " use fp32, bf16 or fp16";
+  }
   if (device.is_cuda()) return {};
   if (!device.is_cpu())
     return "precision " + name + " is not supported on " + device.str() + "; use fp32";

@@ -156,6 +156,8 @@ struct BenchReport {
   /// What the accuracy rows are compared with (model::MSINet's own forward, float32).
   std::string reference;
   std::vector<AccuracyResult> accuracy;
+  /// The photos int8's calibration was measured on (empty: int8 not run).
+  std::string int8_calibration;
   /// ONNX Runtime (peer "onnxruntime"): version and rows.
   std::string onnxruntime;
   std::vector<PeerForwardResult> peer_forward;
@@ -190,6 +192,42 @@ std::vector<std::filesystem::path> list_photos(const std::filesystem::path& fold
 /// Writes a checkpoint of MSI-Net with random weights and biases from `seed` (for timing the
 /// test job, and for tests that need a network whose maps vary).
 void write_random_weights(const std::filesystem::path& path, uint64_t seed);
+
+/// `msinet bench --calibrate-int8 DIR`: an int8 calibration measured on photos, and int8
+/// against float32 (the onednn plan) on them.
+struct Int8CalibrationOptions {
+  std::filesystem::path photos;   ///< folder of photos (resized as the test job does)
+  std::filesystem::path weights;  ///< empty: the random weights of `seed`
+  uint64_t seed = 42;
+  std::filesystem::path output;  ///< where the calibration is written
+  /// The first: the size the photos are resized to; each: int8 and float32 timed at batch 1.
+  std::vector<util::Size> sizes;
+  int iters = 3;        ///< timed runs per network and size (the median is reported)
+  int max_photos = 32;  ///< the first this many photos of the folder
+  double quantile = 0.9999;
+};
+
+/// What calibrate_int8 measured.
+struct Int8CalibrationReport {
+  std::filesystem::path output;
+  int images = 0;
+  double quantile = 0;
+  double cc_mean = 0, cc_min = 0;  ///< int8 maps against float32, per photo
+  double max_abs_diff = 0;         ///< the largest over the photos' maps (values in [0, 1])
+  struct Timing {
+    util::Size size;
+    double fp32_ms = 0, int8_ms = 0;  ///< whole network, batch 1, median
+  };
+  std::vector<Timing> timings;
+  std::string int8_plan;  ///< InferenceNet::explain() of the int8 network
+};
+
+/// Measures a calibration on the photos of `options.photos` (Error(kInput) when it has none),
+/// writes it to `options.output`, and compares int8 with float32 on the same photos.
+Int8CalibrationReport calibrate_int8(const Int8CalibrationOptions& options);
+
+/// The report as lines of text.
+std::string format_int8_report(const Int8CalibrationReport& report);
 
 /// Peak resident set size of this process so far, in MiB.
 double peak_rss_mb();

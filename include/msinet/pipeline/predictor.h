@@ -15,10 +15,13 @@ class InferenceNet;
 
 namespace msinet::pipeline {
 
-/// Where and how the network runs (configuration keys device, precision, runtime_plan).
+/// Where and how the network runs (configuration keys device, precision, runtime_plan,
+/// int8_calibration).
 struct NetworkOptions {
   std::string device = "auto";     ///< auto | cpu | cuda (runtime::resolve_device)
-  std::string precision = "fp32";  ///< fp32 | bf16 | fp16 (runtime::parse_precision)
+  std::string precision = "fp32";  ///< fp32 | bf16 | fp16 | int8 (runtime::parse_precision)
+  /// Precision int8: a file of runtime::write_int8_calibration for these weights.
+  std::string int8_calibration;
   /// auto (measured per input shape, kept in default_plan_cache()) or a runtime plan's name
   /// (runtime::cpu_plan_names()).
   std::string plan = "auto";

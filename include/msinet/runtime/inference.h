@@ -20,6 +20,8 @@
 
 namespace msinet::runtime {
 
+struct Int8Calibration;
+
 /// What InferenceNet uses; everything on by default, switches for measuring each part.
 struct InferenceOptions {
   /// Arithmetic precision of weights and activations (the maps are normalised in float32).
@@ -36,6 +38,9 @@ struct InferenceOptions {
   std::string plan = "auto";
   /// Keeps the "auto" choices between runs (pipeline::PlanCache); null: measured in each process.
   std::shared_ptr<PlanStore> plan_store;
+  /// Precision int8 (CPU, the onednn plan): the input ranges measured for these weights
+  /// (int8_calibration.h); required there.
+  std::shared_ptr<const Int8Calibration> int8_calibration;
 };
 
 /// The CPU float32 plans: "nchw" (the plain loop), "channels-last" (LibTorch's packed oneDNN
@@ -51,7 +56,8 @@ InferenceOptions plain_options();
 class InferenceNet {
  public:
   /// Copies the weights of `net` (in the layout and precision the options ask for) to `device`.
-  /// Throws Error(kUsage) when the precision cannot run there.
+  /// Throws Error(kUsage) when the precision cannot run there (int8: without a calibration, or
+  /// on another plan than onednn), Error(kInput) for a calibration of other weights.
   InferenceNet(const model::MSINet& net, const torch::Device& device,
                const InferenceOptions& options = {});
   ~InferenceNet();

@@ -8,15 +8,17 @@
 namespace msinet::runtime {
 
 /// Arithmetic precision of inference.
-enum class Precision { kFloat32, kBFloat16, kFloat16 };
+/// kInt8: u8 activations and s8 weights in oneDNN int8 convolutions on the CPU (the "onednn"
+/// plan), from a measured runtime::Int8Calibration; maps and the layers kept in float are float32.
+enum class Precision { kFloat32, kBFloat16, kFloat16, kInt8 };
 
-/// Parses "fp32", "bf16" or "fp16"; throws Error(kUsage) naming the value otherwise.
+/// Parses "fp32", "bf16", "fp16" or "int8"; throws Error(kUsage) naming the value otherwise.
 Precision parse_precision(const std::string& name);
 
-/// "fp32", "bf16" or "fp16".
+/// "fp32", "bf16", "fp16" or "int8".
 std::string precision_name(Precision precision);
 
-/// The tensor type of a precision.
+/// The tensor type of a precision (float32 for int8: its weights are quantised inside the plan).
 torch::ScalarType precision_dtype(Precision precision);
 
 /// Whether this CPU executes bfloat16 dot products natively (AVX512_BF16 or AMX-BF16, enabled by
