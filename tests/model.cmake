@@ -8,3 +8,8 @@ msinet_add_test(test_runtime LABEL unit
 msinet_torch_pch(test_runtime)
 msinet_add_test(test_runtime_onednn LABEL unit SOURCES test_runtime_onednn.cpp LIBS msinet_runtime)
 msinet_torch_pch(test_runtime_onednn)
+msinet_add_test(test_runtime_winograd LABEL unit SOURCES test_runtime_winograd.cpp
+  LIBS msinet_runtime)
+# WinogradConv is the runtime's own, not public API.
+target_include_directories(test_runtime_winograd PRIVATE ${PROJECT_SOURCE_DIR}/src/runtime)
+msinet_torch_pch(test_runtime_winograd)
