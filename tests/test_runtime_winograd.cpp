@@ -2,6 +2,9 @@
 // layer shape it computes in MSI-Net (240x320 input), at sizes that are not multiples of the
 // tile, for a batch, dilated, and the "winograd" plan against the plain NCHW forward.
 
+#include <algorithm>
+#include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,6 +14,7 @@
 #include "msinet/model/layers.h"
 #include "msinet/model/msinet.h"
 #include "msinet/runtime/inference.h"
+#include "msinet/runtime/layer_observer.h"
 #include "msinet/util/error.h"
 #include "winograd_conv.h"  // src/runtime: private to the runtime
 
@@ -188,6 +192,47 @@ TEST_F(WinogradTest, PlanIsFloat32Only) {
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::kUsage);
     EXPECT_NE(std::string(e.what()).find("winograd"), std::string::npos) << e.what();
+  }
+}
+
+// Not a check: prints the whole network's time per plan and each layer's time under
+// "channels-last" (LibTorch's packed oneDNN convolutions) and "winograd", the plans taking turns
+// so that a busy machine slows them alike. Run with --gtest_also_run_disabled_tests.
+TEST_F(WinogradTest, DISABLED_PrintTimes) {
+  const std::vector<std::string> names = {"winograd", "onednn", "channels-last", "nchw"};
+  model::MSINet net = random_net();
+  std::vector<std::unique_ptr<InferenceNet>> nets;
+  for (const std::string& n : names)
+    nets.push_back(std::make_unique<InferenceNet>(net, torch::kCPU, plan(n)));
+  for (const auto& [h, w] : std::vector<std::pair<int64_t, int64_t>>{{240, 320}, {360, 360}}) {
+    const torch::Tensor rgb = 255 * torch::rand({1, 3, h, w});
+    std::vector<std::vector<double>> ms(names.size());
+    std::vector<LayerClock> clocks(names.size());
+    for (auto& n : nets) n->forward(rgb);  // warm-up: primitives, packing, buffers
+    for (int pass = 0; pass < 5; ++pass) {
+      for (size_t i = 0; i < nets.size(); ++i) {
+        const auto start = std::chrono::steady_clock::now();
+        nets[i]->forward_raw(rgb, names[i] == "nchw" ? nullptr : &clocks[i]);
+        ms[i].push_back(
+            1e3 * std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      }
+    }
+    std::printf("%ldx%ld, %d threads, ms (median of 5, min):\n", h, w, at::get_num_threads());
+    for (size_t i = 0; i < names.size(); ++i) {
+      std::vector<double> t = ms[i];
+      std::sort(t.begin(), t.end());
+      std::printf("  %-14s %8.1f %8.1f\n", names[i].c_str(), t[2], t[0]);
+    }
+    std::printf("  per layer (ms, mean of 5; with its pooling): channels-last winograd\n");
+    for (size_t l = 0; l < model::kLayers.size(); ++l) {
+      if (model::kLayers[l].kernel != 3) continue;
+      std::printf("  %-8s %-8s %8.2f %8.2f\n",
+                  model::kLayers[l].part == model::Part::kEncoder ? "encoder"
+                  : model::kLayers[l].part == model::Part::kAspp  ? "aspp"
+                                                                  : "decoder",
+                  model::kLayers[l].name, 1e3 * clocks[2].seconds[l] / 5,
+                  1e3 * clocks[0].seconds[l] / 5);
+    }
   }
 }
 

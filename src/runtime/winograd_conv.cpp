@@ -22,8 +22,8 @@ using Type = memory::data_type;
 
 // Channels per step of a transform, so that a tile's intermediate 6x6 values stay in L1.
 constexpr int64_t kBlock = 64;
-// Transformed inputs and products of this many bytes at most are live at once (about L2 size):
-// the tiles go through the transforms and products in chunks that stay in the cache.
+// A thread's chunk of tiles keeps about this many bytes of transformed inputs and products
+// live (about L2 size), so that they go through the transforms and products in the cache.
 constexpr int64_t kChunkBytes = int64_t{2} << 20;
 
 // What an input position outside the image reads (the 'same' zero padding).
@@ -76,9 +76,13 @@ inline void output_1d(const float* __restrict x0, const float* __restrict x1,
   }
 }
 
+// The per-tile transforms are compiled for AVX-512, AVX2 and the baseline, the one the CPU has
+// chosen at load time (the build itself targets the baseline).
+#define MSINET_WINOGRAD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+
 // V[k][c] (plane k = 6i + j at stride `plane`) = (B^T d B)[i][j] of tile t, all channels.
-void input_tile(const float* x, int64_t h, int64_t w, int64_t channels, int64_t d, const Tile& t,
-                float* v, int64_t plane) {
+MSINET_WINOGRAD_CLONES void input_tile(const float* x, int64_t h, int64_t w, int64_t channels,
+                                       int64_t d, const Tile& t, float* v, int64_t plane) {
   alignas(64) float tmp[6][6][kBlock];  // B^T d: [row i][column j][channel]
   const float* col[6];
   for (int64_t c0 = 0; c0 < channels; c0 += kBlock) {
@@ -103,9 +107,9 @@ void input_tile(const float* x, int64_t h, int64_t w, int64_t channels, int64_t 
 
 // The outputs of tile t = A^T M A + bias (ReLU), from its 36 products M (planes at stride
 // `plane`), written where they fall inside the image.
-template <bool kRelu>
-void output_tile(const float* m, int64_t plane, const float* bias, int64_t h, int64_t w,
-                 int64_t channels, int64_t d, const Tile& t, float* y) {
+MSINET_WINOGRAD_CLONES void output_tile(const float* m, int64_t plane, const float* bias, bool relu,
+                                        int64_t h, int64_t w, int64_t channels, int64_t d,
+                                        const Tile& t, float* y) {
   alignas(64) float tmp[4][6][kBlock];   // A^T M: [row r][column j][channel]
   alignas(64) float outside[4][kBlock];  // where outputs past the image's edge go
   for (int64_t c0 = 0; c0 < channels; c0 += kBlock) {
@@ -124,8 +128,13 @@ void output_tile(const float* m, int64_t plane, const float* bias, int64_t h, in
         const int64_t xs = t.x0 + d * s;
         dst[s] = xs < w ? y + ((t.n * h + yr) * w + xs) * channels + c0 : outside[s];
       }
-      output_1d<true, kRelu>(tmp[r][0], tmp[r][1], tmp[r][2], tmp[r][3], tmp[r][4], tmp[r][5],
-                             dst[0], dst[1], dst[2], dst[3], bias + c0, n);
+      if (relu) {
+        output_1d<true, true>(tmp[r][0], tmp[r][1], tmp[r][2], tmp[r][3], tmp[r][4], tmp[r][5],
+                              dst[0], dst[1], dst[2], dst[3], bias + c0, n);
+      } else {
+        output_1d<true, false>(tmp[r][0], tmp[r][1], tmp[r][2], tmp[r][3], tmp[r][4], tmp[r][5],
+                               dst[0], dst[1], dst[2], dst[3], bias + c0, n);
+      }
     }
   }
 }
@@ -155,6 +164,21 @@ dnnl::engine& cpu_engine() {
 
 }  // namespace
 
+// One thread's working memory: its chunk's transformed inputs and products, and the
+// product's scratchpad, so that each thread runs whole chunks without waiting for the others.
+struct ThreadScratch {
+  torch::Tensor v, m, pad;  // [36, tiles, I], [36, tiles, O], bytes
+  dnnl::stream stream{cpu_engine()};
+};
+
+// A product primitive for one chunk size and the weights in the layout it asked for.
+struct Product {
+  dnnl::matmul matmul;
+  memory weights;
+  memory::desc scratchpad;
+  int64_t scratch_bytes = 0;
+};
+
 struct WinogradConv::Impl {
   int64_t dilation = 1;
   bool relu = true;
@@ -163,9 +187,9 @@ struct WinogradConv::Impl {
   dnnl::stream stream{cpu_engine()};
   // The weights in each layout a product asked for (the layout may depend on the tile count).
   std::vector<std::pair<memory::desc, memory>> packed;
-  std::map<int64_t, std::pair<dnnl::matmul, memory>> products;  // by tiles per chunk
-  std::map<std::vector<int64_t>, std::vector<Tile>> tiles;      // by [N, H, W]
-  torch::Tensor v, m;  // scratch: transformed inputs [36, tiles, I], products [36, tiles, O]
+  std::map<int64_t, Product> products;                      // by tiles per chunk
+  std::map<std::vector<int64_t>, std::vector<Tile>> tiles;  // by [N, H, W]
+  std::vector<std::unique_ptr<ThreadScratch>> scratch;      // by thread
 
   memory packed_for(const memory::desc& want) {
     for (auto& [desc, mem] : packed) {
@@ -180,17 +204,34 @@ struct WinogradConv::Impl {
     return out;
   }
 
-  // The 36 products [tiles, I] x [I, O] for chunks of `count` tiles, made once.
-  std::pair<dnnl::matmul, memory>& product(int64_t count) {
+  // The 36 products [tiles, I] x [I, O] for chunks of `count` tiles, made once. Each runs on
+  // one thread (inside at::parallel_for oneDNN does not start threads of its own).
+  Product& product(int64_t count) {
     auto it = products.find(count);
     if (it != products.end()) return it->second;
     const int64_t in = weights.size(1), out = weights.size(2);
     const memory::desc src({36, count, in}, Type::f32, Tag::abc);
     const memory::desc any({36, in, out}, Type::f32, Tag::any);
     const memory::desc dst({36, count, out}, Type::f32, Tag::abc);
-    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, any, dst), cpu_engine());
-    return products.emplace(count, std::make_pair(dnnl::matmul(pd), packed_for(pd.weights_desc())))
-        .first->second;
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, any, dst), attr, cpu_engine());
+    Product p{dnnl::matmul(pd), packed_for(pd.weights_desc()), pd.scratchpad_desc(),
+              static_cast<int64_t>(pd.scratchpad_desc().get_size())};
+    return products.emplace(count, std::move(p)).first->second;
+  }
+
+  // Thread `t`'s scratch, grown to `chunk` tiles and `pad` scratchpad bytes.
+  void reserve(size_t threads, int64_t chunk, int64_t pad) {
+    const int64_t in = weights.size(1), out = weights.size(2);
+    while (scratch.size() < threads) scratch.push_back(std::make_unique<ThreadScratch>());
+    for (auto& s : scratch) {
+      if (!s->v.defined() || s->v.numel() < 36 * chunk * in)
+        s->v = torch::empty({36 * chunk * in}, torch::kFloat32);
+      if (!s->m.defined() || s->m.numel() < 36 * chunk * out)
+        s->m = torch::empty({36 * chunk * out}, torch::kFloat32);
+      if (!s->pad.defined() || s->pad.numel() < pad) s->pad = torch::empty({pad}, torch::kUInt8);
+    }
   }
 };
 
@@ -253,44 +294,46 @@ torch::Tensor WinogradConv::run(const torch::Tensor& input) {
   const std::vector<Tile>& tiles = found->second;
   const int64_t count = static_cast<int64_t>(tiles.size());
 
-  // Chunks of equal size (the last one at most one chunk's worth short).
-  int64_t chunk = std::clamp<int64_t>(kChunkBytes / (36 * 4 * (in + out)), 16, count);
-  const int64_t chunks = (count + chunk - 1) / chunk;
+  // Chunks of tiles small enough for their transformed inputs and products to stay in the
+  // cache, but no smaller than the weights (each chunk reads them all), at least one per thread.
+  const int64_t threads = at::get_num_threads();
+  const int64_t tile_bytes = 36 * 4 * (in + out), weight_bytes = 36 * 4 * in * out;
+  int64_t chunk = std::max<int64_t>({kChunkBytes / tile_bytes, weight_bytes / tile_bytes, 16});
+  int64_t chunks = (count + chunk - 1) / chunk;
+  chunks = std::min(count, (chunks + threads - 1) / threads * threads);
   chunk = (count + chunks - 1) / chunks;
-  if (m.v.numel() < 36 * chunk * in) m.v = torch::empty({36 * chunk * in}, torch::kFloat32);
-  if (m.m.numel() < 36 * chunk * out) m.m = torch::empty({36 * chunk * out}, torch::kFloat32);
+  chunks = (count + chunk - 1) / chunk;
+  const int64_t last = count - (chunks - 1) * chunk;
+  Product& full = m.product(chunk);
+  Product& tail = m.product(last);
+  m.reserve(static_cast<size_t>(threads), chunk, std::max(full.scratch_bytes, tail.scratch_bytes));
 
   const float* xp = x.data_ptr<float>();
   const float* bias = m.bias.data_ptr<float>();
   float* yp = y.data_ptr<float>();
-  float* v = m.v.data_ptr<float>();
-  float* prod = m.m.data_ptr<float>();
   const int64_t d = m.dilation;
-  const int64_t grain = std::max<int64_t>(1, 512 / in);
-  for (int64_t first = 0; first < count; first += chunk) {
-    const int64_t size = std::min(chunk, count - first);
-    at::parallel_for(0, size, grain, [&](int64_t begin, int64_t end) {
-      for (int64_t t = begin; t < end; ++t)
+  at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
+    ThreadScratch& s = *m.scratch.at(static_cast<size_t>(at::get_thread_num()));
+    float* v = s.v.data_ptr<float>();
+    float* prod = s.m.data_ptr<float>();
+    for (int64_t c = begin; c < end; ++c) {
+      const int64_t first = c * chunk, size = c + 1 == chunks ? last : chunk;
+      for (int64_t t = 0; t < size; ++t)
         input_tile(xp, h, w, in, d, tiles[first + t], v + t * in, size * in);
-    });
-    auto& [matmul, weights] = m.product(size);
-    const memory::desc src({36, size, in}, Type::f32, Tag::abc);
-    const memory::desc dst({36, size, out}, Type::f32, Tag::abc);
-    matmul.execute(m.stream, {{DNNL_ARG_SRC, memory(src, cpu_engine(), v)},
-                              {DNNL_ARG_WEIGHTS, weights},
-                              {DNNL_ARG_DST, memory(dst, cpu_engine(), prod)}});
-    m.stream.wait();
-    at::parallel_for(0, size, grain, [&](int64_t begin, int64_t end) {
-      for (int64_t t = begin; t < end; ++t) {
-        const Tile& tile = tiles[first + t];
-        if (m.relu) {
-          output_tile<true>(prod + t * out, size * out, bias, h, w, out, d, tile, yp);
-        } else {
-          output_tile<false>(prod + t * out, size * out, bias, h, w, out, d, tile, yp);
-        }
+      const Product& p = size == chunk ? full : tail;
+      const memory::desc src({36, size, in}, Type::f32, Tag::abc);
+      const memory::desc dst({36, size, out}, Type::f32, Tag::abc);
+      p.matmul.execute(
+          s.stream, {{DNNL_ARG_SRC, memory(src, cpu_engine(), v)},
+                     {DNNL_ARG_WEIGHTS, p.weights},
+                     {DNNL_ARG_DST, memory(dst, cpu_engine(), prod)},
+                     {DNNL_ARG_SCRATCHPAD, memory(p.scratchpad, cpu_engine(), s.pad.data_ptr())}});
+      s.stream.wait();
+      for (int64_t t = 0; t < size; ++t) {
+        output_tile(prod + t * out, size * out, bias, m.relu, h, w, out, d, tiles[first + t], yp);
       }
-    });
-  }
+    }
+  });
   return y;
 }
 
