@@ -171,7 +171,7 @@ struct ThreadScratch {
   dnnl::stream stream{cpu_engine()};
 };
 
-// A product primitive for one chunk size and the weights in the layout it asked for.
+// A product primitive for one chunk size, and the weights it reads.
 struct Product {
   dnnl::matmul matmul;
   memory weights;
@@ -184,44 +184,30 @@ struct WinogradConv::Impl {
   bool relu = true;
   torch::Tensor weights;  // [36, I, O] float32: G g G^T of every (input, output) channel pair
   torch::Tensor bias;     // [O] float32, zeros when the convolution has none
-  dnnl::stream stream{cpu_engine()};
-  // The weights in each layout a product asked for (the layout may depend on the tile count).
-  std::vector<std::pair<memory::desc, memory>> packed;
   std::map<int64_t, Product> products;                      // by tiles per chunk
   std::map<std::vector<int64_t>, std::vector<Tile>> tiles;  // by [N, H, W]
   std::vector<std::unique_ptr<ThreadScratch>> scratch;      // by thread
 
-  memory packed_for(const memory::desc& want) {
-    for (auto& [desc, mem] : packed) {
-      if (desc == want) return mem;
-    }
-    const memory::desc plain({36, weights.size(1), weights.size(2)}, Type::f32, Tag::abc);
-    memory user(plain, cpu_engine(), weights.data_ptr<float>());
-    memory out(want, cpu_engine());
-    dnnl::reorder(user, out).execute(stream, user, out);
-    stream.wait();
-    packed.emplace_back(want, out);
-    return out;
-  }
-
   // The 36 products [tiles, I] x [I, O] for chunks of `count` tiles, made once. Each runs on
-  // one thread (inside at::parallel_for oneDNN does not start threads of its own).
+  // one thread (inside at::parallel_for oneDNN does not start threads of its own). The weights
+  // stay in their plain layout: oneDNN 2.6's matmul asks for that one anyway (format "any"
+  // yields abc), and a second copy in another layout would double the largest memory here.
   Product& product(int64_t count) {
     auto it = products.find(count);
     if (it != products.end()) return it->second;
     const int64_t in = weights.size(1), out = weights.size(2);
     const memory::desc src({36, count, in}, Type::f32, Tag::abc);
-    const memory::desc any({36, in, out}, Type::f32, Tag::any);
+    const memory::desc wei({36, in, out}, Type::f32, Tag::abc);
     const memory::desc dst({36, count, out}, Type::f32, Tag::abc);
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, any, dst), attr, cpu_engine());
-    Product p{dnnl::matmul(pd), packed_for(pd.weights_desc()), pd.scratchpad_desc(),
-              static_cast<int64_t>(pd.scratchpad_desc().get_size())};
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, wei, dst), attr, cpu_engine());
+    Product p{dnnl::matmul(pd), memory(wei, cpu_engine(), weights.data_ptr<float>()),
+              pd.scratchpad_desc(), static_cast<int64_t>(pd.scratchpad_desc().get_size())};
     return products.emplace(count, std::move(p)).first->second;
   }
 
-  // Thread `t`'s scratch, grown to `chunk` tiles and `pad` scratchpad bytes.
+  // Every thread's scratch, grown to `chunk` tiles and `pad` scratchpad bytes.
   void reserve(size_t threads, int64_t chunk, int64_t pad) {
     const int64_t in = weights.size(1), out = weights.size(2);
     while (scratch.size() < threads) scratch.push_back(std::make_unique<ThreadScratch>());
