@@ -278,9 +278,11 @@ LayerGraph::LayerGraph(const model::MSINet& net, const torch::Device& device,
     const torch::nn::Conv2d& c = net->conv(i);
     convs.push_back(make_conv(c->weight, c->bias, l.dilation, l.relu));
     // conv1_1 (3 input channels) has too few products per tile to gain from Winograd.
-    if (winograd && l.kernel == 3 && l.in >= 64)
+    if (winograd && l.kernel == 3 && l.in >= 64) {
       convs.back().winograd =
           std::make_shared<WinogradConv>(c->weight, c->bias, l.dilation, l.relu);
+      convs.back().weight = torch::Tensor();  // its transformed copy is the one used
+    }
     if (l.input == Input::kAsppBranches && nhwc) {
       const torch::Tensor w = c->weight.detach();
       fuse_local = make_conv(select_columns(w, fusion_columns(Input::kFeatures)), c->bias,
