@@ -11,3 +11,8 @@ msinet_torch_pch(test_runtime_onednn)
 msinet_add_test(test_runtime_int8 LABEL unit SOURCES test_runtime_int8.cpp
                 LIBS msinet_runtime DNNL::dnnl)
 msinet_torch_pch(test_runtime_int8)
+msinet_add_test(test_runtime_winograd LABEL unit SOURCES test_runtime_winograd.cpp
+                LIBS msinet_runtime)
+# WinogradConv is the runtime's own, not public API.
+target_include_directories(test_runtime_winograd PRIVATE ${PROJECT_SOURCE_DIR}/src/runtime)
+msinet_torch_pch(test_runtime_winograd)

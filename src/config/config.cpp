@@ -146,7 +146,7 @@ const std::vector<KeySpec>& known_keys() {
       {"runtime_plan",
        "auto",
        "choice",
-       {"auto", "nchw", "channels-last", "onednn"},
+       {"auto", "nchw", "channels-last", "onednn", "winograd"},
        "how the CPU runs the network in fp32: auto (the fastest plan for each input shape, "
        "measured once per machine and kept in the plan cache) or a plan's name"},
       {"format", "jpg", "choice", {"jpg", "png", "npy"}, "saliency map file format for test"},

@@ -28,6 +28,9 @@ class Executor {
 /// How the layer graph computes its convolutions.
 enum class ConvKernels {
   kLibTorch,  ///< torch::conv2d, or LibTorch's packed oneDNN convolution (options.prepack)
+  /// CPU float32 with the NHWC kernels: the 3x3 convolutions with 64 or more input channels by
+  /// WinogradConv (winograd_conv.h), the others as kLibTorch.
+  kWinograd,
 };
 
 /// The layer graph of kLayers in LibTorch tensors (NCHW or channels-last, with or without the

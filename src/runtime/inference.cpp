@@ -72,7 +72,7 @@ InferenceOptions plain_options() {
 }
 
 const std::vector<std::string>& cpu_plan_names() {
-  static const std::vector<std::string> names = {"nchw", "channels-last", "onednn"};
+  static const std::vector<std::string> names = {"nchw", "channels-last", "onednn", "winograd"};
   return names;
 }
 
@@ -94,7 +94,8 @@ struct InferenceNet::Impl {
     }
     if (!e) {
       const InferenceOptions o = name.empty() ? options : plan_options(options, name);
-      e = make_layer_graph(weights, device, o, ConvKernels::kLibTorch);
+      e = make_layer_graph(weights, device, o,
+                           name == "winograd" ? ConvKernels::kWinograd : ConvKernels::kLibTorch);
     }
     return *e;
   }
@@ -157,6 +158,11 @@ struct InferenceNet::Impl {
 InferenceNet::InferenceNet(const model::MSINet& net, const torch::Device& device,
                            const InferenceOptions& options)
     : impl_(std::make_unique<Impl>()) {
+  if (options.plan == "winograd" && options.precision != Precision::kFloat32) {
+    throw Error(ErrorCode::kUsage, "runtime plan 'winograd' computes in fp32; with " +
+                                       precision_name(options.precision) +
+                                       " use auto, nchw or channels-last");
+  }
   check_precision(options.precision, device);
   const std::vector<std::string>& names = cpu_plan_names();
   if (!options.plan.empty() && options.plan != "auto" &&

@@ -10,6 +10,7 @@
 #include "msinet/model/ops.h"
 #include "msinet/runtime/nhwc_ops.h"
 #include "msinet/runtime/precision.h"
+#include "winograd_conv.h"
 
 namespace msinet::runtime {
 namespace {
@@ -42,8 +43,9 @@ struct Conv {
   torch::Tensor weight, bias;  // bias may be undefined
   int64_t padding = 0, dilation = 1;
   bool relu = true;
-  c10::IValue packed;                 // mkldnn ConvOpContext for packed_shape
-  std::vector<int64_t> packed_shape;  // [N, C, H, W] it was packed for
+  c10::IValue packed;                      // mkldnn ConvOpContext for packed_shape
+  std::vector<int64_t> packed_shape;       // [N, C, H, W] it was packed for
+  std::shared_ptr<WinogradConv> winograd;  // set: computes this convolution instead
 };
 
 // The rows of `input` kind that feed the ASPP fusion, as (first column, channels) of its weight.
@@ -69,8 +71,8 @@ torch::Tensor select_columns(const torch::Tensor& weight,
 // ref: saliency/model.py _encoder, _aspp, _decoder
 class LayerGraph : public Executor {
  public:
-  LayerGraph(const model::MSINet& net, const torch::Device& device,
-             const InferenceOptions& options);
+  LayerGraph(const model::MSINet& net, const torch::Device& device, const InferenceOptions& options,
+             ConvKernels kernels);
   torch::Tensor run(const torch::Tensor& x, LayerObserver* observer) override {
     return decode(aspp(encode(x.to(dtype).contiguous(format), observer), observer), observer);
   }
@@ -84,6 +86,7 @@ class LayerGraph : public Executor {
   torch::MemoryFormat format = torch::MemoryFormat::Contiguous;
   bool packed = false;
   bool nhwc = false;
+  bool winograd = false;             // ConvKernels::kWinograd in effect
   std::vector<Conv> convs;           // one per row of kLayers
   Conv fuse_local;                   // NHWC path: the ASPP fusion over the kFeatures branches
   torch::Tensor fuse_global_weight;  // NHWC path: the ASPP fusion's kFeatureMean columns
@@ -103,6 +106,7 @@ class LayerGraph : public Executor {
   }
 
   torch::Tensor conv(Conv& c, const torch::Tensor& x) const {
+    if (c.winograd) return c.winograd->run(x);
     if (packed) {
       const std::vector<int64_t> shape = x.sizes().vec();
       if (c.packed_shape != shape) {
@@ -256,7 +260,7 @@ class LayerGraph : public Executor {
 };
 
 LayerGraph::LayerGraph(const model::MSINet& net, const torch::Device& device,
-                       const InferenceOptions& options)
+                       const InferenceOptions& options, ConvKernels kernels)
     : device(device), options(options) {
   dtype = precision_dtype(options.precision);
   format =
@@ -265,6 +269,7 @@ LayerGraph::LayerGraph(const model::MSINet& net, const torch::Device& device,
   nhwc = options.nhwc_kernels && options.channels_last && device.is_cpu();
   this->options.prepack = packed;
   this->options.nhwc_kernels = nhwc;
+  winograd = kernels == ConvKernels::kWinograd && nhwc && dtype == torch::kFloat32;
   if (device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);
 
   torch::NoGradGuard no_grad;
@@ -272,6 +277,12 @@ LayerGraph::LayerGraph(const model::MSINet& net, const torch::Device& device,
     const Layer& l = kLayers[i];
     const torch::nn::Conv2d& c = net->conv(i);
     convs.push_back(make_conv(c->weight, c->bias, l.dilation, l.relu));
+    // conv1_1 (3 input channels) has too few products per tile to gain from Winograd.
+    if (winograd && l.kernel == 3 && l.in >= 64) {
+      convs.back().winograd =
+          std::make_shared<WinogradConv>(c->weight, c->bias, l.dilation, l.relu);
+      convs.back().weight = torch::Tensor();  // its transformed copy is the one used
+    }
     if (l.input == Input::kAsppBranches && nhwc) {
       const torch::Tensor w = c->weight.detach();
       fuse_local = make_conv(select_columns(w, fusion_columns(Input::kFeatures)), c->bias,
@@ -285,6 +296,7 @@ LayerGraph::LayerGraph(const model::MSINet& net, const torch::Device& device,
 std::string LayerGraph::describe() const {
   const LayerGraph& m = *this;
   std::string s = m.options.channels_last ? "channels-last" : "NCHW";
+  if (m.winograd) s += ", Winograd F(4x4,3x3) 3x3 conv+bias+ReLU";
   if (m.packed) s += ", oneDNN packed conv+ReLU";
   if (m.nhwc) s += ", NHWC kernels";
   if (m.device.is_cuda()) s += ", cuDNN benchmark";
@@ -303,6 +315,12 @@ std::string LayerGraph::explain() const {
     } else {
       s += "; plain convolutions (packing switched off)";
     }
+    if (m.winograd) {
+      s += "; the 3x3 convolutions with 64 or more input channels by msinet's Winograd "
+           "F(4x4,3x3): 6x6 input tiles transformed, 36 batched oneDNN matrix products per "
+           "chunk of tiles, bias and ReLU fused into the output transform, a rate-d dilated "
+           "convolution split into its d x d sub-grids";
+    }
     s += m.nhwc ? "; one-pass NHWC pooling, concatenation and upsampling kernels"
                 : "; LibTorch pooling, concatenation and upsampling";
   } else if (m.device.is_cuda()) {
@@ -318,8 +336,8 @@ bool packed_convolutions_available() {
 }
 
 std::unique_ptr<Executor> make_layer_graph(const model::MSINet& net, const torch::Device& device,
-                                           const InferenceOptions& options, ConvKernels) {
-  return std::make_unique<LayerGraph>(net, device, options);
+                                           const InferenceOptions& options, ConvKernels kernels) {
+  return std::make_unique<LayerGraph>(net, device, options, kernels);
 }
 
 }  // namespace msinet::runtime

@@ -45,7 +45,9 @@ struct InferenceOptions {
 
 /// The CPU float32 plans: "nchw" (the plain loop), "channels-last" (LibTorch's packed oneDNN
 /// convolutions, NHWC kernels), "onednn" (oneDNN primitives used directly, the layout they choose
-/// kept from layer to layer, bias and ReLU fused, pooling written into the features in place).
+/// kept from layer to layer, bias and ReLU fused, pooling written into the features in place),
+/// "winograd" (as channels-last, but the 3x3 convolutions with 64 or more input channels by
+/// msinet's Winograd F(4x4,3x3), dilated ones by their sub-grids; fp32 only).
 const std::vector<std::string>& cpu_plan_names();
 
 /// The options with every optimisation off: the plain NCHW loop that the others are measured
