@@ -145,7 +145,7 @@ const video = path.join(work, 'camera.y4m');
 writeY4m(video, 30);
 const weights = path.join(work, 'random.msinet');
 try {
-  run(['bench', '--save-weights', weights, '--skip', 'plain,ablation,accuracy,train,pipeline',
+  run(['bench', '--save-weights', weights, '--skip', 'plans,accuracy,train,pipeline',
     '--test-images', '0', '--sizes', SIZE, '--batches', '1', '--iters', '1', '--precision', 'fp32',
     '--device', 'cpu', '--threads', '2', '--results-dir', path.join(work, 'results')]);
 } catch (e) {
