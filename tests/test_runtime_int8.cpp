@@ -29,17 +29,6 @@ class Int8Test : public ::testing::Test {
   }
 };
 
-model::MSINet random_net(uint64_t seed) {
-  torch::manual_seed(seed);
-  model::MSINet net;
-  torch::NoGradGuard no_grad;
-  for (auto& item : net->named_parameters()) {
-    const std::string& k = item.key();
-    if (k.size() > 5 && k.substr(k.size() - 5) == ".bias") item.value().uniform_(-0.1, 0.1);
-  }
-  return net;
-}
-
 // A photo-like image 0..255: smooth gradients, a bright disc, noise.
 torch::Tensor photo_like(int64_t h, int64_t w, double cy, double cx) {
   torch::Tensor y = torch::linspace(0, 1, h).view({1, 1, h, 1});
@@ -106,7 +95,7 @@ Int8Calibration calibration_for(const model::MSINet& net, const std::vector<torc
 // conv2_1 reads float32 (after the pooling) and hands u8 to conv2_2: its u8 output is the
 // quantised arithmetic rounded, within one u8 step (float32 scales inside oneDNN).
 TEST_F(Int8Test, AnInt8LayerWithU8OutputIsTheQuantisedArithmetic) {
-  model::MSINet net = random_net(1);
+  model::MSINet net = model::random_msinet(1);
   const torch::Tensor rgb = photo_like(48, 64, 0.4, 0.6);
   const Int8Calibration cal = calibration_for(net, {rgb});
   OnednnNet int8(net, &cal);
@@ -132,7 +121,7 @@ TEST_F(Int8Test, AnInt8LayerWithU8OutputIsTheQuantisedArithmetic) {
 // conv1_2 reads the float32 output of conv1_1 and writes float32 for its pooling: the pooled
 // output is the max pool of the quantised arithmetic, to float32 rounding.
 TEST_F(Int8Test, AnInt8LayerWithFloatOutputIsTheQuantisedArithmetic) {
-  model::MSINet net = random_net(2);
+  model::MSINet net = model::random_msinet(2);
   const torch::Tensor rgb = photo_like(48, 64, 0.5, 0.3);
   const Int8Calibration cal = calibration_for(net, {rgb});
   OnednnNet int8(net, &cal);
@@ -163,7 +152,7 @@ double correlation(const torch::Tensor& a, const torch::Tensor& b) {
 // The whole network in int8 against the float32 plain loop (plan nchw), on images other than
 // those it was calibrated on: the maps correlate (CC >= 0.995) and differ little.
 TEST_F(Int8Test, WholeNetworkMapsCloseToFloat32) {
-  model::MSINet net = random_net(3);
+  model::MSINet net = model::random_msinet(3);
   std::vector<torch::Tensor> calib;
   for (int k = 0; k < 3; ++k) calib.push_back(photo_like(240, 320, 0.3 + 0.2 * k, 0.5));
   InferenceOptions o;
@@ -188,7 +177,7 @@ TEST_F(Int8Test, WholeNetworkMapsCloseToFloat32) {
 // A batch runs each image as it runs alone (the per-image ASPP bias, the u8 buffers of a batch),
 // across a shape change and back.
 TEST_F(Int8Test, ABatchMatchesItsImagesOneByOne) {
-  model::MSINet net = random_net(7);
+  model::MSINet net = model::random_msinet(7);
   const torch::Tensor a = mean_subtracted(photo_like(64, 80, 0.3, 0.3));
   const torch::Tensor b = mean_subtracted(photo_like(64, 80, 0.7, 0.6));
   const Int8Calibration cal = calibration_for(net, {a, b});
@@ -208,7 +197,7 @@ TEST_F(Int8Test, ABatchMatchesItsImagesOneByOne) {
 }
 
 TEST_F(Int8Test, Int8WithoutACalibrationIsAUsageError) {
-  model::MSINet net = random_net(4);
+  model::MSINet net = model::random_msinet(4);
   InferenceOptions o;
   o.precision = Precision::kInt8;
   try {
@@ -224,8 +213,8 @@ TEST_F(Int8Test, Int8WithoutACalibrationIsAUsageError) {
 }
 
 TEST_F(Int8Test, ACalibrationOfOtherWeightsIsAnInputError) {
-  model::MSINet measured = random_net(5);
-  model::MSINet other = random_net(6);
+  model::MSINet measured = model::random_msinet(5);
+  model::MSINet other = model::random_msinet(6);
   auto cal =
       std::make_shared<Int8Calibration>(calibration_for(measured, {photo_like(32, 48, 0.5, 0.5)}));
   cal->source = "/somewhere/int8.yaml";

@@ -24,17 +24,6 @@ class OnednnNetTest : public ::testing::Test {
   }
 };
 
-// Random biases too, so that every bias reaches the output.
-model::MSINet random_net() {
-  model::MSINet net;
-  torch::NoGradGuard no_grad;
-  for (auto& item : net->named_parameters()) {
-    const std::string& k = item.key();
-    if (k.size() > 5 && k.substr(k.size() - 5) == ".bias") item.value().uniform_(-0.1, 0.1);
-  }
-  return net;
-}
-
 // A photo-like batch 0..255: smooth gradients, a bright disc per image, noise.
 torch::Tensor photo_like(int64_t n, int64_t h, int64_t w) {
   torch::Tensor y = torch::linspace(0, 1, h).view({1, 1, h, 1});
@@ -72,7 +61,7 @@ void expect_matches_reference(model::MSINet& net, OnednnNet& fast, const torch::
 }
 
 TEST_F(OnednnNetTest, MatchesReferenceAtTheDatasetSizes) {
-  model::MSINet net = random_net();
+  model::MSINet net = model::random_msinet(0);
   OnednnNet fast(net);
   for (const auto& [h, w] :
        std::vector<std::pair<int64_t, int64_t>>{{240, 320}, {360, 360}, {216, 384}}) {
@@ -83,7 +72,7 @@ TEST_F(OnednnNetTest, MatchesReferenceAtTheDatasetSizes) {
 }
 
 TEST_F(OnednnNetTest, MatchesReferenceForABatchAndAcrossShapeChanges) {
-  model::MSINet net = random_net();
+  model::MSINet net = model::random_msinet(0);
   OnednnNet fast(net);
   const torch::Tensor batch = photo_like(2, 48, 64);
   expect_matches_reference(net, fast, batch);
@@ -97,7 +86,7 @@ TEST_F(OnednnNetTest, MatchesReferenceForABatchAndAcrossShapeChanges) {
 }
 
 TEST_F(OnednnNetTest, AcceptsChannelsLastInput) {
-  model::MSINet net = random_net();
+  model::MSINet net = model::random_msinet(0);
   OnednnNet fast(net);
   const torch::Tensor rgb = photo_like(1, 32, 40);
   const torch::Tensor plain = fast.forward_raw(mean_subtracted(rgb));
@@ -119,7 +108,7 @@ class Recorder : public LayerObserver {
 };
 
 TEST_F(OnednnNetTest, ObserverSeesEveryLayerOncePerPass) {
-  model::MSINet net = random_net();
+  model::MSINet net = model::random_msinet(0);
   OnednnNet fast(net);
   Recorder recorder;
   const torch::Tensor x = mean_subtracted(photo_like(1, 32, 32));
@@ -138,7 +127,7 @@ TEST_F(OnednnNetTest, ObserverSeesEveryLayerOncePerPass) {
 }
 
 TEST_F(OnednnNetTest, RejectsASizeThatIsNotAMultipleOfEight) {
-  model::MSINet net = random_net();
+  model::MSINet net = model::random_msinet(0);
   OnednnNet fast(net);
   try {
     fast.forward_raw(torch::zeros({1, 3, 30, 32}));

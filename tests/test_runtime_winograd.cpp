@@ -148,17 +148,6 @@ TEST_F(WinogradTest, RejectsWhatItCannotCompute) {
   expect_usage([&] { conv.run(torch::zeros({1, 8, 8, 8}, torch::kFloat64)); }, "float32");
 }
 
-// Random biases too, so that every bias reaches the output.
-model::MSINet random_net() {
-  model::MSINet net;
-  torch::NoGradGuard no_grad;
-  for (auto& item : net->named_parameters()) {
-    const std::string& k = item.key();
-    if (k.size() > 5 && k.substr(k.size() - 5) == ".bias") item.value().uniform_(-0.1, 0.1);
-  }
-  return net;
-}
-
 InferenceOptions plan(const std::string& name) {
   InferenceOptions o;
   o.plan = name;
@@ -167,7 +156,7 @@ InferenceOptions plan(const std::string& name) {
 
 // At the three dataset sizes (SALICON; MIT1003 and the like; CAT2000 and FIWI) and a small batch.
 TEST_F(WinogradTest, PlanMatchesThePlainForward) {
-  model::MSINet net = random_net();
+  model::MSINet net = model::random_msinet(0);
   InferenceNet fast(net, torch::kCPU, plan("winograd"));
   InferenceNet plain(net, torch::kCPU, plan("nchw"));
   for (const auto& shape : std::vector<std::vector<int64_t>>{
@@ -188,7 +177,7 @@ TEST_F(WinogradTest, PlanIsFloat32Only) {
   InferenceOptions o = plan("winograd");
   o.precision = Precision::kBFloat16;
   try {
-    InferenceNet net(random_net(), torch::kCPU, o);
+    InferenceNet net(model::random_msinet(0), torch::kCPU, o);
     FAIL() << "expected Error(kUsage)";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::kUsage);
@@ -201,7 +190,7 @@ TEST_F(WinogradTest, PlanIsFloat32Only) {
 // so that a busy machine slows them alike. Run with --gtest_also_run_disabled_tests.
 TEST_F(WinogradTest, DISABLED_PrintTimes) {
   const std::vector<std::string> names = {"winograd", "onednn", "channels-last", "nchw"};
-  model::MSINet net = random_net();
+  model::MSINet net = model::random_msinet(0);
   std::vector<std::unique_ptr<InferenceNet>> nets;
   for (const std::string& n : names)
     nets.push_back(std::make_unique<InferenceNet>(net, torch::kCPU, plan(n)));

@@ -180,19 +180,6 @@ PeakResult measure_peak(int threads) {
 
 }  // namespace
 
-// Random biases as well as weights, so that every layer shapes the map.
-model::MSINet random_net(uint64_t seed) {
-  torch::manual_seed(seed);
-  model::MSINet net;
-  torch::NoGradGuard no_grad;
-  for (auto& item : net->named_parameters()) {
-    const std::string& k = item.key();
-    if (k.size() > 5 && k.compare(k.size() - 5, 5, ".bias") == 0) item.value().uniform_(-0.1, 0.1);
-  }
-  net->eval();
-  return net;
-}
-
 namespace {
 
 // Encoded photos: the files of the photo folder, or generated JPEGs when it has none.
@@ -246,7 +233,7 @@ struct Trainee {
 std::unique_ptr<Trainee> make_trainee(uint64_t seed, const util::Size& s, int batch,
                                       const torch::Device& device, bool channels_last) {
   auto t = std::make_unique<Trainee>();
-  t->net = random_net(seed);
+  t->net = model::random_msinet(seed);
   t->net->to(device);
   if (channels_last) to_channels_last(t->net);
   t->net->train();
@@ -289,10 +276,7 @@ PeerStep run_peer(const fs::path& python, const fs::path& script, const util::Si
                                    "--seed",        std::to_string(seed)};
   if (channels_last) argv.push_back("--channels-last");
   const std::string out = run_capture(argv, "give a Python with PyTorch by --peer-python");
-  const size_t end = out.find_last_not_of("\n\r ");
-  const size_t begin = end == std::string::npos ? std::string::npos : out.rfind('\n', end);
-  const std::string line =
-      end == std::string::npos ? "" : out.substr(begin == std::string::npos ? 0 : begin + 1);
+  const std::string line = last_line(out);
   try {
     const nlohmann::json j = nlohmann::json::parse(line);
     PeerStep r;
@@ -380,7 +364,7 @@ std::vector<fs::path> list_photos(const fs::path& folder) {
 }
 
 void write_random_weights(const fs::path& path, uint64_t seed) {
-  model::MSINet net = random_net(seed);
+  model::MSINet net = model::random_msinet(seed);
   checkpoint::Checkpoint ckpt;
   ckpt.model = checkpoint::serialize_state(net);
   ckpt.meta.dataset = "bench";
@@ -451,7 +435,7 @@ BenchReport run_bench(const BenchOptions& o) {
     }
   }
 
-  model::MSINet net = random_net(o.seed);
+  model::MSINet net = model::random_msinet(o.seed);
   report.parameters = model::count_parameters(net);
   const util::Size first = o.sizes.front();
 

@@ -46,7 +46,7 @@ Int8CalibrationReport calibrate_int8(const Int8CalibrationOptions& o) {
                                        "folder); give a folder of a few typical photos");
   }
   if (static_cast<int>(files.size()) > o.max_photos) files.resize(o.max_photos);
-  model::MSINet net = o.weights.empty() ? random_net(o.seed) : model::MSINet();
+  model::MSINet net = o.weights.empty() ? model::random_msinet(o.seed) : model::MSINet();
   if (!o.weights.empty()) checkpoint::load_weights_file(net, o.weights);
   net->eval();
 

@@ -150,4 +150,12 @@ std::string run_capture(const std::vector<std::string>& argv, const std::string&
   return out;
 }
 
+std::string last_line(const std::string& text) {
+  const size_t end = text.find_last_not_of("\n\r ");
+  if (end == std::string::npos) return "";
+  const size_t newline = text.rfind('\n', end);
+  const size_t start = newline == std::string::npos ? 0 : newline + 1;
+  return text.substr(start, end + 1 - start);
+}
+
 }  // namespace msinet::bench

@@ -1,6 +1,6 @@
 #pragma once
-// What the parts of `msinet bench` share: clocks, timed calls, result rows, text figures, the
-// random network and map correlation.
+// What the parts of `msinet bench` share: clocks, timed calls, result rows, text figures and map
+// correlation.
 
 #include <cstdint>
 #include <functional>
@@ -10,7 +10,6 @@
 #include <torch/types.h>
 
 #include "msinet/bench/bench.h"
-#include "msinet/model/msinet.h"
 
 namespace msinet::bench {
 
@@ -44,10 +43,6 @@ std::vector<Sample> time_interleaved(const std::vector<std::function<void()>>& f
 ForwardResult forward_row(const std::string& variant, const std::string& precision, int h, int w,
                           int batch, const Sample& s, double peak);
 
-/// MSI-Net with random weights and biases from `seed` (every layer shapes the map), in eval mode
-/// (bench.cpp).
-model::MSINet random_net(uint64_t seed);
-
 /// Pearson correlation of two maps (0 when either is constant).
 double correlation(const torch::Tensor& a, const torch::Tensor& b);
 
@@ -55,6 +50,9 @@ double correlation(const torch::Tensor& a, const torch::Tensor& b);
 /// stderr is ours. Throws Error(kInput) ending with `hint` when it cannot be started, and
 /// Error(kInternal) when it does not exit with 0.
 std::string run_capture(const std::vector<std::string>& argv, const std::string& hint);
+
+/// The last non-empty line of `text` (a peer's JSON report), without its line end.
+std::string last_line(const std::string& text);
 
 inline torch::Tensor to_cpu(const torch::Tensor& t) { return t.to(torch::kCPU); }
 

@@ -31,10 +31,7 @@ OnnxRuntimeTimes time_onnxruntime(const fs::path& weights, const fs::path& scrip
            "--batch", std::to_string(b), "--runs", std::to_string(iters), "--threads",
            std::to_string(threads)},
           "install Node.js and the packages of tests/node (npm ci --prefix tests/node)");
-      const size_t end = text.find_last_not_of("\n\r ");
-      const size_t begin = end == std::string::npos ? std::string::npos : text.rfind('\n', end);
-      const std::string line =
-          end == std::string::npos ? "" : text.substr(begin == std::string::npos ? 0 : begin + 1);
+      const std::string line = last_line(text);
       try {
         const nlohmann::json j = nlohmann::json::parse(line);
         out.version = j.at("version").get<std::string>();

@@ -67,6 +67,18 @@ const torch::nn::Conv2d& MSINetImpl::conv(size_t index) const {
   return decoder->convs.at(in_part);
 }
 
+MSINet random_msinet(uint64_t seed) {
+  torch::manual_seed(seed);
+  MSINet net;
+  torch::NoGradGuard no_grad;
+  for (auto& item : net->named_parameters()) {
+    const std::string& k = item.key();
+    if (k.size() > 5 && k.compare(k.size() - 5, 5, ".bias") == 0) item.value().uniform_(-0.1, 0.1);
+  }
+  net->eval();
+  return net;
+}
+
 int64_t count_parameters(const MSINet& net) {
   int64_t total = 0;
   for (const torch::Tensor& p : net->parameters()) total += p.numel();

@@ -42,6 +42,11 @@ TORCH_MODULE(MSINet);
 /// multiples of 8 (input_multiple() in layers.h).
 void check_rgb_input(const torch::Tensor& rgb);
 
+/// MSI-Net with its default initialisation from `seed` and biases uniform in [-0.1, 0.1], so that
+/// every layer shapes the map, in eval mode: for benchmarks and tests whose speed or comparisons
+/// do not depend on trained weights.
+MSINet random_msinet(uint64_t seed);
+
 /// Number of scalar parameters (24,934,209 for MSI-Net).
 int64_t count_parameters(const MSINet& net);
 
